@@ -1,0 +1,1 @@
+//! Resource manager, probes and health monitor.
