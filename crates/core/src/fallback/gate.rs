@@ -1,0 +1,166 @@
+//! The seam between the fallback protocol and whatever measures resources.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::{Context, ResourceStatus, ResourceType};
+
+/// One answer from a [`ResourceGate`]: how a resource stands for a call, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GateReading {
+    /// The resource's status.
+    pub status: ResourceStatus,
+    /// How much of the resource is used, in percent (0–100), as the seed's `usage`.
+    pub usage_percent: f64,
+    /// Why the status is what it is, when there is something to say.
+    pub reason: Option<String>,
+}
+
+impl GateReading {
+    /// A reading with no reason.
+    pub fn new(status: ResourceStatus, usage_percent: f64) -> Self {
+        Self { status, usage_percent, reason: None }
+    }
+
+    /// A healthy reading at 0 % use.
+    pub fn healthy() -> Self {
+        Self::new(ResourceStatus::Healthy, 0.0)
+    }
+
+    /// Adds a reason.
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+}
+
+/// Tells the fallback protocol whether a resource may be used and what to use instead.
+///
+/// `check` is synchronous and cheap: it reads the last known reading and never does I/O on
+/// the call path (the resource manager refreshes readings in the background). A gate that
+/// cannot read a resource answers [`ResourceStatus::Unknown`] with a reason.
+///
+/// For API quota, the protocol asks about a specific provider by setting
+/// [`Context::model`] on the context it passes.
+pub trait ResourceGate: Send + Sync + fmt::Debug {
+    /// How `resource` stands for a call with context `ctx`.
+    fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading;
+
+    /// Suggested alternative providers or endpoints for `resource`, best first.
+    fn alternatives(&self, resource: ResourceType, ctx: &Context) -> Vec<String> {
+        let _ = (resource, ctx);
+        Vec::new()
+    }
+}
+
+/// A gate whose readings are set by hand: for tests, demos and fixed deployments.
+///
+/// Unset resources read healthy at 0 %. A reading set for a (resource, model) pair wins over
+/// the resource-wide one when the context names that model.
+///
+/// ```
+/// use elf_resilience_core::{Context, ResourceGate, ResourceStatus, ResourceType, StaticGate};
+///
+/// let gate = StaticGate::new();
+/// gate.set(ResourceType::ApiQuota, ResourceStatus::Warning, 85.0);
+/// gate.set_for_model(ResourceType::ApiQuota, "gpt-4", ResourceStatus::Exhausted, 100.0);
+/// gate.set_alternatives(ResourceType::ApiQuota, ["claude", "gpt-3.5"]);
+///
+/// let ctx = Context::new().model("gpt-4");
+/// assert_eq!(gate.check(ResourceType::ApiQuota, &ctx).status, ResourceStatus::Exhausted);
+/// assert_eq!(gate.check(ResourceType::ApiQuota, &Context::new()).status, ResourceStatus::Warning);
+/// assert_eq!(gate.alternatives(ResourceType::ApiQuota, &ctx), ["claude", "gpt-3.5"]);
+/// ```
+#[derive(Debug, Default)]
+pub struct StaticGate {
+    inner: RwLock<StaticGateState>,
+}
+
+#[derive(Debug, Default)]
+struct StaticGateState {
+    readings: HashMap<ResourceType, GateReading>,
+    per_model: HashMap<(ResourceType, String), GateReading>,
+    alternatives: HashMap<ResourceType, Vec<String>>,
+}
+
+impl StaticGate {
+    /// A gate reading every resource healthy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the resource-wide reading.
+    pub fn set(&self, resource: ResourceType, status: ResourceStatus, usage_percent: f64) {
+        self.set_reading(resource, GateReading::new(status, usage_percent));
+    }
+
+    /// Sets the resource-wide reading, with its reason.
+    pub fn set_reading(&self, resource: ResourceType, reading: GateReading) {
+        self.write().readings.insert(resource, reading);
+    }
+
+    /// Sets the reading for one model or provider of `resource`.
+    pub fn set_for_model(
+        &self,
+        resource: ResourceType,
+        model: impl Into<String>,
+        status: ResourceStatus,
+        usage_percent: f64,
+    ) {
+        let reading = GateReading::new(status, usage_percent);
+        self.write().per_model.insert((resource, model.into()), reading);
+    }
+
+    /// Sets the suggested alternatives for `resource`.
+    pub fn set_alternatives<I, S>(&self, resource: ResourceType, alternatives: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let list = alternatives.into_iter().map(Into::into).collect();
+        self.write().alternatives.insert(resource, list);
+    }
+
+    /// Forgets every reading and alternative.
+    pub fn clear(&self) {
+        *self.write() = StaticGateState::default();
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, StaticGateState> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, StaticGateState> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl ResourceGate for StaticGate {
+    fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
+        let state = self.read();
+        let per_model = ctx.model.as_ref().and_then(|m| state.per_model.get(&(resource, m.clone())));
+        per_model.or_else(|| state.readings.get(&resource)).cloned().unwrap_or_else(GateReading::healthy)
+    }
+
+    fn alternatives(&self, resource: ResourceType, _ctx: &Context) -> Vec<String> {
+        self.read().alternatives.get(&resource).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unset_resources_read_healthy_and_clear_forgets() {
+        let gate = StaticGate::new();
+        assert_eq!(gate.check(ResourceType::Cpu, &Context::new()), GateReading::healthy());
+        gate.set(ResourceType::Cpu, ResourceStatus::Critical, 95.0);
+        assert_eq!(gate.check(ResourceType::Cpu, &Context::new()).status, ResourceStatus::Critical);
+        gate.clear();
+        assert_eq!(gate.check(ResourceType::Cpu, &Context::new()).status, ResourceStatus::Healthy);
+    }
+}

@@ -1,0 +1,273 @@
+//! The durable request queue behind the `QueueRequest` strategy.
+//!
+//! # Why the trait is synchronous
+//!
+//! The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
+//! per request); a Redis backend uses a blocking connection. Every method is therefore a plain
+//! `fn`. The in-memory backend never blocks; callers of a disk or network backend on an async
+//! runtime may wrap calls in `spawn_blocking`, which the [`QueueWorker`](crate::QueueWorker) does.
+//!
+//! # Time
+//!
+//! Methods that depend on time take `now: SystemTime` explicitly, so backends store wall-clock
+//! instants (that survive a restart) and tests control time exactly.
+//!
+//! # Delivery
+//!
+//! At least once. [`RequestQueue::lease`] hands a ready request to one consumer for
+//! `lease_for` and counts the attempt. [`RequestQueue::ack`] finishes it; [`RequestQueue::nack`]
+//! makes it ready again after a delay or dead-letters it once `attempts >= max_attempts`. A lease
+//! that expires without ack or nack (the consumer died) makes the request ready again: that is the
+//! counted redelivery; if its attempts are already used up it is dead-lettered instead.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::resource::Context;
+
+/// The identifier a queue gives an enqueued request. Opaque; unique within one queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ticket(pub String);
+
+impl fmt::Display for Ticket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+impl From<&str> for Ticket {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// Where a queued request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TicketStatus {
+    /// Waiting (possibly until `not_before`).
+    Pending,
+    /// Handed to a consumer until `lease_until`.
+    Leased,
+    /// Acknowledged; `result` holds the handler's answer, if any.
+    Done,
+    /// Failed `max_attempts` times; kept for inspection until purged.
+    DeadLettered,
+}
+
+impl TicketStatus {
+    /// The snake_case name, as stored by backends.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Leased => "leased",
+            Self::Done => "done",
+            Self::DeadLettered => "dead_lettered",
+        }
+    }
+
+    /// Parses [`TicketStatus::as_str`] back.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Leased, Self::Done, Self::DeadLettered].into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Whether the request is finished (done or dead-lettered).
+    pub const fn is_final(self) -> bool {
+        matches!(self, Self::Done | Self::DeadLettered)
+    }
+}
+
+/// What to enqueue: a handler name and the request serialized as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnqueueRequest {
+    /// The name of the handler that replays it (see `QueueWorker::register`).
+    pub handler: String,
+    /// The serialized request.
+    pub payload: serde_json::Value,
+    /// The call's context.
+    pub context: Context,
+    /// Deliveries allowed before dead-lettering; at least 1.
+    pub max_attempts: u32,
+}
+
+impl EnqueueRequest {
+    /// A request for `handler` with `payload`, an empty context and 5 attempts.
+    pub fn new(handler: impl Into<String>, payload: serde_json::Value) -> Self {
+        Self { handler: handler.into(), payload, context: Context::new(), max_attempts: 5 }
+    }
+
+    /// Sets the context.
+    pub fn context(mut self, ctx: Context) -> Self {
+        self.context = ctx;
+        self
+    }
+
+    /// Sets the number of deliveries allowed (0 is treated as 1).
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+}
+
+/// A request as the queue holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedRequest {
+    /// Its ticket.
+    pub ticket: Ticket,
+    /// The handler name.
+    pub handler: String,
+    /// The serialized request.
+    pub payload: serde_json::Value,
+    /// The call's context.
+    pub context: Context,
+    /// Where it stands.
+    pub status: TicketStatus,
+    /// Deliveries so far (leases handed out).
+    pub attempts: u32,
+    /// Deliveries allowed.
+    pub max_attempts: u32,
+    /// When it was enqueued.
+    pub enqueued_at: SystemTime,
+    /// Not delivered before this instant (after a nack with a delay).
+    pub not_before: SystemTime,
+    /// While leased: when the lease runs out.
+    pub lease_until: Option<SystemTime>,
+    /// The last error a consumer reported.
+    pub last_error: Option<String>,
+    /// The handler's answer once done.
+    pub result: Option<serde_json::Value>,
+}
+
+/// A failure of a queue backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueueError {
+    /// No request has this ticket (never enqueued, or purged).
+    #[error("unknown ticket `{0}`")]
+    UnknownTicket(Ticket),
+    /// A payload could not be serialized or deserialized.
+    #[error("queue payload: {0}")]
+    Serialization(String),
+    /// The storage behind the queue failed.
+    #[error("queue backend: {0}")]
+    Backend(String),
+}
+
+/// A durable queue of serialized requests. See the [module docs](self) for delivery and time.
+///
+/// Every backend must pass [`queue_conformance`](crate::queue_conformance).
+pub trait RequestQueue: Send + Sync + fmt::Debug {
+    /// Stores a request, ready at once, and returns its ticket.
+    fn enqueue(&self, req: EnqueueRequest, now: SystemTime) -> Result<Ticket, QueueError>;
+
+    /// Leases the oldest ready request (for `handler` only, when given) until `now + lease_for`,
+    /// counting one attempt. Ready: pending with `not_before <= now`, or leased with an expired
+    /// lease. Returns `None` when nothing is ready.
+    fn lease(
+        &self,
+        handler: Option<&str>,
+        now: SystemTime,
+        lease_for: Duration,
+    ) -> Result<Option<QueuedRequest>, QueueError>;
+
+    /// Marks a request done, storing the handler's answer. Acking a done request again is a no-op.
+    fn ack(&self, ticket: &Ticket, result: Option<serde_json::Value>) -> Result<(), QueueError>;
+
+    /// Reports a failed delivery. Returns the new status: `Pending` (ready again at
+    /// `now + retry_in`) or `DeadLettered` once `attempts >= max_attempts`.
+    fn nack(
+        &self,
+        ticket: &Ticket,
+        error: &str,
+        now: SystemTime,
+        retry_in: Duration,
+    ) -> Result<TicketStatus, QueueError>;
+
+    /// The request behind a ticket, in its current state.
+    fn get(&self, ticket: &Ticket) -> Result<Option<QueuedRequest>, QueueError>;
+
+    /// Requests in a given status (all when `None`), oldest first, at most `limit`.
+    fn list(&self, status: Option<TicketStatus>, limit: usize) -> Result<Vec<QueuedRequest>, QueueError>;
+
+    /// Deletes every request in `status`; returns how many were deleted.
+    fn purge(&self, status: TicketStatus) -> Result<usize, QueueError>;
+
+    /// The status of a ticket, or `None` if unknown.
+    fn status(&self, ticket: &Ticket) -> Result<Option<TicketStatus>, QueueError> {
+        Ok(self.get(ticket)?.map(|r| r.status))
+    }
+}
+
+impl QueuedRequest {
+    /// A fresh pending request built from `req` at `now`.
+    pub fn new(ticket: Ticket, req: EnqueueRequest, now: SystemTime) -> Self {
+        Self {
+            ticket,
+            handler: req.handler,
+            payload: req.payload,
+            context: req.context,
+            status: TicketStatus::Pending,
+            attempts: 0,
+            max_attempts: req.max_attempts.max(1),
+            enqueued_at: now,
+            not_before: now,
+            lease_until: None,
+            last_error: None,
+            result: None,
+        }
+    }
+
+    /// Whether [`RequestQueue::lease`] may hand this request out at `now`.
+    pub fn is_ready(&self, now: SystemTime) -> bool {
+        match self.status {
+            TicketStatus::Pending => self.not_before <= now,
+            TicketStatus::Leased => self.lease_until.is_some_and(|t| t <= now),
+            _ => false,
+        }
+    }
+
+    /// The lease transition, shared by backends. Returns `false` (and dead-letters the request)
+    /// when an expired lease finds its attempts used up; `true` when the lease was granted.
+    pub fn apply_lease(&mut self, now: SystemTime, lease_for: Duration) -> bool {
+        if self.status == TicketStatus::Leased && self.attempts >= self.max_attempts {
+            self.status = TicketStatus::DeadLettered;
+            self.lease_until = None;
+            self.last_error.get_or_insert_with(|| "lease expired".to_owned());
+            return false;
+        }
+        self.status = TicketStatus::Leased;
+        self.attempts += 1;
+        self.lease_until = Some(now + lease_for);
+        true
+    }
+
+    /// The ack transition, shared by backends.
+    pub fn apply_ack(&mut self, result: Option<serde_json::Value>) {
+        if self.status == TicketStatus::Done {
+            return;
+        }
+        self.status = TicketStatus::Done;
+        self.lease_until = None;
+        self.result = result;
+    }
+
+    /// The nack transition, shared by backends; returns the new status.
+    pub fn apply_nack(&mut self, error: &str, now: SystemTime, retry_in: Duration) -> TicketStatus {
+        if self.status.is_final() {
+            return self.status;
+        }
+        self.last_error = Some(error.to_owned());
+        self.lease_until = None;
+        self.status = if self.attempts >= self.max_attempts {
+            TicketStatus::DeadLettered
+        } else {
+            self.not_before = now + retry_in;
+            TicketStatus::Pending
+        };
+        self.status
+    }
+}

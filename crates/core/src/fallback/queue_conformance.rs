@@ -1,0 +1,132 @@
+//! The behaviour every [`RequestQueue`] backend must show, as one reusable test.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use super::queue::{EnqueueRequest, QueueError, RequestQueue, Ticket, TicketStatus};
+use crate::resource::{Context, Priority};
+
+const SEC: Duration = Duration::from_secs(1);
+
+fn t0() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+/// Runs the shared queue test suite against `q`, which must start empty.
+///
+/// Backends call it from their own tests, so in-memory, SQLite and Redis queues are held to
+/// the same contract. Panics (with the failed expectation) when the backend deviates.
+///
+/// ```
+/// elf_resilience_core::queue_conformance(&elf_resilience_core::InMemoryQueue::new());
+/// ```
+pub fn queue_conformance(q: &dyn RequestQueue) {
+    enqueue_then_get(q);
+    lease_is_fifo_and_filtered(q);
+    ack_finishes_and_is_idempotent(q);
+    nack_delays_then_dead_letters(q);
+    expired_lease_is_redelivered(q);
+    unknown_tickets_are_reported(q);
+    purge_removes_only_the_status(q);
+}
+
+fn enqueue_then_get(q: &dyn RequestQueue) {
+    let ctx = Context::new().team("sales").priority(Priority::High).tag("k", "v");
+    let req =
+        EnqueueRequest::new("c-get", json!({"prompt": "hi", "n": 3})).context(ctx.clone()).max_attempts(4);
+    let a = q.enqueue(req.clone(), t0()).expect("enqueue");
+    let b = q.enqueue(req, t0()).expect("enqueue");
+    assert_ne!(a, b, "tickets must be unique");
+    let got = q.get(&a).expect("get").expect("enqueued request must be found");
+    assert_eq!(got.ticket, a);
+    assert_eq!(got.handler, "c-get");
+    assert_eq!(got.payload, json!({"prompt": "hi", "n": 3}));
+    assert_eq!(got.context, ctx);
+    assert_eq!((got.status, got.attempts, got.max_attempts), (TicketStatus::Pending, 0, 4));
+    assert_eq!(got.enqueued_at, t0());
+    assert_eq!(q.status(&b).expect("status"), Some(TicketStatus::Pending));
+    drain(q, "c-get");
+}
+
+fn drain(q: &dyn RequestQueue, handler: &str) {
+    while let Some(r) = q.lease(Some(handler), t0(), SEC).expect("lease") {
+        q.ack(&r.ticket, None).expect("ack");
+    }
+}
+
+fn lease_is_fifo_and_filtered(q: &dyn RequestQueue) {
+    let first = q.enqueue(EnqueueRequest::new("c-fifo", json!(1)), t0()).expect("enqueue");
+    let other = q.enqueue(EnqueueRequest::new("c-other", json!(0)), t0()).expect("enqueue");
+    let second = q.enqueue(EnqueueRequest::new("c-fifo", json!(2)), t0()).expect("enqueue");
+    let l1 = q.lease(Some("c-fifo"), t0(), 30 * SEC).expect("lease").expect("ready");
+    assert_eq!((l1.ticket.clone(), l1.attempts, l1.status), (first, 1, TicketStatus::Leased));
+    assert_eq!(l1.lease_until, Some(t0() + 30 * SEC));
+    let l2 = q.lease(Some("c-fifo"), t0(), 30 * SEC).expect("lease").expect("ready");
+    assert_eq!(l2.ticket, second, "lease must hand out the oldest ready request");
+    assert!(q.lease(Some("c-fifo"), t0(), 30 * SEC).expect("lease").is_none());
+    let any = q.lease(None, t0(), 30 * SEC).expect("lease").expect("c-other is ready");
+    assert_eq!(any.ticket, other);
+    for t in [&l1.ticket, &l2.ticket, &other] {
+        q.ack(t, None).expect("ack");
+    }
+}
+
+fn ack_finishes_and_is_idempotent(q: &dyn RequestQueue) {
+    let t = q.enqueue(EnqueueRequest::new("c-ack", json!("x")), t0()).expect("enqueue");
+    q.lease(Some("c-ack"), t0(), SEC).expect("lease").expect("ready");
+    q.ack(&t, Some(json!({"answer": 42}))).expect("ack");
+    q.ack(&t, Some(json!("ignored"))).expect("second ack is a no-op");
+    let done = q.get(&t).expect("get").expect("present");
+    assert_eq!(done.status, TicketStatus::Done);
+    assert_eq!(done.result, Some(json!({"answer": 42})));
+    assert!(q.lease(Some("c-ack"), t0() + 3600 * SEC, SEC).expect("lease").is_none());
+}
+
+fn nack_delays_then_dead_letters(q: &dyn RequestQueue) {
+    let req = EnqueueRequest::new("c-nack", json!(null)).max_attempts(2);
+    let t = q.enqueue(req, t0()).expect("enqueue");
+    q.lease(Some("c-nack"), t0(), SEC).expect("lease").expect("ready");
+    let s = q.nack(&t, "boom 1", t0(), 10 * SEC).expect("nack");
+    assert_eq!(s, TicketStatus::Pending);
+    assert!(q.lease(Some("c-nack"), t0() + 9 * SEC, SEC).expect("lease").is_none(), "nack delay");
+    let again = q.lease(Some("c-nack"), t0() + 10 * SEC, SEC).expect("lease").expect("ready");
+    assert_eq!(again.attempts, 2);
+    assert_eq!(again.last_error.as_deref(), Some("boom 1"));
+    let s = q.nack(&t, "boom 2", t0() + 10 * SEC, SEC).expect("nack");
+    assert_eq!(s, TicketStatus::DeadLettered);
+    let dead = q.list(Some(TicketStatus::DeadLettered), 100).expect("list");
+    assert!(dead.iter().any(|r| r.ticket == t && r.last_error.as_deref() == Some("boom 2")));
+    assert!(q.lease(Some("c-nack"), t0() + 3600 * SEC, SEC).expect("lease").is_none());
+}
+
+fn expired_lease_is_redelivered(q: &dyn RequestQueue) {
+    let req = EnqueueRequest::new("c-expire", json!(5)).max_attempts(2);
+    let t = q.enqueue(req, t0()).expect("enqueue");
+    q.lease(Some("c-expire"), t0(), 10 * SEC).expect("lease").expect("ready");
+    assert!(q.lease(Some("c-expire"), t0() + 5 * SEC, SEC).expect("lease").is_none());
+    let again = q.lease(Some("c-expire"), t0() + 10 * SEC, 10 * SEC).expect("lease");
+    assert_eq!(again.map(|r| (r.ticket, r.attempts)), Some((t.clone(), 2)), "redelivery");
+    let none = q.lease(Some("c-expire"), t0() + 20 * SEC, SEC).expect("lease");
+    assert!(none.is_none(), "attempts used up: an expired lease is dead-lettered");
+    assert_eq!(q.status(&t).expect("status"), Some(TicketStatus::DeadLettered));
+}
+
+fn unknown_tickets_are_reported(q: &dyn RequestQueue) {
+    let ghost = Ticket::from("no-such-ticket");
+    assert_eq!(q.get(&ghost).expect("get"), None);
+    assert_eq!(q.status(&ghost).expect("status"), None);
+    assert!(matches!(q.ack(&ghost, None), Err(QueueError::UnknownTicket(_))));
+    let nack = q.nack(&ghost, "e", t0(), SEC);
+    assert!(matches!(nack, Err(QueueError::UnknownTicket(_))));
+}
+
+fn purge_removes_only_the_status(q: &dyn RequestQueue) {
+    let pending = q.enqueue(EnqueueRequest::new("c-purge", json!(1)), t0()).expect("enqueue");
+    let done_before = q.list(Some(TicketStatus::Done), usize::MAX).expect("list").len();
+    assert!(done_before >= 3, "earlier steps left done requests");
+    assert_eq!(q.purge(TicketStatus::Done).expect("purge"), done_before);
+    assert!(q.list(Some(TicketStatus::Done), usize::MAX).expect("list").is_empty());
+    assert_eq!(q.status(&pending).expect("status"), Some(TicketStatus::Pending));
+    assert_eq!(q.list(None, 1).expect("list").len(), 1, "limit applies");
+}
