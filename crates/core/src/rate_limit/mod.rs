@@ -1,1 +1,117 @@
-//! (in progress)
+//! A GCRA rate limiter whose whole state is one `AtomicU64`.
+//!
+//! The generic cell rate algorithm keeps a single number, the theoretical arrival time (TAT) of
+//! the next cell. A check reads the clock, decides with a pure function, and publishes the new TAT
+//! with one compare-and-swap: no lock, no allocation, no background task.
+//!
+//! ```
+//! use elf_resilience_core::{ManualClock, RateLimiter};
+//! use std::num::NonZeroU32;
+//! use std::time::Duration;
+//!
+//! let clock = ManualClock::new();
+//! let limiter = RateLimiter::builder()
+//!     .per_second(NonZeroU32::new(2).unwrap())
+//!     .burst(NonZeroU32::new(2).unwrap())
+//!     .clock(clock.shared())
+//!     .build()?;
+//! assert!(limiter.check().is_ok());
+//! assert!(limiter.check().is_ok());
+//! let denied = limiter.check().unwrap_err();
+//! assert_eq!(denied.retry_after, Duration::from_millis(500));
+//! clock.advance(Duration::from_millis(500));
+//! assert!(limiter.check().is_ok());
+//! # Ok::<(), elf_resilience_core::RateLimitConfigError>(())
+//! ```
+
+mod builder;
+mod error;
+mod gcra;
+mod quota;
+#[cfg(feature = "tokio")]
+mod wait;
+
+pub use builder::RateLimiterBuilder;
+pub use error::{RateLimitConfigError, RateLimitError, RateLimited};
+pub use quota::Quota;
+
+use crate::clock::{Clock, SharedClock, SystemClock};
+use gcra::Gcra;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// A rate limiter over one atomic word. Share it with an `Arc`.
+///
+/// The clock type defaults to [`SharedClock`]; a concrete [`Clock`] type avoids one indirect call.
+#[derive(Debug)]
+pub struct RateLimiter<C: Clock = SharedClock> {
+    tat: AtomicU64,
+    gcra: Gcra,
+    quota: Quota,
+    clock: C,
+}
+
+impl RateLimiter {
+    /// A builder for a limiter on the system clock unless told otherwise.
+    pub fn builder() -> RateLimiterBuilder {
+        RateLimiterBuilder::new()
+    }
+
+    /// A limiter for `quota` on the system clock.
+    pub fn new(quota: Quota) -> Result<Self, RateLimitConfigError> {
+        Self::with_clock(quota, SystemClock::shared())
+    }
+}
+
+impl<C: Clock> RateLimiter<C> {
+    /// A limiter for `quota` reading time from `clock`.
+    pub fn with_clock(quota: Quota, clock: C) -> Result<Self, RateLimitConfigError> {
+        Ok(Self { tat: AtomicU64::new(0), gcra: quota.gcra()?, quota, clock })
+    }
+
+    /// The configured quota.
+    pub fn quota(&self) -> Quota {
+        self.quota
+    }
+
+    /// Takes one cell, or says how long until one is free.
+    #[inline]
+    pub fn check(&self) -> Result<(), RateLimited> {
+        self.acquire(1).map_err(rejected)
+    }
+
+    /// Takes `n` cells at once, or says how long until they are free, or that they never will be.
+    pub fn check_n(&self, n: NonZeroU32) -> Result<(), RateLimitError> {
+        self.fits(n)?;
+        self.acquire(n.get()).map_err(|w| rejected(w).into())
+    }
+
+    fn fits(&self, n: NonZeroU32) -> Result<(), RateLimitError> {
+        let burst = self.quota.burst_size().get();
+        if n.get() > burst {
+            return Err(RateLimitError::InsufficientCapacity { requested: n.get(), burst });
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn acquire(&self, n: u32) -> Result<(), u64> {
+        let now = self.clock.now_nanos();
+        let mut tat = self.tat.load(Ordering::Acquire);
+        loop {
+            let next = self.gcra.decide(tat, now, n)?;
+            match self.tat.compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Ok(()),
+                Err(seen) => tat = seen,
+            }
+        }
+    }
+}
+
+#[cold]
+fn rejected(wait_nanos: u64) -> RateLimited {
+    tracing::trace!(wait_nanos, "rate limited");
+    metrics::counter!("elf_rate_limited_total").increment(1);
+    RateLimited::new(Duration::from_nanos(wait_nanos))
+}
