@@ -1,0 +1,1 @@
+//! Default checks (CPU, memory, disk, API quota) read from the resource manager.

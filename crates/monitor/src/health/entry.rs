@@ -1,0 +1,102 @@
+//! One registered check and its mutable state: hysteresis, flap detection, history.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use elf_resilience_core::SharedClock;
+
+use super::flapping::FlapChange;
+use super::{
+    AlertReason, CheckOutcome, FlapDetector, FlapThresholds, HealthCheck, HealthCheckResult, HealthStatus,
+    History, HistoryEntry, Hysteresis, Transition,
+};
+
+/// A registered check.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) check: HealthCheck,
+    pub(crate) state: Mutex<EntryState>,
+    running: AtomicBool,
+}
+
+/// What the monitor knows about one check.
+#[derive(Debug)]
+pub(crate) struct EntryState {
+    pub(crate) hysteresis: Hysteresis,
+    pub(crate) flap: FlapDetector,
+    pub(crate) history: History,
+    pub(crate) last: Option<HealthCheckResult>,
+}
+
+impl Entry {
+    pub(crate) fn new(check: HealthCheck, history: usize, flap: FlapThresholds) -> Arc<Self> {
+        let state = EntryState {
+            hysteresis: Hysteresis::new(),
+            flap: FlapDetector::new(flap),
+            history: History::new(history),
+            last: None,
+        };
+        Arc::new(Self { check, state: Mutex::new(state), running: AtomicBool::new(false) })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, EntryState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the check as running; false if a run is already in flight.
+    pub(crate) fn try_begin(&self) -> bool {
+        !self.running.swap(true, Ordering::AcqRel)
+    }
+
+    pub(crate) fn end(&self) {
+        self.running.store(false, Ordering::Release);
+    }
+
+    /// Folds one outcome into the state and returns the result (with its alert reason set if
+    /// it should be alerted).
+    pub(crate) fn record(
+        &self,
+        outcome: CheckOutcome,
+        duration: Duration,
+        clock: &SharedClock,
+    ) -> HealthCheckResult {
+        let observed = outcome.effective_status();
+        let c = &self.check;
+        let mut st = self.lock();
+        let previous = st.hysteresis.status;
+        let transition = st.hysteresis.observe(observed, c.failure_threshold, c.success_threshold);
+        let flap = st.flap.observe(observed);
+        let result = HealthCheckResult {
+            name: c.name.to_string(),
+            status: observed,
+            check_status: st.hysteresis.status,
+            previous_status: previous,
+            critical: c.critical,
+            message: outcome.message,
+            observed_value: outcome.observed_value,
+            observed_unit: outcome.observed_unit,
+            duration,
+            time: clock.wall(),
+            flapping: st.flap.is_flapping(),
+            alert: alert_reason(transition, flap, st.flap.is_flapping()),
+            tags: c.tags.clone(),
+        };
+        st.history.push(HistoryEntry::from(&result));
+        st.last = Some(result.clone());
+        result
+    }
+}
+
+/// Alerts go out on a transition unless flapping, once when flapping starts and once when it
+/// stops; the first verdict after start-up alerts only if it is not healthy.
+fn alert_reason(t: Option<Transition>, flap: Option<FlapChange>, flapping: bool) -> Option<AlertReason> {
+    match (flap, t) {
+        (Some(FlapChange::Started), _) => Some(AlertReason::FlappingStarted),
+        (Some(FlapChange::Stopped), _) => Some(AlertReason::FlappingStopped),
+        (None, Some(t)) if !flapping && !(t.from == HealthStatus::Unknown && t.to.is_healthy()) => {
+            Some(AlertReason::Transition)
+        }
+        _ => None,
+    }
+}
