@@ -1,0 +1,290 @@
+//! The durable request queue in SQLite.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use elf_resilience_core::{
+    Context, EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus,
+};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use super::{StoreError, from_nanos, open, to_nanos};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queue (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    handler      TEXT    NOT NULL,
+    payload      TEXT    NOT NULL,
+    context      TEXT    NOT NULL,
+    status       TEXT    NOT NULL,
+    attempts     INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL,
+    enqueued_at  INTEGER NOT NULL,
+    not_before   INTEGER NOT NULL,
+    lease_until  INTEGER,
+    last_error   TEXT,
+    result       TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_ready ON queue (status, not_before);
+";
+
+const COLUMNS: &str = "seq, handler, payload, context, status, attempts, max_attempts, \
+                       enqueued_at, not_before, lease_until, last_error, result";
+
+/// Tickets are the row's sequence number, which SQLite's AUTOINCREMENT never reuses.
+const TICKET_PREFIX: &str = "sq-";
+
+/// A [`RequestQueue`] in a SQLite file: survives restarts and crashes (every change is one
+/// transaction), and can be shared by several processes on one machine.
+///
+/// ```
+/// use elf_resilience_core::{EnqueueRequest, RequestQueue, TicketStatus};
+/// use elf_resilience_store::SqliteQueue;
+/// use std::time::{Duration, SystemTime};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let queue = SqliteQueue::open(dir.path().join("queue.db")).unwrap();
+/// let now = SystemTime::now();
+/// let ticket = queue.enqueue(EnqueueRequest::new("summarize", serde_json::json!({"doc": 7})), now).unwrap();
+/// let leased = queue.lease(None, now, Duration::from_secs(30)).unwrap().unwrap();
+/// queue.ack(&leased.ticket, None).unwrap();
+/// assert_eq!(queue.status(&ticket).unwrap(), Some(TicketStatus::Done));
+/// ```
+#[derive(Debug)]
+pub struct SqliteQueue {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteQueue {
+    /// Opens (or creates) the queue in the file at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Ok(Self { conn: Mutex::new(open(path.as_ref(), SCHEMA)?) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` in an immediate (write-locking) transaction and commits.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T, QueueError>) -> Result<T, QueueError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(backend)?;
+        Ok(out)
+    }
+}
+
+fn backend(e: rusqlite::Error) -> QueueError {
+    QueueError::Backend(e.to_string())
+}
+
+fn ser(e: serde_json::Error) -> QueueError {
+    QueueError::Serialization(e.to_string())
+}
+
+fn ticket_of(seq: i64) -> Ticket {
+    Ticket(format!("{TICKET_PREFIX}{seq}"))
+}
+
+fn seq_of(ticket: &Ticket) -> Option<i64> {
+    ticket.0.strip_prefix(TICKET_PREFIX)?.parse().ok()
+}
+
+/// A row as read, before its JSON columns are decoded.
+struct RawRow {
+    seq: i64,
+    handler: String,
+    payload: String,
+    context: String,
+    status: String,
+    attempts: u32,
+    max_attempts: u32,
+    times: (i64, i64, Option<i64>),
+    last_error: Option<String>,
+    result: Option<String>,
+}
+
+impl RawRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: row.get(0)?,
+            handler: row.get(1)?,
+            payload: row.get(2)?,
+            context: row.get(3)?,
+            status: row.get(4)?,
+            attempts: row.get(5)?,
+            max_attempts: row.get(6)?,
+            times: (row.get(7)?, row.get(8)?, row.get(9)?),
+            last_error: row.get(10)?,
+            result: row.get(11)?,
+        })
+    }
+
+    fn decode(self) -> Result<QueuedRequest, QueueError> {
+        let status = TicketStatus::parse(&self.status).ok_or_else(|| {
+            QueueError::Backend(format!("unknown status `{}` in row {}", self.status, self.seq))
+        })?;
+        let context: Context = serde_json::from_str(&self.context).map_err(ser)?;
+        Ok(QueuedRequest {
+            ticket: ticket_of(self.seq),
+            handler: self.handler,
+            payload: serde_json::from_str(&self.payload).map_err(ser)?,
+            context,
+            status,
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            enqueued_at: from_nanos(self.times.0),
+            not_before: from_nanos(self.times.1),
+            lease_until: self.times.2.map(from_nanos),
+            last_error: self.last_error,
+            result: self.result.map(|r| serde_json::from_str(&r)).transpose().map_err(ser)?,
+        })
+    }
+}
+
+fn load(conn: &Connection, seq: i64) -> Result<Option<QueuedRequest>, QueueError> {
+    let sql = format!("SELECT {COLUMNS} FROM queue WHERE seq = ?1");
+    let raw = conn.query_row(&sql, [seq], RawRow::read).optional().map_err(backend)?;
+    raw.map(RawRow::decode).transpose()
+}
+
+fn load_known(conn: &Connection, ticket: &Ticket) -> Result<QueuedRequest, QueueError> {
+    let unknown = || QueueError::UnknownTicket(ticket.clone());
+    let seq = seq_of(ticket).ok_or_else(unknown)?;
+    load(conn, seq)?.ok_or_else(unknown)
+}
+
+/// Writes back the mutable columns of `req`.
+fn store(conn: &Connection, req: &QueuedRequest) -> Result<(), QueueError> {
+    let result = req.result.as_ref().map(serde_json::to_string).transpose().map_err(ser)?;
+    conn.execute(
+        "UPDATE queue SET status = ?2, attempts = ?3, not_before = ?4, lease_until = ?5, \
+         last_error = ?6, result = ?7 WHERE seq = ?1",
+        params![
+            seq_of(&req.ticket),
+            req.status.as_str(),
+            req.attempts,
+            to_nanos(req.not_before),
+            req.lease_until.map(to_nanos),
+            req.last_error,
+            result,
+        ],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// The oldest ready request, by `seq`.
+fn next_ready(
+    conn: &Connection,
+    handler: Option<&str>,
+    now: i64,
+) -> Result<Option<QueuedRequest>, QueueError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM queue WHERE ((status = 'pending' AND not_before <= ?1) \
+         OR (status = 'leased' AND lease_until <= ?1)) AND (?2 IS NULL OR handler = ?2) \
+         ORDER BY seq LIMIT 1"
+    );
+    let raw = conn.query_row(&sql, params![now, handler], RawRow::read).optional().map_err(backend)?;
+    raw.map(RawRow::decode).transpose()
+}
+
+impl RequestQueue for SqliteQueue {
+    fn enqueue(&self, req: EnqueueRequest, now: SystemTime) -> Result<Ticket, QueueError> {
+        let payload = serde_json::to_string(&req.payload).map_err(ser)?;
+        let context = serde_json::to_string(&req.context).map_err(ser)?;
+        let t = to_nanos(now);
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO queue (handler, payload, context, status, attempts, max_attempts, \
+                 enqueued_at, not_before) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5)",
+                params![req.handler, payload, context, req.max_attempts.max(1), t],
+            )
+            .map_err(backend)?;
+            Ok(ticket_of(tx.last_insert_rowid()))
+        })
+    }
+
+    fn lease(
+        &self,
+        handler: Option<&str>,
+        now: SystemTime,
+        lease_for: Duration,
+    ) -> Result<Option<QueuedRequest>, QueueError> {
+        self.write(|tx| {
+            while let Some(mut req) = next_ready(tx, handler, to_nanos(now))? {
+                let granted = req.apply_lease(now, lease_for);
+                store(tx, &req)?;
+                if granted {
+                    tracing::debug!(ticket = %req.ticket, attempts = req.attempts, "queue: leased");
+                    return Ok(Some(req));
+                }
+                tracing::warn!(ticket = %req.ticket, "queue: lease expired with attempts used up; dead-lettered");
+            }
+            Ok(None)
+        })
+    }
+
+    fn ack(&self, ticket: &Ticket, result: Option<serde_json::Value>) -> Result<(), QueueError> {
+        self.write(|tx| {
+            let mut req = load_known(tx, ticket)?;
+            req.apply_ack(result);
+            store(tx, &req)
+        })
+    }
+
+    fn nack(
+        &self,
+        ticket: &Ticket,
+        error: &str,
+        now: SystemTime,
+        retry_in: Duration,
+    ) -> Result<TicketStatus, QueueError> {
+        self.write(|tx| {
+            let mut req = load_known(tx, ticket)?;
+            let status = req.apply_nack(error, now, retry_in);
+            store(tx, &req)?;
+            Ok(status)
+        })
+    }
+
+    fn get(&self, ticket: &Ticket) -> Result<Option<QueuedRequest>, QueueError> {
+        match seq_of(ticket) {
+            Some(seq) => load(&self.conn(), seq),
+            None => Ok(None),
+        }
+    }
+
+    fn list(&self, status: Option<TicketStatus>, limit: usize) -> Result<Vec<QueuedRequest>, QueueError> {
+        let conn = self.conn();
+        let sql =
+            format!("SELECT {COLUMNS} FROM queue WHERE ?1 IS NULL OR status = ?1 ORDER BY seq LIMIT ?2");
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![status.map(TicketStatus::as_str), limit], RawRow::read)
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend).and_then(RawRow::decode)).collect()
+    }
+
+    fn purge(&self, status: TicketStatus) -> Result<usize, QueueError> {
+        self.write(|tx| tx.execute("DELETE FROM queue WHERE status = ?1", [status.as_str()]).map_err(backend))
+    }
+}
+
+impl SqliteQueue {
+    /// Makes every dead-lettered request pending again with fresh attempts, ready at `now`;
+    /// returns how many. For operators replaying after an outage.
+    pub fn revive_dead_letters(&self, now: SystemTime) -> Result<usize, QueueError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE queue SET status = 'pending', attempts = 0, not_before = ?1, lease_until = NULL \
+                 WHERE status = 'dead_lettered'",
+                [to_nanos(now)],
+            )
+            .map_err(backend)
+        })
+    }
+}

@@ -1,0 +1,53 @@
+use std::time::{Duration, SystemTime};
+
+use elf_resilience_core::{EnqueueRequest, RequestQueue, TicketStatus, queue_conformance};
+use elf_resilience_store::SqliteQueue;
+use serde_json::json;
+
+#[test]
+fn the_sqlite_queue_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    queue_conformance(&SqliteQueue::open(dir.path().join("q.db")).unwrap());
+}
+
+#[test]
+fn requests_survive_a_reopen_with_their_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/dir/q.db");
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let (a, b) = {
+        let q = SqliteQueue::open(&path).unwrap();
+        let a = q.enqueue(EnqueueRequest::new("h", json!({"n": 1})), now).unwrap();
+        let b = q.enqueue(EnqueueRequest::new("h", json!({"n": 2})), now).unwrap();
+        q.lease(None, now, Duration::from_secs(60)).unwrap().unwrap();
+        (a, b)
+    };
+    let q = SqliteQueue::open(&path).unwrap();
+    let leased = q.get(&a).unwrap().unwrap();
+    assert_eq!((leased.status, leased.attempts), (TicketStatus::Leased, 1));
+    assert_eq!(leased.lease_until, Some(now + Duration::from_secs(60)));
+    assert_eq!(q.get(&b).unwrap().unwrap().payload, json!({"n": 2}));
+    let next = q.lease(None, now, Duration::from_secs(60)).unwrap().unwrap();
+    assert_eq!(next.ticket, b);
+}
+
+#[test]
+fn dead_letters_can_be_revived() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = SqliteQueue::open(dir.path().join("q.db")).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let t = q.enqueue(EnqueueRequest::new("h", json!(1)).max_attempts(1), now).unwrap();
+    q.lease(None, now, Duration::from_secs(1)).unwrap().unwrap();
+    assert_eq!(q.nack(&t, "down", now, Duration::ZERO).unwrap(), TicketStatus::DeadLettered);
+    assert_eq!(q.revive_dead_letters(now).unwrap(), 1);
+    let again = q.lease(None, now, Duration::from_secs(1)).unwrap().unwrap();
+    assert_eq!((again.ticket, again.attempts), (t, 1));
+}
+
+#[test]
+fn malformed_tickets_are_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = SqliteQueue::open(dir.path().join("q.db")).unwrap();
+    assert_eq!(q.get(&"sq-notanumber".into()).unwrap(), None);
+    assert_eq!(q.get(&"other-1".into()).unwrap(), None);
+}
