@@ -5,6 +5,7 @@
 //! | type | trait | what it keeps |
 //! |------|-------|---------------|
 //! | [`SqliteQueue`] | [`RequestQueue`](elf_resilience_core::RequestQueue) | queued requests, leases, results, dead letters |
+//! | [`SqliteCache`] | [`ResponseCache`](elf_resilience_core::ResponseCache) | answers by request key, with TTL and staleness |
 //! | [`SqliteLedger`] | [`UsageLedger`](elf_resilience_monitor::quota::UsageLedger) | token and request usage, per minute and per hour |
 //!
 //! SQLite is the embedded default: one file per store in a data directory, WAL journal, a busy
@@ -12,4 +13,4 @@
 
 mod sqlite;
 
-pub use sqlite::{SqliteLedger, SqliteQueue, StoreError};
+pub use sqlite::{SqliteCache, SqliteLedger, SqliteQueue, StoreError};

@@ -1,5 +1,6 @@
 //! SQLite backends: WAL journal, busy timeout, one connection per store.
 
+mod cache;
 mod ledger;
 mod ledger_writer;
 mod queue;
@@ -9,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
+pub use cache::SqliteCache;
 pub use ledger::SqliteLedger;
 pub use queue::SqliteQueue;
 
