@@ -1,0 +1,194 @@
+//! The resource manager: thresholds, probes and their last readings, alternatives, usage.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use elf_resilience_core::{Context, ResourceStatus, ResourceType, SharedClock};
+use tokio::task::JoinHandle;
+
+use super::builder::ResourceManagerBuilder;
+use super::entry::ProbeEntry;
+use super::history::History;
+use super::quota_source::QuotaSource;
+use super::slot::{SlotRead, severity};
+use super::thresholds::{Thresholds, type_index};
+use super::usage::UsageLog;
+
+/// How one resource stands, with the reason when it is not plainly measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ResourceReading {
+    /// The status.
+    pub status: ResourceStatus,
+    /// Usage in percent.
+    pub usage_percent: f64,
+    /// Why the status is `Unknown` (or forced), when there is something to say.
+    pub reason: Option<String>,
+}
+
+/// Watches the eight resource types through probes and answers, cheaply and synchronously,
+/// how each stands.
+///
+/// Readings come from samplers started with [`start`](Self::start) (one tokio task per
+/// probe, each with its own interval, cut at its timeout) or from [`refresh`](Self::refresh).
+/// A probe that fails or times out reads `Unknown` with the reason; a reading older than the
+/// TTL reads `Unknown` ("stale"), never a stale `Healthy`.
+///
+/// ```
+/// use elf_resilience_core::{Context, ResourceStatus, ResourceType};
+/// use elf_resilience_monitor::ResourceManager;
+///
+/// let rm = ResourceManager::builder().build().unwrap();
+/// let (status, usage) = rm.check_resource(ResourceType::Database, &Context::new());
+/// assert_eq!((status, usage), (ResourceStatus::Unknown, 0.0)); // no database probe
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResourceManager {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) clock: SharedClock,
+    pub(crate) ttl: Duration,
+    pub(crate) thresholds: Thresholds,
+    pub(crate) probes: Vec<ProbeEntry>,
+    pub(crate) by_type: [Vec<usize>; 8],
+    pub(crate) quota: Option<Arc<dyn QuotaSource>>,
+    pub(crate) alternatives: HashMap<(ResourceType, String), Vec<String>>,
+    pub(crate) history: Mutex<[History; 8]>,
+    pub(crate) usage: Mutex<UsageLog>,
+    pub(crate) samplers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.samplers.get_mut().map(|s| s.drain(..).for_each(|h| h.abort())).ok();
+    }
+}
+
+/// The context tag that picks one probe of a type by name.
+pub(crate) fn selector_tag(resource: ResourceType) -> &'static str {
+    match resource {
+        ResourceType::Network => "endpoint",
+        ResourceType::Database => "database",
+        ResourceType::McpServer => "mcp_server",
+        _ => "probe",
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ResourceManager {
+    /// A builder with the default thresholds, no probes and a 30 s reading TTL.
+    pub fn builder() -> ResourceManagerBuilder {
+        ResourceManagerBuilder::default()
+    }
+
+    /// The status and usage percent of `resource` for a call with context `ctx`.
+    ///
+    /// API quota with a team or model in `ctx` is answered by the quota source, if any. A tag
+    /// naming a probe (`endpoint`, `database`, `mcp_server`, or `probe`) selects that probe;
+    /// otherwise the worst of the type's probes wins. No probe: `(Unknown, 0.0)`.
+    #[inline]
+    pub fn check_resource(&self, resource: ResourceType, ctx: &Context) -> (ResourceStatus, f64) {
+        if let Some(answer) = self.inner.quota_answer(resource, ctx) {
+            return answer;
+        }
+        let now = self.inner.clock.now_nanos();
+        match self.inner.pick(resource, ctx, now) {
+            Some((_, SlotRead::Fresh(status, usage))) => (status, usage),
+            _ => (ResourceStatus::Unknown, 0.0),
+        }
+    }
+
+    /// Like [`check_resource`](Self::check_resource), with the reason behind the status.
+    pub fn reading(&self, resource: ResourceType, ctx: &Context) -> ResourceReading {
+        if let Some((status, usage_percent)) = self.inner.quota_answer(resource, ctx) {
+            return ResourceReading { status, usage_percent, reason: None };
+        }
+        let now = self.inner.clock.now_nanos();
+        let Some((index, read)) = self.inner.pick(resource, ctx, now) else {
+            let reason = format!("no probe configured for {resource}");
+            return ResourceReading::unknown(reason);
+        };
+        self.inner.explain(index, read)
+    }
+
+    /// Whether `resource` may be used: not critical or exhausted. `Unknown` lets calls pass.
+    pub fn can_use_resource(&self, resource: ResourceType) -> bool {
+        !self.check_resource(resource, &Context::new()).0.is_pressured()
+    }
+
+    /// The thresholds in force.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.inner.thresholds
+    }
+
+    /// Names of the probes of `resource`, in registration order.
+    pub fn probe_names(&self, resource: ResourceType) -> Vec<String> {
+        self.inner.entries(resource).map(|(_, e)| e.probe.name().to_owned()).collect()
+    }
+}
+
+impl ResourceReading {
+    pub(crate) fn unknown(reason: String) -> Self {
+        Self { status: ResourceStatus::Unknown, usage_percent: 0.0, reason: Some(reason) }
+    }
+}
+
+impl Inner {
+    pub(crate) fn entries(&self, resource: ResourceType) -> impl Iterator<Item = (usize, &ProbeEntry)> + '_ {
+        let ids = type_index(resource).map_or(&[][..], |i| &self.by_type[i][..]);
+        ids.iter().map(|&i| (i, &self.probes[i]))
+    }
+
+    fn quota_answer(&self, resource: ResourceType, ctx: &Context) -> Option<(ResourceStatus, f64)> {
+        if resource != ResourceType::ApiQuota || (ctx.team_name.is_none() && ctx.model.is_none()) {
+            return None;
+        }
+        let usage = self.quota.as_ref()?.usage_percent(ctx)?;
+        Some((self.thresholds.get(resource).status_for(usage), usage))
+    }
+
+    /// The probe answering for `resource` under `ctx`, and what its slot holds.
+    #[inline]
+    pub(crate) fn pick(&self, resource: ResourceType, ctx: &Context, now: u64) -> Option<(usize, SlotRead)> {
+        let wanted = if ctx.tags.is_empty() { None } else { ctx.get_tag(selector_tag(resource)) };
+        let mut worst: Option<(usize, SlotRead, u8)> = None;
+        for (i, entry) in self.entries(resource) {
+            let read = entry.slot.load(now);
+            if wanted == Some(entry.probe.name()) {
+                return Some((i, read));
+            }
+            let rank = match read {
+                SlotRead::Fresh(status, _) => severity(status),
+                _ => severity(ResourceStatus::Unknown),
+            };
+            if worst.is_none_or(|w| rank > w.2) {
+                worst = Some((i, read, rank));
+            }
+        }
+        worst.map(|(i, read, _)| (i, read))
+    }
+
+    /// The reading of probe `index` with its reason.
+    pub(crate) fn explain(&self, index: usize, read: SlotRead) -> ResourceReading {
+        let last = self.probes[index].last();
+        match read {
+            SlotRead::Fresh(status, usage_percent) => {
+                ResourceReading { status, usage_percent, reason: last.reason.clone() }
+            }
+            SlotRead::Stale => ResourceReading::unknown(format!(
+                "stale: no reading from `{}` within {:?}",
+                self.probes[index].probe.name(),
+                self.ttl
+            )),
+            SlotRead::Empty => {
+                ResourceReading::unknown(format!("no reading yet from `{}`", self.probes[index].probe.name()))
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Taking samples: background samplers per probe and on-demand refreshes.
+
+use std::sync::{Arc, Weak};
+
+use elf_resilience_core::{ResourceStatus, ResourceType, duration_to_nanos};
+use futures_util::future::join_all;
+use tokio::time::MissedTickBehavior;
+
+use super::entry::{LastReading, ProbeEntry};
+use super::manager::{Inner, ResourceManager, lock};
+use super::probe::{ProbeError, Sample};
+use super::thresholds::type_index;
+
+impl ResourceManager {
+    /// Starts one sampler task per probe (needs a tokio runtime). Calling it again restarts
+    /// them.
+    pub fn start(&self) {
+        self.stop();
+        let weak = Arc::downgrade(&self.inner);
+        let handles =
+            (0..self.inner.probes.len()).map(|i| tokio::spawn(run_sampler(weak.clone(), i))).collect();
+        *lock(&self.inner.samplers) = handles;
+        tracing::debug!(probes = self.inner.probes.len(), "resource samplers started");
+    }
+
+    /// Stops the samplers; readings then go stale after the TTL.
+    pub fn stop(&self) {
+        lock(&self.inner.samplers).drain(..).for_each(|h| h.abort());
+    }
+
+    /// Samples every probe of `resource` now, each cut at its timeout.
+    pub async fn refresh(&self, resource: ResourceType) {
+        let ids: Vec<usize> = self.inner.entries(resource).map(|(i, _)| i).collect();
+        join_all(ids.into_iter().map(|i| self.inner.sample_once(i))).await;
+    }
+
+    /// Samples every probe now.
+    pub async fn refresh_all(&self) {
+        join_all((0..self.inner.probes.len()).map(|i| self.inner.sample_once(i))).await;
+    }
+}
+
+async fn run_sampler(inner: Weak<Inner>, index: usize) {
+    let Some(period) = inner.upgrade().map(|i| i.probes[index].interval) else { return };
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner.sample_once(index).await;
+    }
+}
+
+impl Inner {
+    async fn sample_once(&self, index: usize) {
+        let entry = &self.probes[index];
+        let result = match tokio::time::timeout(entry.timeout, entry.probe.sample()).await {
+            Ok(result) => result,
+            Err(_) => Err(ProbeError::TimedOut(entry.timeout)),
+        };
+        self.apply(index, result);
+    }
+
+    /// Turns a probe's result into the probe's reading.
+    pub(crate) fn apply(&self, index: usize, result: Result<Sample, ProbeError>) {
+        let entry = &self.probes[index];
+        let now = self.clock.now_nanos();
+        let resource = entry.probe.resource_type();
+        let reading = match result {
+            Ok(sample) => self.measured(resource, sample),
+            Err(error) => failed(error),
+        };
+        let fresh_until = now.saturating_add(duration_to_nanos(self.ttl));
+        let status = reading.status.unwrap_or(ResourceStatus::Unknown);
+        entry.slot.store(status, reading.usage, fresh_until);
+        if reading.reason.is_none() {
+            self.record_history(resource, now, reading.usage);
+        }
+        observe(entry, &reading);
+        let reading = LastReading { at: Some(self.clock.wall()), ..reading };
+        *entry.last() = reading;
+    }
+
+    fn measured(&self, resource: ResourceType, sample: Sample) -> LastReading {
+        let usage = sample.usage_percent;
+        let derived = self.thresholds.get(resource).status_for(usage);
+        LastReading {
+            status: Some(sample.status_override.unwrap_or(derived)),
+            usage,
+            reason: None,
+            detail: sample.detail,
+            metrics: sample.metrics,
+            at: None,
+        }
+    }
+
+    fn record_history(&self, resource: ResourceType, now: u64, usage: f64) {
+        if let Some(i) = type_index(resource) {
+            lock(&self.history)[i].record(now, usage);
+        }
+    }
+}
+
+fn failed(error: ProbeError) -> LastReading {
+    LastReading {
+        status: Some(ResourceStatus::Unknown),
+        usage: 0.0,
+        reason: Some(error.to_string()),
+        ..LastReading::default()
+    }
+}
+
+fn observe(entry: &ProbeEntry, reading: &LastReading) {
+    let previous = entry.last().status;
+    let name = entry.probe.name();
+    let resource = entry.probe.resource_type().as_str();
+    if previous != reading.status {
+        tracing::info!(
+            resource, probe = name, from = ?previous, to = ?reading.status,
+            usage = reading.usage, reason = reading.reason.as_deref(),
+            "resource status changed"
+        );
+    }
+    metrics::gauge!("elf_resource_usage_ratio", "resource" => resource, "probe" => name.to_owned())
+        .set(reading.usage / 100.0);
+    if reading.reason.is_some() {
+        metrics::counter!("elf_resource_probe_failures_total", "resource" => resource).increment(1);
+    }
+}
