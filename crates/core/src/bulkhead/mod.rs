@@ -1,1 +1,134 @@
-//! (in progress)
+//! A bulkhead: at most N calls in flight at once; the rest wait a bounded time or are shed.
+//!
+//! The slot count is one atomic: taking and freeing a slot is a compare-and-swap and a
+//! decrement. Only callers allowed to wait ever touch a lock (blocking calls) or a tokio
+//! `Notify` (async calls). A permit frees its slot on drop, so a panicking call frees it too.
+//!
+//! ```
+//! use elf_resilience_core::{Bulkhead, BulkheadError};
+//! use std::num::NonZeroUsize;
+//!
+//! let bulkhead = Bulkhead::new(NonZeroUsize::new(1).unwrap());
+//! let held = bulkhead.try_acquire()?;
+//! let shed = bulkhead.call(|| Ok::<_, std::io::Error>(42)).unwrap_err();
+//! assert!(matches!(shed, BulkheadError::Shed { max_concurrent: 1 }));
+//! drop(held);
+//! assert_eq!(bulkhead.call(|| Ok::<_, std::io::Error>(42)).unwrap(), 42);
+//! # Ok::<(), BulkheadError>(())
+//! ```
+
+mod builder;
+mod error;
+mod permit;
+mod slots;
+#[cfg(feature = "tokio")]
+mod wait;
+
+pub use builder::BulkheadBuilder;
+pub use error::BulkheadError;
+pub use permit::BulkheadPermit;
+
+use crate::clock::SharedClock;
+use slots::Slots;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A concurrency limit shared by its clones.
+#[derive(Debug, Clone)]
+pub struct Bulkhead {
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    slots: Slots,
+    name: Arc<str>,
+    max_wait: Duration,
+    clock: SharedClock,
+}
+
+impl Bulkhead {
+    /// A bulkhead admitting `max_concurrent` calls at once that sheds the rest without waiting.
+    pub fn new(max_concurrent: NonZeroUsize) -> Self {
+        Self::builder(max_concurrent).build()
+    }
+
+    /// A builder for a bulkhead admitting `max_concurrent` calls at once.
+    pub fn builder(max_concurrent: NonZeroUsize) -> BulkheadBuilder {
+        BulkheadBuilder::new(max_concurrent)
+    }
+
+    fn from_builder(b: BulkheadBuilder) -> Self {
+        let slots = Slots::new(b.max_concurrent.get());
+        let shared = Shared { slots, name: b.name, max_wait: b.max_wait, clock: b.clock };
+        Self { shared: Arc::new(shared) }
+    }
+
+    /// The name used in logs and metrics.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// The limit.
+    pub fn max_concurrent(&self) -> usize {
+        self.shared.slots.max()
+    }
+
+    /// How long a call may wait for a slot.
+    pub fn max_wait(&self) -> Duration {
+        self.shared.max_wait
+    }
+
+    /// Calls in flight right now.
+    pub fn in_flight(&self) -> usize {
+        self.shared.slots.in_flight()
+    }
+
+    /// Callers waiting for a slot right now.
+    pub fn waiting(&self) -> usize {
+        self.shared.slots.waiting()
+    }
+
+    /// Free slots right now.
+    pub fn available(&self) -> usize {
+        self.max_concurrent().saturating_sub(self.in_flight())
+    }
+
+    /// Takes a slot if one is free, never waiting.
+    #[inline]
+    pub fn try_acquire(&self) -> Result<BulkheadPermit, BulkheadError> {
+        if self.shared.slots.try_take() {
+            return Ok(BulkheadPermit::new(Arc::clone(&self.shared)));
+        }
+        Err(self.rejection(Duration::ZERO))
+    }
+
+    /// Takes a slot, blocking this thread up to the configured wait.
+    pub fn acquire(&self) -> Result<BulkheadPermit, BulkheadError> {
+        let s = &self.shared;
+        if s.slots.take_blocking(s.max_wait, s.clock.as_ref()) {
+            return Ok(BulkheadPermit::new(Arc::clone(s)));
+        }
+        Err(self.rejection(s.max_wait))
+    }
+
+    /// Runs `f` in a slot (waiting as [`acquire`](Self::acquire) does), or refuses it.
+    pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, BulkheadError<E>> {
+        let _permit = self.acquire().map_err(BulkheadError::widen)?;
+        f().map_err(BulkheadError::Inner)
+    }
+
+    #[cold]
+    fn rejection(&self, waited: Duration) -> BulkheadError {
+        let max_concurrent = self.max_concurrent();
+        let name = &*self.shared.name;
+        tracing::debug!(bulkhead = name, max_concurrent, ?waited, "bulkhead full, call refused");
+        metrics::counter!("elf_bulkhead_rejected_total", "bulkhead" => name.to_owned()).increment(1);
+        if waited.is_zero() {
+            BulkheadError::Shed { max_concurrent }
+        } else {
+            BulkheadError::WaitTimedOut { max_concurrent, waited }
+        }
+    }
+}
