@@ -1,0 +1,165 @@
+//! One retried call: the decision after each attempt, shared by `call` and `call_async`.
+
+use std::time::Duration;
+
+use super::hint::wait_with_hint;
+use super::{
+    ResultPredicate, Retry, RetryError, RetryErrorKind, RetryHintSource, RetryNotify, RetryPredicate,
+};
+use crate::clock::Clock;
+
+/// The clock one call measures `max_elapsed` with.
+pub(super) enum CallClock<'a> {
+    Borrowed(&'a dyn Clock),
+    #[cfg(feature = "tokio")]
+    Tokio(crate::clock::TokioClock),
+}
+
+impl CallClock<'_> {
+    fn now_nanos(&self) -> u64 {
+        match self {
+            CallClock::Borrowed(c) => c.now_nanos(),
+            #[cfg(feature = "tokio")]
+            CallClock::Tokio(c) => c.now_nanos(),
+        }
+    }
+}
+
+/// The state of one call: attempts so far, the schedule (cloned at the first retry), and the
+/// start time when a time limit applies.
+pub(super) struct RetryRun<'a, B> {
+    schedule: Option<B>,
+    attempts: u32,
+    started: u64,
+    clock: Option<CallClock<'a>>,
+}
+
+/// What to do after an attempt.
+pub(super) enum Flow<T, E> {
+    Done(Result<T, RetryError<E>>),
+    Wait(Duration),
+}
+
+impl<B, P, R, N, H, S> Retry<B, P, R, N, H, S>
+where
+    B: Iterator<Item = Duration> + Clone,
+{
+    /// Starts a call: deposits into the budget, reads the clock only under a time limit.
+    #[inline]
+    pub(super) fn begin<'a>(&'a self, clock: impl FnOnce() -> CallClock<'a>) -> RetryRun<'a, B> {
+        if let Some(budget) = &self.settings.budget {
+            budget.deposit();
+        }
+        let clock = self.settings.max_elapsed.map(|_| clock());
+        let started = clock.as_ref().map_or(0, CallClock::now_nanos);
+        RetryRun { schedule: None, attempts: 0, started, clock }
+    }
+
+    /// Decides what follows an attempt's outcome.
+    #[inline]
+    pub(super) fn settle<T, E>(&self, run: &mut RetryRun<'_, B>, outcome: Result<T, E>) -> Flow<T, E>
+    where
+        P: RetryPredicate<E>,
+        R: ResultPredicate<T>,
+        N: RetryNotify<E>,
+        H: RetryHintSource<E>,
+    {
+        run.attempts = run.attempts.saturating_add(1);
+        match outcome {
+            Ok(v) if !self.retry_on_result.should_retry(&v) => Flow::Done(Ok(v)),
+            Ok(v) => self.after_value(run, v),
+            Err(e) => self.after_error(run, e),
+        }
+    }
+
+    #[cold]
+    fn after_value<T, E>(&self, run: &mut RetryRun<'_, B>, value: T) -> Flow<T, E> {
+        match self.next_wait(run, true, None) {
+            Ok(wait) => {
+                observe_retry(run.attempts, wait);
+                Flow::Wait(wait)
+            }
+            Err(kind) => {
+                observe_give_up(kind, run.attempts);
+                Flow::Done(Ok(value))
+            }
+        }
+    }
+
+    #[cold]
+    fn after_error<T, E>(&self, run: &mut RetryRun<'_, B>, error: E) -> Flow<T, E>
+    where
+        P: RetryPredicate<E>,
+        N: RetryNotify<E>,
+        H: RetryHintSource<E>,
+    {
+        let retryable = self.retry_if.should_retry(&error);
+        let hint = if retryable { self.hint.hint(&error) } else { None };
+        match self.next_wait(run, retryable, hint) {
+            Ok(wait) => {
+                self.notify.notify(run.attempts, wait, &error);
+                observe_retry(run.attempts, wait);
+                Flow::Wait(wait)
+            }
+            Err(kind) => {
+                observe_give_up(kind, run.attempts);
+                Flow::Done(Err(RetryError::new(kind, run.attempts, error)))
+            }
+        }
+    }
+
+    /// The wait before the next attempt, or why there is none. Limits are checked in order:
+    /// retryable, attempt limit, schedule, time limit, and last the budget, so a retry that
+    /// would not happen anyway spends nothing.
+    fn next_wait(
+        &self,
+        run: &mut RetryRun<'_, B>,
+        retryable: bool,
+        hint: Option<Duration>,
+    ) -> Result<Duration, RetryErrorKind> {
+        if !retryable {
+            return Err(RetryErrorKind::NotRetryable);
+        }
+        if self.settings.max_attempts.is_some_and(|m| run.attempts >= m) {
+            return Err(RetryErrorKind::Exhausted);
+        }
+        let schedule = run.schedule.get_or_insert_with(|| self.backoff.clone());
+        let delay = schedule.next().ok_or(RetryErrorKind::Exhausted)?;
+        let wait = wait_with_hint(delay, hint, self.settings.max_hint);
+        if let (Some(limit), Some(clock)) = (self.settings.max_elapsed, &run.clock) {
+            let elapsed = Duration::from_nanos(clock.now_nanos().saturating_sub(run.started));
+            if elapsed.saturating_add(wait) > limit {
+                return Err(RetryErrorKind::ElapsedLimit);
+            }
+        }
+        if let Some(budget) = &self.settings.budget
+            && !budget.withdraw()
+        {
+            return Err(RetryErrorKind::BudgetSpent);
+        }
+        Ok(wait)
+    }
+}
+
+fn observe_retry(attempt: u32, wait: Duration) {
+    tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying after failed attempt");
+    metrics::counter!("elf_retry_attempts_total").increment(1);
+}
+
+fn observe_give_up(kind: RetryErrorKind, attempts: u32) {
+    tracing::debug!(attempts, reason = kind.as_str(), "retry gave up");
+    // One literal label per arm keeps the metric key static: nothing allocated.
+    let counter = match kind {
+        RetryErrorKind::Exhausted => metrics::counter!("elf_retry_giveups_total", "reason" => "exhausted"),
+        RetryErrorKind::ElapsedLimit => {
+            metrics::counter!("elf_retry_giveups_total", "reason" => "elapsed_limit")
+        }
+        RetryErrorKind::BudgetSpent => {
+            metrics::counter!("elf_retry_giveups_total", "reason" => "budget_spent")
+        }
+        RetryErrorKind::NotRetryable => {
+            metrics::counter!("elf_retry_giveups_total", "reason" => "not_retryable")
+        }
+    };
+    counter.increment(1);
+}
