@@ -1,1 +1,251 @@
-//! (in progress)
+//! Circuit breaker: stop calling a service that keeps failing, probe it again later.
+//!
+//! A breaker is **closed** while calls succeed. After `failure_threshold` consecutive
+//! failures (or, with a [`SlidingWindow`], a failure or slow-call rate over its threshold) it
+//! **opens** and rejects calls with [`CircuitOpen`] for `recovery_timeout`. Then it goes
+//! **half-open**: exactly `half_open_permits` probe calls pass; `half_open_successes` of them
+//! succeeding closes it, any failure reopens it. [`force_open`](CircuitBreaker::force_open)
+//! and [`disable`](CircuitBreaker::disable) override all that until
+//! [`reset`](CircuitBreaker::reset).
+//!
+//! ```
+//! use elf_resilience_core::{CircuitBreaker, CircuitBreakerError, ManualClock};
+//! use std::time::Duration;
+//!
+//! #[derive(Debug)]
+//! struct ApiError;
+//!
+//! let clock = ManualClock::new();
+//! let cb = CircuitBreaker::builder()
+//!     .name("OpenAI-API")
+//!     .failure_threshold(5)                       // open after 5 failures
+//!     .recovery_timeout(Duration::from_secs(60)) // try recovery after 60 seconds
+//!     .record_error_if(|_: &ApiError| true)       // the seed's expected_exception
+//!     .clock(clock.shared())
+//!     .build()?;
+//!
+//! for _ in 0..5 {
+//!     let _ = cb.call(|| Err::<String, _>(ApiError));
+//! }
+//! let result = cb.call(|| Ok::<_, ApiError>("answer".to_string()));
+//! let answer = match result {
+//!     Ok(answer) => answer,
+//!     Err(e) if e.is_open() => "fallback service".to_string(), // e.g. "Circuit breaker 'OpenAI-API' is OPEN; retry in 60.0s"
+//!     Err(e) => panic!("{e:?}"),
+//! };
+//! assert_eq!(answer, "fallback service");
+//!
+//! let stats = cb.stats();
+//! println!("State: {}", stats.state);
+//! println!("Success rate: {}%", stats.success_rate);
+//! println!("Rejected calls: {}", stats.rejected_calls);
+//! assert_eq!(stats.rejected_calls, 1);
+//!
+//! cb.reset(); // manually close
+//! assert!(cb.call(|| Ok::<_, ApiError>(1)).is_ok());
+//! cb.trip(); // manually open
+//! assert!(matches!(cb.call(|| Ok::<_, ApiError>(1)), Err(CircuitBreakerError::Open(_))));
+//! # Ok::<(), elf_resilience_core::InvalidBreakerConfig>(())
+//! ```
+//!
+//! # Cost
+//!
+//! A call through a closed breaker is one atomic load of the state word plus one relaxed
+//! increment on a per-thread counter stripe; no lock, no allocation, and no clock read unless
+//! slow calls or a time window are measured. A rejection by an open breaker reads the clock
+//! once to compare it with the deadline cached in the state word (and to say when to retry).
+
+mod builder;
+mod engine;
+mod error;
+mod listener;
+mod metrics;
+mod permit;
+mod registry;
+mod state;
+mod stats;
+mod sync;
+mod window;
+
+pub use builder::CircuitBreakerBuilder;
+pub use error::{CircuitBreakerError, CircuitOpen, InvalidBreakerConfig};
+pub use listener::StateListener;
+pub use permit::{CircuitPermit, OwnedCircuitPermit};
+pub use registry::CircuitBreakerRegistry;
+pub use state::CircuitState;
+pub use stats::{CircuitStats, StateDurations};
+pub use window::{MAX_COUNT_WINDOW, SlidingWindow, TIME_WINDOW_BUCKETS};
+
+use builder::BreakerConfig;
+use engine::Inner;
+use state::{Event, State};
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A circuit breaker. Cheap to clone: clones share one breaker.
+#[derive(Clone)]
+pub struct CircuitBreaker {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker").field("name", &self.name()).field("state", &self.state()).finish()
+    }
+}
+
+impl Default for CircuitBreaker {
+    /// A breaker named `"default"` with the seed's defaults.
+    fn default() -> Self {
+        Self::new("default")
+    }
+}
+
+impl CircuitBreaker {
+    /// A builder; see [`CircuitBreakerBuilder`] for the settings and defaults.
+    pub fn builder() -> CircuitBreakerBuilder {
+        CircuitBreakerBuilder::new()
+    }
+
+    /// A breaker with the seed's defaults (5 consecutive failures, 60 s recovery).
+    pub fn new(name: impl Into<String>) -> Self {
+        let cfg = CircuitBreakerBuilder::new().into_config().map(|c| c.renamed(&name.into()));
+        Self::from_config(cfg.unwrap_or_else(|e| unreachable!("default breaker config is valid: {e}")))
+    }
+
+    pub(crate) fn from_config(cfg: BreakerConfig) -> Self {
+        Self { inner: Arc::new(Inner::new(cfg)) }
+    }
+
+    /// The breaker's name.
+    pub fn name(&self) -> &str {
+        &self.inner.cfg.name
+    }
+
+    /// The current state. An open breaker whose recovery timeout has passed still reads as
+    /// open until the next call makes it half-open.
+    pub fn state(&self) -> CircuitState {
+        self.inner.load().kind()
+    }
+
+    /// Asks to make one call; see [`CircuitPermit`].
+    #[inline]
+    pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, CircuitOpen> {
+        self.inner.acquire().map(|s| CircuitPermit::new(&self.inner, s))
+    }
+
+    /// Like [`try_acquire`](Self::try_acquire), with a permit that owns a handle to the
+    /// breaker (for futures that outlive the borrow).
+    pub fn try_acquire_owned(&self) -> Result<OwnedCircuitPermit, CircuitOpen> {
+        self.inner.acquire().map(|s| OwnedCircuitPermit::new(self.inner.clone(), s))
+    }
+
+    /// Runs `f` through the breaker. A panic in `f` counts as a failure and propagates.
+    ///
+    /// The seed's chaos test:
+    ///
+    /// ```
+    /// use elf_resilience_core::CircuitBreaker;
+    ///
+    /// let cb = CircuitBreaker::builder().name("test-breaker").failure_threshold(1).build().unwrap();
+    /// let _ = cb.call(|| Err::<(), _>("division by zero")); // fail once
+    /// let err = cb.call(|| Ok::<_, &str>("This should fail")).unwrap_err();
+    /// assert!(err.is_open());
+    /// assert!(err.to_string().contains("Circuit breaker 'test-breaker' is OPEN"));
+    /// ```
+    #[inline]
+    pub fn call<T, E: 'static, F>(&self, f: F) -> Result<T, CircuitBreakerError<E>>
+    where
+        F: FnOnce() -> Result<T, E>,
+    {
+        let permit = self.try_acquire()?;
+        let result = f();
+        permit.record(&result);
+        result.map_err(CircuitBreakerError::Inner)
+    }
+
+    /// Runs the future made by `f` through the breaker. A panic, or dropping the returned
+    /// future while the call is in flight, counts as a failure.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use elf_resilience_core::CircuitBreaker;
+    ///
+    /// let cb = CircuitBreaker::new("deploy-team-a");
+    /// let out = cb.call_async(|| async { Ok::<_, std::io::Error>("deployed") }).await;
+    /// assert_eq!(out.unwrap(), "deployed");
+    /// # });
+    /// ```
+    pub async fn call_async<T, E: 'static, F, Fut>(&self, f: F) -> Result<T, CircuitBreakerError<E>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let permit = self.try_acquire()?;
+        let result = f().await;
+        permit.record(&result);
+        result.map_err(CircuitBreakerError::Inner)
+    }
+
+    /// Opens the breaker now, for the recovery timeout.
+    pub fn trip(&self) {
+        self.inner.apply(Event::Trip, None);
+    }
+
+    /// Opens the breaker for `duration` (e.g. a provider's `Retry-After`). An open breaker's
+    /// deadline is only ever extended, never shortened.
+    pub fn open_for(&self, duration: Duration) {
+        self.inner.apply(Event::OpenFor(crate::clock::duration_to_nanos(duration)), None);
+    }
+
+    /// Closes the breaker and forgets the failure count and window.
+    pub fn reset(&self) {
+        self.inner.apply(Event::Reset, None);
+    }
+
+    /// Opens the breaker until [`reset`](Self::reset); rejections carry no retry time.
+    pub fn force_open(&self) {
+        self.inner.apply(Event::ForceOpen, None);
+    }
+
+    /// Lets every call through without counting toward opening, until [`reset`](Self::reset).
+    pub fn disable(&self) {
+        self.inner.apply(Event::Disable, None);
+    }
+
+    /// A snapshot of the statistics.
+    pub fn stats(&self) -> CircuitStats {
+        stats_of(&self.inner)
+    }
+}
+
+fn stats_of(inner: &Inner) -> CircuitStats {
+    use stats::Count;
+    let book = sync::lock(&inner.book);
+    let state = inner.load();
+    let now = inner.cfg.clock.now_nanos().max(book.entered_at);
+    let mut spent = book.spent;
+    spent[state.kind().as_code() as usize] += now - book.entered_at;
+    let c = |what| inner.counters.get(what);
+    let (ok, failed, rejected, ignored) =
+        (c(Count::Success), c(Count::Failure), c(Count::Rejected), c(Count::Ignored));
+    CircuitStats {
+        name: inner.cfg.name.to_string(),
+        state: state.kind(),
+        total_calls: ok + failed + rejected + ignored,
+        successful_calls: ok,
+        failed_calls: failed,
+        rejected_calls: rejected,
+        ignored_calls: ignored,
+        slow_calls: c(Count::Slow),
+        success_rate: stats::success_rate(ok, failed),
+        consecutive_failures: if let State::Closed { failures, .. } = state { failures } else { 0 },
+        time_in_state: Duration::from_nanos(now - book.entered_at),
+        time_in_states: StateDurations::from_nanos(spent),
+        transitions: book.transitions,
+        last_transition_at: Duration::from_nanos(book.entered_at),
+        last_transition_wall: book.entered_wall,
+    }
+}

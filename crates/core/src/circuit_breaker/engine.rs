@@ -1,0 +1,203 @@
+//! Applies the pure decisions of `state.rs` to the shared state word.
+//!
+//! Changes within a state (counting failures, admitting probes) are one CAS on the word.
+//! Changes of state kind take a small lock as well, so that the bookkeeping (time per state,
+//! generation numbers) follows transitions in order; readers and the closed-state path never
+//! take it.
+
+use super::builder::BreakerConfig;
+use super::metrics::BreakerMetrics;
+use super::state::{Event, Outcome, State, Verdict, decide, needs_clock};
+use super::stats::{Count, Counters};
+use super::sync::{AtomicU64, Mutex, Ordering, lock};
+use super::window::{FAILED, RECORDED, SLOW, Window};
+use super::{CircuitOpen, CircuitState};
+use std::time::{Duration, SystemTime};
+
+/// Transition bookkeeping, guarded by the lock.
+#[derive(Debug)]
+pub(crate) struct Book {
+    pub stay: u32,
+    pub entered_at: u64,
+    pub entered_wall: SystemTime,
+    pub spent: [u64; 5],
+    pub transitions: u64,
+}
+
+/// The shared part of a breaker.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub cfg: BreakerConfig,
+    word: AtomicU64,
+    pub book: Mutex<Book>,
+    window: Option<Window>,
+    pub counters: Counters,
+    metrics: BreakerMetrics,
+}
+
+const STAY_LIMIT: u32 = 1 << 29;
+
+impl Inner {
+    pub(crate) fn new(cfg: BreakerConfig) -> Self {
+        let now = cfg.clock.now_nanos();
+        let book =
+            Book { stay: 0, entered_at: now, entered_wall: cfg.clock.wall(), spent: [0; 5], transitions: 0 };
+        let metrics = BreakerMetrics::new(&cfg.name);
+        metrics.transition(CircuitState::Closed);
+        Self {
+            window: cfg.window.map(Window::new),
+            word: AtomicU64::new(State::initial().pack()),
+            book: Mutex::new(book),
+            counters: Counters::default(),
+            metrics,
+            cfg,
+        }
+    }
+
+    /// The current state word, unpacked.
+    #[inline]
+    pub(crate) fn load(&self) -> State {
+        State::unpack(self.word.load(Ordering::Acquire))
+    }
+
+    /// Admits a call or rejects it. A closed breaker answers with one atomic load.
+    #[inline]
+    pub(crate) fn acquire(&self) -> Result<State, CircuitOpen> {
+        let state = self.load();
+        if let State::Closed { .. } | State::Disabled { .. } = state {
+            return Ok(state);
+        }
+        self.acquire_slow()
+    }
+
+    #[cold]
+    fn acquire_slow(&self) -> Result<State, CircuitOpen> {
+        match self.apply(Event::Acquire, None) {
+            (Verdict::Admitted(permit), _) => Ok(permit),
+            (Verdict::Rejected { retry_after }, seen) => Err(self.reject(seen, retry_after)),
+            (Verdict::Done, seen) => Ok(seen),
+        }
+    }
+
+    fn reject(&self, seen: State, retry_after: Option<u64>) -> CircuitOpen {
+        self.count(Count::Rejected);
+        CircuitOpen {
+            name: self.cfg.name.clone(),
+            state: seen.kind(),
+            retry_after: retry_after.map(Duration::from_nanos),
+        }
+    }
+
+    #[inline]
+    fn count(&self, what: Count) {
+        self.counters.bump(what);
+        self.metrics.call(what);
+    }
+
+    /// The clock reading at which a call admitted now starts, if slow calls are measured.
+    #[inline]
+    pub(crate) fn start_time(&self) -> Option<u64> {
+        self.cfg.slow_nanos.map(|_| self.cfg.clock.now_nanos())
+    }
+
+    /// Ends a call admitted in state `permit` that started at `started`.
+    pub(crate) fn finish(&self, permit: State, outcome: Outcome, started: Option<u64>) {
+        let mut now = started.map(|_| self.cfg.clock.now_nanos());
+        let slow = match (started, now, self.cfg.slow_nanos) {
+            (Some(s), Some(n), Some(limit)) => n.saturating_sub(s) >= limit && outcome != Outcome::Ignored,
+            _ => false,
+        };
+        self.count(match outcome {
+            Outcome::Success => Count::Success,
+            Outcome::Failure => Count::Failure,
+            Outcome::Ignored => Count::Ignored,
+        });
+        if slow {
+            self.count(Count::Slow);
+        }
+        if matches!(permit, State::Disabled { .. }) {
+            return;
+        }
+        let rate_exceeded = self.record_window(permit, outcome, slow, &mut now);
+        self.apply(Event::Finish { permit, outcome, rate_exceeded }, now);
+    }
+
+    /// Records a closed-state outcome in the window; true if a rate crossed its threshold.
+    fn record_window(&self, permit: State, outcome: Outcome, slow: bool, now: &mut Option<u64>) -> bool {
+        let Some(window) = &self.window else { return false };
+        if outcome == Outcome::Ignored || !matches!(permit, State::Closed { .. }) {
+            return false;
+        }
+        let failed = outcome == Outcome::Failure;
+        let sample = RECORDED | if failed { FAILED } else { 0 } | if slow { SLOW } else { 0 };
+        let t = if window.needs_clock() { self.now(now) } else { 0 };
+        let tally = window.record(sample, t);
+        (failed || slow) && self.cfg.rules.exceeded(tally)
+    }
+
+    fn now(&self, cache: &mut Option<u64>) -> u64 {
+        *cache.get_or_insert_with(|| self.cfg.clock.now_nanos())
+    }
+
+    /// Applies `event`: a CAS loop around [`decide`]. Returns the verdict and the state it
+    /// was decided in.
+    pub(crate) fn apply(&self, event: Event, mut now: Option<u64>) -> (Verdict, State) {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            let state = State::unpack(word);
+            let t = if needs_clock(state, event) { self.now(&mut now) } else { 0 };
+            let d = decide(state, event, t, &self.cfg.limits, 0);
+            let Some(next) = d.next else { return (d.verdict, state) };
+            if next.kind() != state.kind() {
+                return self.apply_locked(event, now);
+            }
+            match self.word.compare_exchange_weak(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return (d.verdict, state),
+                Err(seen) => word = seen,
+            }
+        }
+    }
+
+    /// Like [`apply`](Self::apply), holding the lock so transitions are booked in order.
+    #[cold]
+    fn apply_locked(&self, event: Event, mut now: Option<u64>) -> (Verdict, State) {
+        let mut book = lock(&self.book);
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            let state = State::unpack(word);
+            let t = if needs_clock(state, event) { self.now(&mut now) } else { 0 };
+            let fresh = (book.stay + 1) % STAY_LIMIT;
+            let d = decide(state, event, t, &self.cfg.limits, fresh);
+            let Some(next) = d.next else { return (d.verdict, state) };
+            let changes_kind = next.kind() != state.kind();
+            if changes_kind && next.kind() == CircuitState::Closed {
+                self.clear_window();
+            }
+            match self.word.compare_exchange(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) if changes_kind => {
+                    book.stay = fresh;
+                    self.book_transition(&mut book, state.kind(), next.kind(), self.now(&mut now));
+                    drop(book);
+                    self.cfg.listeners.notify(&self.cfg.name, state.kind(), next.kind());
+                    return (d.verdict, state);
+                }
+                Ok(_) => return (d.verdict, state),
+                Err(seen) => word = seen,
+            }
+        }
+    }
+
+    fn clear_window(&self) {
+        if let Some(w) = &self.window {
+            w.clear();
+        }
+    }
+
+    fn book_transition(&self, book: &mut Book, from: CircuitState, to: CircuitState, now: u64) {
+        book.spent[from.as_code() as usize] += now.saturating_sub(book.entered_at);
+        book.entered_at = now.max(book.entered_at);
+        book.entered_wall = self.cfg.clock.wall();
+        book.transitions += 1;
+        self.metrics.transition(to);
+    }
+}

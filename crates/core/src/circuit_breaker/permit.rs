@@ -1,0 +1,154 @@
+//! Permits: the low-level API under `call`, for adapters (tower layers, fallback chains).
+//!
+//! [`CircuitBreaker::try_acquire`](super::CircuitBreaker::try_acquire) admits a call and
+//! returns a permit; the caller runs the call and reports how it ended with exactly one of
+//! [`success`](CircuitPermit::success), [`failure`](CircuitPermit::failure),
+//! [`ignore`](CircuitPermit::ignore) or [`record`](CircuitPermit::record). A permit dropped
+//! without a report (the call panicked, or its future was dropped mid-flight) counts as a
+//! failure, so a half-open probe slot is never leaked.
+
+use super::CircuitState;
+use super::engine::Inner;
+use super::state::{Outcome, State};
+use std::any::Any;
+use std::sync::Arc;
+
+/// What a permit remembers: the state it was admitted in and when the call started.
+#[derive(Debug, Clone, Copy)]
+struct Ticket {
+    admitted: State,
+    started: Option<u64>,
+    done: bool,
+}
+
+impl Ticket {
+    fn new(admitted: State, inner: &Inner) -> Self {
+        Self { admitted, started: inner.start_time(), done: false }
+    }
+
+    fn finish(&mut self, inner: &Inner, outcome: Outcome) {
+        if !self.done {
+            self.done = true;
+            inner.finish(self.admitted, outcome, self.started);
+        }
+    }
+
+    fn classify<E: 'static>(inner: &Inner, error: &E) -> Outcome {
+        let counts = inner.cfg.record_error.as_ref().is_none_or(|f| f(error as &dyn Any));
+        if counts { Outcome::Failure } else { Outcome::Ignored }
+    }
+
+    fn record<T, E: 'static>(&mut self, inner: &Inner, result: &Result<T, E>) {
+        let outcome = match result {
+            Ok(_) => Outcome::Success,
+            Err(e) => Self::classify(inner, e),
+        };
+        self.finish(inner, outcome);
+    }
+
+    fn drop_unreported(&mut self, inner: &Inner) {
+        if !self.done {
+            if std::thread::panicking() {
+                tracing::debug!(breaker = &*inner.cfg.name, "guarded call panicked; counted as a failure");
+            } else {
+                tracing::debug!(
+                    breaker = &*inner.cfg.name,
+                    "permit dropped unreported; counted as a failure"
+                );
+            }
+            self.finish(inner, Outcome::Failure);
+        }
+    }
+}
+
+macro_rules! permit_methods {
+    () => {
+        /// Reports a successful call.
+        pub fn success(mut self) {
+            self.ticket.finish(&self.inner, Outcome::Success);
+        }
+
+        /// Reports a failed call.
+        pub fn failure(mut self) {
+            self.ticket.finish(&self.inner, Outcome::Failure);
+        }
+
+        /// Reports a call whose outcome the breaker should not count (a half-open probe slot
+        /// is given back).
+        pub fn ignore(mut self) {
+            self.ticket.finish(&self.inner, Outcome::Ignored);
+        }
+
+        /// Reports an error: a failure if the breaker counts this error (see
+        /// [`record_error_if`](super::CircuitBreakerBuilder::record_error_if)), else ignored.
+        pub fn error<E: 'static>(mut self, error: &E) {
+            let outcome = Ticket::classify(&self.inner, error);
+            self.ticket.finish(&self.inner, outcome);
+        }
+
+        /// Reports a result: `Ok` is a success, `Err` as in [`error`](Self::error).
+        pub fn record<T, E: 'static>(mut self, result: &Result<T, E>) {
+            self.ticket.record(&self.inner, result);
+        }
+
+        /// The state the call was admitted in: closed, half-open (a probe) or disabled.
+        pub fn admitted_in(&self) -> CircuitState {
+            self.ticket.admitted.kind()
+        }
+    };
+}
+
+/// Permission for one call through a breaker, borrowed from it.
+///
+/// ```
+/// use elf_resilience_core::CircuitBreaker;
+///
+/// let cb = CircuitBreaker::new("payments");
+/// let permit = cb.try_acquire().expect("closed breaker admits");
+/// let result: Result<u32, &str> = Ok(7);
+/// permit.record(&result);
+/// assert_eq!(cb.stats().successful_calls, 1);
+/// ```
+#[derive(Debug)]
+#[must_use = "report the outcome with success(), failure(), ignore() or record(); dropping counts as a failure"]
+pub struct CircuitPermit<'a> {
+    inner: &'a Inner,
+    ticket: Ticket,
+}
+
+impl<'a> CircuitPermit<'a> {
+    pub(crate) fn new(inner: &'a Inner, admitted: State) -> Self {
+        Self { ticket: Ticket::new(admitted, inner), inner }
+    }
+
+    permit_methods!();
+}
+
+impl Drop for CircuitPermit<'_> {
+    fn drop(&mut self) {
+        self.ticket.drop_unreported(self.inner);
+    }
+}
+
+/// Permission for one call, owning a handle to the breaker (`'static`, for futures and
+/// services).
+#[derive(Debug)]
+#[must_use = "report the outcome with success(), failure(), ignore() or record(); dropping counts as a failure"]
+pub struct OwnedCircuitPermit {
+    inner: Arc<Inner>,
+    ticket: Ticket,
+}
+
+impl OwnedCircuitPermit {
+    pub(crate) fn new(inner: Arc<Inner>, admitted: State) -> Self {
+        Self { ticket: Ticket::new(admitted, &inner), inner }
+    }
+
+    permit_methods!();
+}
+
+impl Drop for OwnedCircuitPermit {
+    fn drop(&mut self) {
+        self.ticket.drop_unreported(&self.inner);
+    }
+}

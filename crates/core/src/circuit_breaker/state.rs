@@ -1,0 +1,367 @@
+//! The breaker's state machine: a packed state word and a pure decision function.
+//!
+//! Everything here is a plain function of `(state, event, now)`; the breaker applies the
+//! decisions to one `AtomicU64` with a CAS loop.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The state of a circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CircuitState {
+    /// Normal operation: calls pass and their outcomes are counted.
+    Closed,
+    /// Too many failures: calls are rejected until the recovery timeout has passed.
+    Open,
+    /// Testing recovery: a limited number of probe calls pass.
+    HalfOpen,
+    /// Opened by hand with [`force_open`](super::CircuitBreaker::force_open): rejects until reset.
+    ForcedOpen,
+    /// Switched off with [`disable`](super::CircuitBreaker::disable): every call passes, nothing trips.
+    Disabled,
+}
+
+impl CircuitState {
+    /// All states, in the order of their numeric codes (`as_code`).
+    pub const ALL: [CircuitState; 5] = [
+        CircuitState::Closed,
+        CircuitState::Open,
+        CircuitState::HalfOpen,
+        CircuitState::ForcedOpen,
+        CircuitState::Disabled,
+    ];
+
+    /// A stable numeric code (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled), the
+    /// value of the `elf_circuit_breaker_state` gauge.
+    pub const fn as_code(self) -> u8 {
+        match self {
+            CircuitState::Closed => 0,
+            CircuitState::Open => 1,
+            CircuitState::HalfOpen => 2,
+            CircuitState::ForcedOpen => 3,
+            CircuitState::Disabled => 4,
+        }
+    }
+
+    /// The upper-case name used in messages: `CLOSED`, `OPEN`, `HALF_OPEN`, ...
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "CLOSED",
+            CircuitState::Open => "OPEN",
+            CircuitState::HalfOpen => "HALF_OPEN",
+            CircuitState::ForcedOpen => "FORCED_OPEN",
+            CircuitState::Disabled => "DISABLED",
+        }
+    }
+
+    /// True for the states that reject calls without a free probe slot.
+    pub const fn is_open(self) -> bool {
+        matches!(self, CircuitState::Open | CircuitState::ForcedOpen)
+    }
+}
+
+impl fmt::Display for CircuitState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Largest counter kept in the state word (consecutive failures, probe counts).
+pub(crate) const MAX_COUNT: u32 = 0xFFFF;
+/// Largest deadline an open state can hold, in clock nanoseconds (about 73 years).
+pub(crate) const MAX_DEADLINE: u64 = (1 << 61) - 1;
+const STAY_MASK: u32 = (1 << 29) - 1;
+
+/// The unpacked state word.
+///
+/// `stay` tells apart two stays in the same state, so a permit from an earlier stay does not
+/// count against a later one. An open state stores its deadline instead of a generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Closed { stay: u32, failures: u32 },
+    Open { until: u64 },
+    HalfOpen { stay: u32, admitted: u32, succeeded: u32 },
+    ForcedOpen { stay: u32 },
+    Disabled { stay: u32 },
+}
+
+impl State {
+    /// The public state this word stands for.
+    pub(crate) const fn kind(self) -> CircuitState {
+        match self {
+            State::Closed { .. } => CircuitState::Closed,
+            State::Open { .. } => CircuitState::Open,
+            State::HalfOpen { .. } => CircuitState::HalfOpen,
+            State::ForcedOpen { .. } => CircuitState::ForcedOpen,
+            State::Disabled { .. } => CircuitState::Disabled,
+        }
+    }
+
+    /// Packs into a word: 3 bits of kind, then 29 bits of generation and two 16-bit counters,
+    /// or (open) 61 bits of deadline.
+    pub(crate) const fn pack(self) -> u64 {
+        let (code, stay, a, b) = match self {
+            State::Open { until } => return 1 | (until << 3),
+            State::Closed { stay, failures } => (0, stay, failures, 0),
+            State::HalfOpen { stay, admitted, succeeded } => (2, stay, admitted, succeeded),
+            State::ForcedOpen { stay } => (3, stay, 0, 0),
+            State::Disabled { stay } => (4, stay, 0, 0),
+        };
+        code | (((stay & STAY_MASK) as u64) << 3) | ((a as u64) << 32) | ((b as u64) << 48)
+    }
+
+    /// The inverse of [`State::pack`].
+    pub(crate) const fn unpack(word: u64) -> State {
+        let stay = ((word >> 3) as u32) & STAY_MASK;
+        let a = ((word >> 32) & 0xFFFF) as u32;
+        let b = (word >> 48) as u32;
+        match word & 0b111 {
+            0 => State::Closed { stay, failures: a },
+            1 => State::Open { until: word >> 3 },
+            2 => State::HalfOpen { stay, admitted: a, succeeded: b },
+            3 => State::ForcedOpen { stay },
+            _ => State::Disabled { stay },
+        }
+    }
+
+    /// The state a fresh breaker starts in.
+    pub(crate) const fn initial() -> State {
+        State::Closed { stay: 0, failures: 0 }
+    }
+
+    /// True if `other` is the same stay (same kind and generation) as `self`.
+    const fn same_stay(self, other: State) -> bool {
+        match (self, other) {
+            (State::Closed { stay: a, .. }, State::Closed { stay: b, .. }) => a == b,
+            (State::HalfOpen { stay: a, .. }, State::HalfOpen { stay: b, .. }) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// How an admitted call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Counted as a success.
+    Success,
+    /// Counted as a failure.
+    Failure,
+    /// Not counted (an error the breaker does not track); a half-open slot is returned.
+    Ignored,
+}
+
+/// What happens to the breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// A caller asks to be let through.
+    Acquire,
+    /// A call admitted in state `permit` ended; `rate_exceeded` says the sliding window's
+    /// failure or slow-call rate crossed its threshold with this outcome.
+    Finish { permit: State, outcome: Outcome, rate_exceeded: bool },
+    /// Open now for the recovery timeout.
+    Trip,
+    /// Open now for this many nanoseconds (never shortening an open state's deadline).
+    OpenFor(u64),
+    /// Close and forget the failure count.
+    Reset,
+    /// Open until reset.
+    ForceOpen,
+    /// Pass every call until reset.
+    Disable,
+}
+
+/// The thresholds the state machine needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub failure_threshold: u32,
+    pub recovery_nanos: u64,
+    pub half_open_permits: u32,
+    pub half_open_successes: u32,
+}
+
+/// The answer to a caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Let through; the permit carries the state it was admitted in.
+    Admitted(State),
+    /// Rejected; a probe is allowed after `retry_after` nanoseconds (None: not known).
+    Rejected { retry_after: Option<u64> },
+    /// The event was applied (or was stale and changed nothing).
+    Done,
+}
+
+/// A decision: the next state (None: unchanged) and the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Decision {
+    pub next: Option<State>,
+    pub verdict: Verdict,
+}
+
+impl Decision {
+    const fn keep(verdict: Verdict) -> Self {
+        Decision { next: None, verdict }
+    }
+    const fn to(next: State, verdict: Verdict) -> Self {
+        Decision { next: Some(next), verdict }
+    }
+}
+
+/// True if deciding `event` in `state` may need the current time.
+pub(crate) const fn needs_clock(state: State, event: Event) -> bool {
+    match event {
+        Event::Acquire => matches!(state, State::Open { .. }),
+        Event::Finish { outcome, rate_exceeded, .. } => rate_exceeded || matches!(outcome, Outcome::Failure),
+        Event::Trip | Event::OpenFor(_) => true,
+        Event::Reset | Event::ForceOpen | Event::Disable => false,
+    }
+}
+
+/// The pure transition function. `fresh_stay` is the generation to give a newly entered state.
+pub(crate) fn decide(state: State, event: Event, now: u64, lim: &Limits, fresh_stay: u32) -> Decision {
+    let open = |nanos: u64| State::Open { until: now.saturating_add(nanos).min(MAX_DEADLINE) };
+    match event {
+        Event::Acquire => acquire(state, now, lim, fresh_stay),
+        Event::Finish { permit, outcome, rate_exceeded } => {
+            if !permit.same_stay(state) {
+                return Decision::keep(Verdict::Done);
+            }
+            let next = finish(state, outcome, rate_exceeded, lim, fresh_stay, open(lim.recovery_nanos));
+            Decision { next, verdict: Verdict::Done }
+        }
+        Event::Trip => Decision::to(open(lim.recovery_nanos), Verdict::Done),
+        Event::OpenFor(nanos) => match (state, open(nanos)) {
+            (State::Open { until }, State::Open { until: new }) if until >= new => {
+                Decision::keep(Verdict::Done)
+            }
+            (_, next) => Decision::to(next, Verdict::Done),
+        },
+        Event::Reset => Decision::to(State::Closed { stay: fresh_stay, failures: 0 }, Verdict::Done),
+        Event::ForceOpen => Decision::to(State::ForcedOpen { stay: fresh_stay }, Verdict::Done),
+        Event::Disable => Decision::to(State::Disabled { stay: fresh_stay }, Verdict::Done),
+    }
+}
+
+fn acquire(state: State, now: u64, lim: &Limits, fresh_stay: u32) -> Decision {
+    match state {
+        State::Closed { .. } | State::Disabled { .. } => Decision::keep(Verdict::Admitted(state)),
+        State::Open { until } if now < until => {
+            Decision::keep(Verdict::Rejected { retry_after: Some(until - now) })
+        }
+        State::Open { .. } => {
+            let next = State::HalfOpen { stay: fresh_stay, admitted: 1, succeeded: 0 };
+            Decision::to(next, Verdict::Admitted(next))
+        }
+        State::HalfOpen { stay, admitted, succeeded } if admitted < lim.half_open_permits => {
+            let next = State::HalfOpen { stay, admitted: admitted + 1, succeeded };
+            Decision::to(next, Verdict::Admitted(next))
+        }
+        State::HalfOpen { .. } | State::ForcedOpen { .. } => {
+            Decision::keep(Verdict::Rejected { retry_after: None })
+        }
+    }
+}
+
+/// The next state after an outcome in the same stay it was admitted in.
+fn finish(
+    state: State,
+    outcome: Outcome,
+    rate_exceeded: bool,
+    lim: &Limits,
+    fresh_stay: u32,
+    opened: State,
+) -> Option<State> {
+    match (state, outcome) {
+        (State::Closed { .. }, _) if rate_exceeded => Some(opened),
+        (State::Closed { failures: 0, .. }, Outcome::Success) => None,
+        (State::Closed { stay, .. }, Outcome::Success) => Some(State::Closed { stay, failures: 0 }),
+        (State::Closed { stay, failures }, Outcome::Failure) => {
+            let failures = (failures + 1).min(MAX_COUNT);
+            Some(if failures >= lim.failure_threshold { opened } else { State::Closed { stay, failures } })
+        }
+        (State::HalfOpen { .. }, Outcome::Failure) => Some(opened),
+        (State::HalfOpen { stay, admitted, succeeded }, Outcome::Success) => {
+            let succeeded = succeeded + 1;
+            Some(if succeeded >= lim.half_open_successes {
+                State::Closed { stay: fresh_stay, failures: 0 }
+            } else {
+                State::HalfOpen { stay, admitted, succeeded }
+            })
+        }
+        (State::HalfOpen { stay, admitted, succeeded }, Outcome::Ignored) => {
+            Some(State::HalfOpen { stay, admitted: admitted.saturating_sub(1), succeeded })
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIM: Limits =
+        Limits { failure_threshold: 2, recovery_nanos: 100, half_open_permits: 2, half_open_successes: 2 };
+
+    fn fin(permit: State, outcome: Outcome) -> Event {
+        Event::Finish { permit, outcome, rate_exceeded: false }
+    }
+
+    #[test]
+    fn pack_round_trips() {
+        let states = [
+            State::Closed { stay: STAY_MASK, failures: MAX_COUNT },
+            State::Open { until: MAX_DEADLINE },
+            State::Open { until: 0 },
+            State::HalfOpen { stay: 7, admitted: 3, succeeded: MAX_COUNT },
+            State::ForcedOpen { stay: 1 },
+            State::Disabled { stay: 2 },
+        ];
+        for s in states {
+            assert_eq!(State::unpack(s.pack()), s);
+        }
+    }
+
+    #[test]
+    fn failures_open_at_threshold() {
+        let s = State::initial();
+        let d = decide(s, fin(s, Outcome::Failure), 5, &LIM, 9);
+        let s1 = d.next.unwrap();
+        assert_eq!(s1, State::Closed { stay: 0, failures: 1 });
+        let d = decide(s1, fin(s, Outcome::Failure), 5, &LIM, 9);
+        assert_eq!(d.next, Some(State::Open { until: 105 }));
+    }
+
+    #[test]
+    fn open_rejects_then_admits_one_probe() {
+        let s = State::Open { until: 100 };
+        let d = decide(s, Event::Acquire, 40, &LIM, 3);
+        assert_eq!(d.verdict, Verdict::Rejected { retry_after: Some(60) });
+        let d = decide(s, Event::Acquire, 100, &LIM, 3);
+        let probe = State::HalfOpen { stay: 3, admitted: 1, succeeded: 0 };
+        assert_eq!(d, Decision::to(probe, Verdict::Admitted(probe)));
+    }
+
+    #[test]
+    fn stale_permit_changes_nothing() {
+        let old = State::Closed { stay: 1, failures: 0 };
+        let cur = State::Closed { stay: 2, failures: 1 };
+        assert_eq!(decide(cur, fin(old, Outcome::Failure), 0, &LIM, 5).next, None);
+    }
+
+    #[test]
+    fn half_open_needs_all_successes() {
+        let s = State::HalfOpen { stay: 4, admitted: 2, succeeded: 0 };
+        let s1 = decide(s, fin(s, Outcome::Success), 0, &LIM, 8).next.unwrap();
+        assert_eq!(s1, State::HalfOpen { stay: 4, admitted: 2, succeeded: 1 });
+        let s2 = decide(s1, fin(s, Outcome::Success), 0, &LIM, 8).next.unwrap();
+        assert_eq!(s2, State::Closed { stay: 8, failures: 0 });
+    }
+
+    #[test]
+    fn open_for_never_shortens() {
+        let s = State::Open { until: 500 };
+        assert_eq!(decide(s, Event::OpenFor(10), 100, &LIM, 0).next, None);
+        assert_eq!(decide(s, Event::OpenFor(900), 100, &LIM, 0).next, Some(State::Open { until: 1000 }));
+    }
+}
