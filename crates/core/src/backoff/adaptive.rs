@@ -174,7 +174,7 @@ impl AdaptiveBackoff {
             (duration_to_nanos(self.settings.min_delay), duration_to_nanos(self.settings.max_delay));
         let step = |cur: u64| {
             let x = cur as f64 * factor;
-            let next = if !(x < hi as f64) { hi } else { (x as u64).max(lo) };
+            let next = if x.is_nan() || x >= hi as f64 { hi } else { (x as u64).max(lo) };
             Some(next.clamp(lo.min(hi), hi))
         };
         // The closure always returns Some, so this never fails.

@@ -151,8 +151,8 @@ impl ExponentialBackoff {
     pub fn delay_at(&self, n: u32) -> Duration {
         let x = self.base_delay.as_nanos() as f64 * self.multiplier.powi(n.min(i32::MAX as u32) as i32);
         let max = duration_to_nanos(self.max_delay);
-        // `!(x < max)` also catches NaN from unvalidated settings.
-        if !(x < max as f64) { self.max_delay } else { Duration::from_nanos(x as u64) }
+        // NaN can only come from unvalidated settings; treat it as the cap.
+        if x.is_nan() || x >= max as f64 { self.max_delay } else { Duration::from_nanos(x as u64) }
     }
 }
 
