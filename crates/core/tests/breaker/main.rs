@@ -1,0 +1,11 @@
+//! Integration tests of the circuit breaker.
+
+mod support;
+
+mod basics;
+mod concurrency;
+mod control;
+mod panics;
+mod registry;
+mod stats;
+mod windows;

@@ -1,0 +1,82 @@
+use crate::support::*;
+use elf_resilience_core::{
+    CircuitBreaker, CircuitBreakerRegistry, CircuitState, InvalidBreakerConfig, ManualClock,
+};
+
+#[test]
+fn get_or_create_uses_the_template_under_each_name() {
+    let clock = ManualClock::new();
+    let registry = CircuitBreakerRegistry::new(builder(&clock).failure_threshold(1)).unwrap();
+    let a = registry.get_or_create("a");
+    assert_eq!(a.name(), "a");
+    let _ = fail(&a);
+    assert!(registry.get_or_create("a").state().is_open());
+    assert_eq!(registry.get_or_create("b").state(), CircuitState::Closed);
+    assert_eq!(registry.len(), 2);
+    assert!(registry.get("c").is_none());
+}
+
+#[test]
+fn get_or_create_with_validates_and_keeps_existing() {
+    let registry = CircuitBreakerRegistry::default();
+    let bad = registry.get_or_create_with("x", CircuitBreaker::builder().failure_threshold(0));
+    assert_eq!(bad.unwrap_err(), InvalidBreakerConfig::Zero { field: "failure_threshold" });
+    let made = registry.get_or_create_with("x", CircuitBreaker::builder().failure_threshold(1)).unwrap();
+    let _ = fail(&made);
+    let again = registry.get_or_create_with("x", CircuitBreaker::builder().failure_threshold(9)).unwrap();
+    assert!(again.state().is_open());
+}
+
+#[test]
+fn register_remove_and_dashboard_listing() {
+    let registry = CircuitBreakerRegistry::default();
+    registry.register(CircuitBreaker::new("zeta"));
+    registry.register(CircuitBreaker::new("alpha"));
+    let names: Vec<_> = registry.all().iter().map(|b| b.name().to_owned()).collect();
+    assert_eq!(names, ["alpha", "zeta"]);
+    assert_eq!(registry.stats().len(), 2);
+    assert!(registry.remove("alpha").is_some());
+    assert_eq!(registry.len(), 1);
+}
+
+#[test]
+fn global_registry_is_shared() {
+    let a = CircuitBreakerRegistry::global().get_or_create("registry-test-global");
+    a.force_open();
+    let b = CircuitBreakerRegistry::global().get("registry-test-global").unwrap();
+    assert_eq!(b.state(), CircuitState::ForcedOpen);
+    CircuitBreakerRegistry::global().remove("registry-test-global");
+}
+
+#[test]
+fn invalid_configs_are_rejected() {
+    use elf_resilience_core::SlidingWindow;
+    let b = CircuitBreaker::builder;
+    let err = |r: Result<CircuitBreaker, InvalidBreakerConfig>| r.unwrap_err();
+    assert!(matches!(err(b().half_open_permits(0).build()), InvalidBreakerConfig::Zero { .. }));
+    assert!(matches!(err(b().failure_threshold(70_000).build()), InvalidBreakerConfig::TooLarge { .. }));
+    assert!(matches!(
+        err(b().half_open_permits(2).half_open_successes(3).build()),
+        InvalidBreakerConfig::SuccessesExceedPermits { successes: 3, permits: 2 }
+    ));
+    assert!(matches!(
+        err(b().failure_rate_threshold(50.0).build()),
+        InvalidBreakerConfig::NeedsWindow { .. }
+    ));
+    let windowed = || b().sliding_window(SlidingWindow::Count(10)).minimum_calls(5);
+    assert!(matches!(
+        err(windowed().failure_rate_threshold(f64::NAN).build()),
+        InvalidBreakerConfig::Percentage { .. }
+    ));
+    assert!(matches!(
+        err(windowed().failure_rate_threshold(0.0).build()),
+        InvalidBreakerConfig::Percentage { .. }
+    ));
+    assert!(matches!(
+        err(windowed().slow_call_rate_threshold(10.0).build()),
+        InvalidBreakerConfig::SlowCallIncomplete
+    ));
+    assert!(matches!(err(windowed().minimum_calls(11).build()), InvalidBreakerConfig::TooLarge { .. }));
+    let zero_time = b().sliding_window(SlidingWindow::Time(std::time::Duration::ZERO)).build();
+    assert!(matches!(err(zero_time), InvalidBreakerConfig::EmptyTimeWindow));
+}
