@@ -1,18 +1,47 @@
 //! Fallback protocols: what to do when a resource is short or a call fails.
 //!
-//! This module holds the seams the protocol talks through:
+//! [`FallbackProtocol`] asks a [`ResourceGate`] whether the call's resource is usable, runs the
+//! operation, and on failure or resource pressure applies [`FallbackStrategy`]s in order (a
+//! default order per resource type, or a custom one per call). The operation receives an
+//! [`Attempt`] with the provider and degrade knobs to use; the result is an [`Outcome`] (value
+//! or queued ticket) carrying a serializable [`Trace`] of every decision.
+//!
+//! The seams:
 //!
 //! - [`ResourceGate`]: is a resource usable, and what are the alternatives? The resource
 //!   manager implements it; [`StaticGate`] is set by hand for tests.
-//! - [`RequestQueue`]: the durable queue behind the `QueueRequest` strategy, with an
-//!   in-memory backend ([`InMemoryQueue`]) and a shared test suite ([`queue_conformance`]).
+//! - [`RequestQueue`]: the durable queue behind `QueueRequest`, with an in-memory backend
+//!   ([`InMemoryQueue`]) and a shared test suite ([`queue_conformance`]).
+//! - [`ResponseCache`](crate::ResponseCache): the cache behind `UseCache`.
+//! - [`FallbackBreakers`]: the named breakers behind `CircuitBreak`.
 
+mod attempt;
+mod block_on;
+mod breakers;
+mod builder;
+mod engine;
+mod error;
 mod gate;
+mod hooks;
 mod memory_queue;
+mod outcome;
+mod protocol;
 mod queue;
 mod queue_conformance;
+mod request;
+mod stages;
+mod strategy;
 
+pub use attempt::{Attempt, DegradeLevel, default_degrade_levels};
+pub use breakers::FallbackBreakers;
+pub use builder::FallbackProtocolBuilder;
+pub use error::{FallbackError, InvalidFallbackConfig};
 pub use gate::{GateReading, ResourceGate, StaticGate};
+pub use hooks::{FallbackEvent, FallbackStage};
 pub use memory_queue::InMemoryQueue;
+pub use outcome::{Outcome, Served, Trace, TraceEvent, TraceKind};
+pub use protocol::FallbackProtocol;
 pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
 pub use queue_conformance::queue_conformance;
+pub use request::FallbackRequest;
+pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
