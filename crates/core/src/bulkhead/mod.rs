@@ -19,6 +19,8 @@
 
 mod builder;
 mod error;
+#[cfg(feature = "tower")]
+mod layer;
 mod permit;
 mod slots;
 #[cfg(feature = "tokio")]
@@ -26,6 +28,8 @@ mod wait;
 
 pub use builder::BulkheadBuilder;
 pub use error::BulkheadError;
+#[cfg(feature = "tower")]
+pub use layer::*;
 pub use permit::BulkheadPermit;
 
 use crate::clock::SharedClock;

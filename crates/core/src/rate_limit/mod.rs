@@ -27,9 +27,14 @@
 mod builder;
 mod error;
 mod gcra;
+#[cfg(feature = "tower")]
+mod layer;
 mod quota;
 #[cfg(feature = "tokio")]
 mod wait;
+
+#[cfg(feature = "tower")]
+pub use layer::*;
 
 pub use builder::RateLimiterBuilder;
 pub use error::{RateLimitConfigError, RateLimitError, RateLimited};

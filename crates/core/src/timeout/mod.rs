@@ -18,8 +18,12 @@
 //! ```
 
 mod error;
+#[cfg(feature = "tower")]
+mod layer;
 
 pub use error::TimeoutError;
+#[cfg(feature = "tower")]
+pub use layer::*;
 
 use std::time::Duration;
 

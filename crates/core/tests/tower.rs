@@ -1,0 +1,99 @@
+//! Tower layers over `service_fn`, with paused time or a manual clock.
+#![cfg(feature = "tower")]
+
+use elf_resilience_core::{
+    Bulkhead, BulkheadError, BulkheadLayer, ManualClock, RateLimitLayer, RateLimitServiceError, RateLimiter,
+    TimeoutError, TimeoutLayer,
+};
+use std::num::{NonZeroU32, NonZeroUsize};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::{Layer, Service, ServiceExt, service_fn};
+
+type Io<T> = Result<T, std::io::Error>;
+
+fn sleepy(secs: u64) -> impl Service<u32, Response = u32, Error = &'static str> + Clone {
+    service_fn(move |x: u32| async move {
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+        if x == 0 { Err("zero") } else { Ok(x) }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeout_layer_drops_slow_requests() {
+    let start = tokio::time::Instant::now();
+    let svc = TimeoutLayer::new(Duration::from_secs(3)).layer(sleepy(5));
+    let err = svc.clone().oneshot(1).await.unwrap_err();
+    assert_eq!(err, TimeoutError::Elapsed(Duration::from_secs(3)));
+    assert_eq!(start.elapsed(), Duration::from_secs(3));
+    let fast = TimeoutLayer::new(Duration::from_secs(3)).layer(sleepy(2));
+    assert_eq!(fast.clone().oneshot(4).await.unwrap(), 4);
+    assert_eq!(fast.oneshot(0).await.unwrap_err(), TimeoutError::Inner("zero"));
+    assert_eq!(start.elapsed(), Duration::from_secs(7));
+}
+
+#[tokio::test]
+async fn rate_limit_layer_refuses_beyond_the_rate_across_clones() {
+    let clock = ManualClock::new();
+    let limiter =
+        RateLimiter::builder().per_second(NonZeroU32::new(2).unwrap()).clock(clock.shared()).build().unwrap();
+    let layer = RateLimitLayer::new(Arc::new(limiter));
+    let echo = service_fn(|x: u32| async move { Io::Ok(x) });
+    let a = layer.layer(echo);
+    let b = a.clone();
+    assert_eq!(a.clone().oneshot(1).await.unwrap(), 1);
+    assert_eq!(b.clone().oneshot(2).await.unwrap(), 2);
+    match b.clone().oneshot(3).await.unwrap_err() {
+        RateLimitServiceError::Limited(l) => assert_eq!(l.retry_after, Duration::from_millis(500)),
+        other => panic!("expected a rate limit, got {other:?}"),
+    }
+    clock.advance(Duration::from_millis(500));
+    assert_eq!(a.oneshot(4).await.unwrap(), 4);
+}
+
+#[tokio::test]
+async fn rate_limit_layer_passes_inner_errors() {
+    let limiter = RateLimiter::builder().per_second(NonZeroU32::new(5).unwrap()).build().unwrap();
+    let failing = service_fn(|_: ()| async { Err::<(), _>(std::io::Error::other("down")) });
+    let svc = RateLimitLayer::new(Arc::new(limiter)).layer(failing);
+    let err = svc.oneshot(()).await.unwrap_err();
+    assert_eq!(err.to_string(), "down");
+    assert_eq!(err.into_inner().unwrap().kind(), std::io::ErrorKind::Other);
+}
+
+#[tokio::test(start_paused = true)]
+async fn bulkhead_layer_holds_the_slot_until_the_response_completes() {
+    let bulkhead = Bulkhead::new(NonZeroUsize::new(1).unwrap());
+    let mut svc = BulkheadLayer::new(bulkhead.clone()).layer(sleepy(1));
+    let first = svc.ready().await.unwrap().call(7);
+    assert_eq!(bulkhead.in_flight(), 1);
+    let shed = svc.ready().await.unwrap().call(8).await.unwrap_err();
+    assert!(matches!(shed, BulkheadError::Shed { max_concurrent: 1 }));
+    assert_eq!(first.await.unwrap(), 7);
+    assert_eq!(bulkhead.in_flight(), 0);
+    let err = svc.ready().await.unwrap().call(0).await.unwrap_err();
+    assert_eq!(err.into_inner(), Some("zero"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn bulkhead_layer_frees_the_slot_when_the_response_is_dropped() {
+    let bulkhead = Bulkhead::new(NonZeroUsize::new(1).unwrap());
+    let mut svc = BulkheadLayer::new(bulkhead.clone()).layer(sleepy(60));
+    let abandoned = svc.ready().await.unwrap().call(1);
+    assert_eq!(bulkhead.available(), 0);
+    drop(abandoned);
+    assert_eq!(bulkhead.available(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn layers_compose_in_a_service_builder() {
+    let bulkhead = Bulkhead::new(NonZeroUsize::new(4).unwrap());
+    let svc = tower::ServiceBuilder::new()
+        .layer(BulkheadLayer::new(bulkhead))
+        .layer(TimeoutLayer::new(Duration::from_secs(2)))
+        .service(sleepy(3));
+    match svc.oneshot(1).await.unwrap_err() {
+        BulkheadError::Inner(TimeoutError::Elapsed(d)) => assert_eq!(d, Duration::from_secs(2)),
+        other => panic!("expected an elapsed timeout, got {other:?}"),
+    }
+}
