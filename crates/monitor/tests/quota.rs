@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use elf_resilience_core::{Context, ManualClock};
 use elf_resilience_monitor::{
-    ApiQuotaProbe, InMemoryLedger, LlmErrorKind, Probe, ProbeError, QuotaConfigError, QuotaLimit, QuotaSource,
-    QuotaTracker, QuotaWindow, RateLimitSnapshot, Usage,
+    ApiQuotaProbe, InMemoryLedger, LlmErrorKind, Probe, ProbeError, QuotaConfigError, QuotaLimit,
+    QuotaSource, QuotaTracker, QuotaWindow, RateLimitSnapshot, Usage,
 };
 
 fn tracker(clock: &ManualClock, limits: &[QuotaLimit]) -> QuotaTracker {
@@ -95,7 +95,8 @@ fn refusals_block_the_model_for_as_long_as_they_say() {
 #[test]
 fn invalid_limits_are_rejected_at_build() {
     let ledger = Arc::new(InMemoryLedger::new());
-    let err = QuotaTracker::builder(ledger.clone()).limit(QuotaLimit::new(QuotaWindow::Hour).team("t")).build();
+    let err =
+        QuotaTracker::builder(ledger.clone()).limit(QuotaLimit::new(QuotaWindow::Hour).team("t")).build();
     assert!(matches!(err, Err(QuotaConfigError::Empty { .. })));
     let err = QuotaTracker::builder(ledger).limit(QuotaLimit::new(QuotaWindow::Hour).tokens(0)).build();
     assert!(matches!(err, Err(QuotaConfigError::Zero { .. })));
