@@ -1,1 +1,69 @@
-fn main() {}
+//! `elf-resilience`: the command-line front door.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+
+use elf_resilience_server::cli::{Cli, Command, ConfigAction};
+use elf_resilience_server::config::{self, Config};
+use elf_resilience_server::exit::Failure;
+use elf_resilience_server::redact::{Redactor, ScrubbedStderr};
+use elf_resilience_server::{commands, serve};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(failure) => failure.report(),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    if let Command::Config { action } = &cli.command {
+        return config_command(action, cli.config.as_deref());
+    }
+    let (config, _) = Config::discover(cli.config.as_deref())?;
+    let redactor = Redactor::from_config(&config, &[]);
+    init_logging(redactor.clone());
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    Ok(runtime.block_on(dispatch(cli.command, config, redactor))?)
+}
+
+fn init_logging(redactor: Redactor) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,elf_resilience_server=info"));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(ScrubbedStderr(redactor)).try_init();
+}
+
+fn config_command(action: &ConfigAction, global: Option<&std::path::Path>) -> Result<ExitCode, Failure> {
+    match action {
+        ConfigAction::Default => print!("{}", config::DEFAULT_TOML),
+        ConfigAction::Check { path } => {
+            let (_, found) = Config::discover(path.as_deref().or(global))?;
+            match found {
+                Some(p) => println!("{}: ok", p.display()),
+                None => println!("no config file found; the built-in defaults apply"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn dispatch(command: Command, config: Config, redactor: Redactor) -> anyhow::Result<ExitCode> {
+    use commands::{breakers, health, queue, report, status};
+    match command {
+        Command::Status(f) => status::run(&config, f.json).await?,
+        Command::Health(f) => return health::run(&config, f.json).await,
+        Command::Report { hours, json } => report::run(&config, hours, json)?,
+        Command::Breakers { action, server } => {
+            breakers::run(&config, action.as_ref(), server.as_deref()).await?
+        }
+        Command::Queue { action } => queue::run(&config, &action)?,
+        Command::Serve { bind } => serve::run(&config, bind, redactor).await?,
+        Command::Demo { .. } => anyhow::bail!("demo: not built yet"),
+        Command::Config { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -278,13 +278,29 @@ impl SqliteQueue {
     /// Makes every dead-lettered request pending again with fresh attempts, ready at `now`;
     /// returns how many. For operators replaying after an outage.
     pub fn revive_dead_letters(&self, now: SystemTime) -> Result<usize, QueueError> {
+        self.write(|tx| revive(tx, now))
+    }
+
+    /// Makes every waiting request ready at `now` and revives dead letters; returns how many
+    /// requests changed.
+    pub fn replay_all(&self, now: SystemTime) -> Result<usize, QueueError> {
         self.write(|tx| {
-            tx.execute(
-                "UPDATE queue SET status = 'pending', attempts = 0, not_before = ?1, lease_until = NULL \
-                 WHERE status = 'dead_lettered'",
-                [to_nanos(now)],
-            )
-            .map_err(backend)
+            let delayed = tx
+                .execute(
+                    "UPDATE queue SET not_before = ?1 WHERE status = 'pending' AND not_before > ?1",
+                    [to_nanos(now)],
+                )
+                .map_err(backend)?;
+            Ok(delayed + revive(tx, now)?)
         })
     }
+}
+
+fn revive(tx: &Connection, now: SystemTime) -> Result<usize, QueueError> {
+    tx.execute(
+        "UPDATE queue SET status = 'pending', attempts = 0, not_before = ?1, lease_until = NULL \
+         WHERE status = 'dead_lettered'",
+        [to_nanos(now)],
+    )
+    .map_err(backend)
 }

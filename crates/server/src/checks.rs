@@ -1,0 +1,161 @@
+//! Health checks built from the config: the built-in ones (cpu, memory, disk, api quota) and
+//! the configured http, tcp and resource checks.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use elf_resilience::{
+    CheckOutcome, Context, HealthCheck, HealthMonitor, ResourceManager, ResourceStatus, ResourceType,
+    SystemSummary,
+};
+
+use crate::config::{CheckKind, Config, HealthCheckConfig};
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Disk usage at or above which the disk check is degraded, and unhealthy.
+const DISK_LEVELS: (f64, f64) = (85.0, 95.0);
+
+/// Registers every check of `config` on `monitor`; `failures` is the number of failed runs in
+/// a row that turn a check unhealthy (1 for one-shot CLI runs).
+pub fn register(
+    monitor: &HealthMonitor,
+    config: &Config,
+    rm: &ResourceManager,
+    failures: u32,
+) -> anyhow::Result<()> {
+    let interval = config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0);
+    let mut checks = Vec::new();
+    if config.health.default_checks.unwrap_or(true) {
+        checks.push(resource_check("cpu", ResourceType::Cpu, rm, false));
+        checks.push(resource_check("memory", ResourceType::Memory, rm, true));
+        checks.push(disk_check());
+        if !config.models.quotas.is_empty() {
+            checks.push(resource_check("api_quota", ResourceType::ApiQuota, rm, false));
+        }
+    }
+    for c in &config.health.checks {
+        checks.push(configured(c, rm)?);
+    }
+    for b in checks {
+        let b = b.interval(interval).timeout(DEFAULT_TIMEOUT).failure_threshold(failures);
+        monitor.register_check(b.build()?)?;
+    }
+    Ok(())
+}
+
+fn configured(
+    c: &HealthCheckConfig,
+    rm: &ResourceManager,
+) -> anyhow::Result<elf_resilience::HealthCheckBuilder> {
+    let b = match c.kind {
+        CheckKind::Http => http_check(&c.name, c.target.clone()),
+        CheckKind::Tcp => tcp_check(&c.name, c.target.clone()),
+        CheckKind::Resource => {
+            let ty: ResourceType = c.target.parse().context("resource check target")?;
+            resource_check(&c.name, ty, rm, c.critical)
+        }
+    };
+    let b = b.critical(c.critical);
+    let b = match c.interval {
+        Some(i) => b.interval(i.0),
+        None => b,
+    };
+    Ok(match c.timeout {
+        Some(t) => b.timeout(t.0),
+        None => b,
+    })
+}
+
+/// A check reading the resource manager: healthy below warning, degraded at warning or when
+/// unknown, unhealthy when critical or exhausted.
+fn resource_check(
+    name: &str,
+    ty: ResourceType,
+    rm: &ResourceManager,
+    critical: bool,
+) -> elf_resilience::HealthCheckBuilder {
+    let rm = rm.clone();
+    HealthCheck::builder(name, move || {
+        let rm = rm.clone();
+        async move {
+            rm.refresh(ty).await;
+            let r = rm.reading(ty, &Context::new());
+            let msg = format!("{ty} {} at {:.1}%", r.status, r.usage_percent);
+            let msg = r.reason.map_or(msg.clone(), |why| format!("{msg}: {why}"));
+            let outcome = match r.status {
+                ResourceStatus::Healthy => CheckOutcome::healthy(msg),
+                s if s.is_pressured() => CheckOutcome::unhealthy(msg),
+                _ => CheckOutcome::degraded(msg),
+            };
+            outcome.with_observed(r.usage_percent, "percent")
+        }
+    })
+    .measurement("utilization")
+    .component_type("system")
+    .critical(critical)
+}
+
+fn disk_check() -> elf_resilience::HealthCheckBuilder {
+    HealthCheck::builder("disk", || async {
+        let used =
+            tokio::task::spawn_blocking(|| SystemSummary::current().disk_usage_percent).await.unwrap_or(0.0);
+        let msg = format!("disk {used:.1}% used");
+        let outcome = match used {
+            u if u >= DISK_LEVELS.1 => CheckOutcome::unhealthy(msg),
+            u if u >= DISK_LEVELS.0 => CheckOutcome::degraded(msg),
+            _ => CheckOutcome::healthy(msg),
+        };
+        outcome.with_observed(used, "percent")
+    })
+    .measurement("utilization")
+    .component_type("system")
+}
+
+fn http_check(name: &str, url: String) -> elf_resilience::HealthCheckBuilder {
+    let client = reqwest::Client::new();
+    HealthCheck::builder(name, move || {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let started = std::time::Instant::now();
+            match client.get(&url).send().await {
+                Ok(r) if r.status().is_success() => {
+                    CheckOutcome::healthy(format!("HTTP {}", r.status().as_u16()))
+                }
+                Ok(r) => CheckOutcome::unhealthy(format!("HTTP {}", r.status().as_u16())),
+                Err(e) => CheckOutcome::unhealthy(format!("request failed: {}", without_url(&e))),
+            }
+            .with_observed(started.elapsed().as_secs_f64() * 1000.0, "ms")
+        }
+    })
+    .measurement("responseTime")
+    .component_type("component")
+}
+
+/// reqwest's error text without the URL (which may carry credentials).
+fn without_url(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "error"
+    };
+    kind.to_owned()
+}
+
+fn tcp_check(name: &str, addr: String) -> elf_resilience::HealthCheckBuilder {
+    HealthCheck::builder(name, move || {
+        let addr = addr.clone();
+        async move {
+            let started = std::time::Instant::now();
+            match tokio::net::TcpStream::connect(&addr).await {
+                Ok(_) => CheckOutcome::healthy(format!("connected to {addr}")),
+                Err(e) => CheckOutcome::unhealthy(format!("cannot connect to {addr}: {e}")),
+            }
+            .with_observed(started.elapsed().as_secs_f64() * 1000.0, "ms")
+        }
+    })
+    .measurement("connectTime")
+    .component_type("component")
+}

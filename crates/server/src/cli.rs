@@ -1,0 +1,135 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Resilience for LLM-agent platforms: resource status, health, circuit breakers, the request
+/// queue, a dashboard server and a demo of the fallback chain.
+#[derive(Debug, Parser)]
+#[command(name = "elf-resilience", version, about)]
+pub struct Cli {
+    /// The config file (default: $ELF_RESILIENCE_CONFIG, else ./elf-resilience.toml if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the Resource Status Report: every resource type and the system block.
+    Status(JsonFlag),
+    /// Run every health check once; exit 0 healthy, 1 degraded, 2 unhealthy.
+    Health(JsonFlag),
+    /// Usage per team and model over the last hours, with peaks.
+    Report {
+        /// How many hours back.
+        #[arg(long, default_value_t = 24)]
+        hours: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List circuit breakers, or trip / reset one on a running server.
+    Breakers {
+        /// list (default), trip or reset.
+        #[command(subcommand)]
+        action: Option<BreakerAction>,
+        /// The server to talk to (default: the configured bind address).
+        #[arg(long, global = true, value_name = "URL")]
+        server: Option<String>,
+    },
+    /// Inspect, replay or purge the durable request queue.
+    Queue {
+        /// list, replay or purge.
+        #[command(subcommand)]
+        action: QueueAction,
+    },
+    /// Run the monitor and the HTTP server with the dashboard, API and /metrics.
+    Serve {
+        /// Listen here instead of the configured address.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::SocketAddr>,
+    },
+    /// Run a local flaky LLM provider and push requests through the fallback chain.
+    Demo {
+        /// How many requests to send.
+        #[arg(long, default_value_t = 60)]
+        requests: u32,
+        /// Keep the dashboard up afterwards (at the configured address).
+        #[arg(long)]
+        serve: bool,
+        /// Seed for the provider's randomness (default: random).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Check or print the config.
+    Config {
+        /// check or default.
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+/// A `--json` flag.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What to do with breakers.
+#[derive(Debug, Subcommand)]
+pub enum BreakerAction {
+    /// List breakers with state and stats.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Force a breaker open.
+    Trip {
+        /// The breaker's name.
+        name: String,
+    },
+    /// Close a breaker and clear its counts.
+    Reset {
+        /// The breaker's name.
+        name: String,
+    },
+}
+
+/// What to do with the queue.
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// List queued requests.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make every queued and dead-lettered request ready for delivery again.
+    Replay,
+    /// Delete finished (done and dead-lettered) requests.
+    Purge {
+        /// Delete waiting and leased requests too.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// What to do with the config.
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Parse and validate a config file (default: the discovered one).
+    Check {
+        /// The file to check.
+        path: Option<PathBuf>,
+    },
+    /// Print the default config, with comments.
+    Default,
+}

@@ -1,0 +1,50 @@
+//! `queue list | replay | purge`, straight on the queue file (no server needed).
+
+use std::time::SystemTime;
+
+use elf_resilience::{RequestQueue, TicketStatus};
+
+use crate::cli::QueueAction;
+use crate::config::Config;
+use crate::wiring::Stores;
+
+/// Runs one queue action.
+pub fn run(config: &Config, action: &QueueAction) -> anyhow::Result<()> {
+    let stores = Stores::open(config)?;
+    let q = stores.queue.as_ref();
+    match action {
+        QueueAction::List { json } => list(q, *json),
+        QueueAction::Replay => {
+            let n = q.replay_all(SystemTime::now())?;
+            println!("{n} request(s) ready for delivery");
+            Ok(())
+        }
+        QueueAction::Purge { all } => {
+            let mut statuses = vec![TicketStatus::Done, TicketStatus::DeadLettered];
+            if *all {
+                statuses.extend([TicketStatus::Pending, TicketStatus::Leased]);
+            }
+            let n: usize = statuses.into_iter().map(|s| q.purge(s)).sum::<Result<usize, _>>()?;
+            println!("purged {n} request(s)");
+            Ok(())
+        }
+    }
+}
+
+fn list(q: &dyn RequestQueue, json: bool) -> anyhow::Result<()> {
+    let items = q.list(None, 1000)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&items)?);
+        return Ok(());
+    }
+    println!("{:12} {:20} {:14} {:>8}  last error", "ticket", "handler", "status", "attempts");
+    for r in &items {
+        let attempts = format!("{}/{}", r.attempts, r.max_attempts);
+        let err = r.last_error.as_deref().unwrap_or("");
+        println!("{:12} {:20} {:14} {attempts:>8}  {err}", r.ticket.0, r.handler, r.status.as_str());
+    }
+    if items.is_empty() {
+        println!("(queue is empty)");
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `status`: the seed's Resource Status Report.
+
+use std::fmt::Write as _;
+
+use elf_resilience::{ResourceReport, ResourceStatus};
+
+use crate::config::Config;
+use crate::wiring::{Stores, quota_tracker, resource_manager};
+
+/// Samples every probe once and prints the report (or its JSON).
+pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
+    let stores = Stores::open(config)?;
+    let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
+    rm.refresh_all().await;
+    let report = rm.get_resource_report(24);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(())
+}
+
+/// ✅ healthy, ⚠️ warning, ❌ anything else (as the seed prints it).
+pub fn emoji(status: ResourceStatus) -> &'static str {
+    match status {
+        ResourceStatus::Healthy => "✅",
+        ResourceStatus::Warning => "⚠️",
+        _ => "❌",
+    }
+}
+
+/// The report as the seed's table plus the system block.
+pub fn render(report: &ResourceReport) -> String {
+    let mut out = String::from("Resource Status Report\n");
+    out.push_str(&"=".repeat(50));
+    out.push('\n');
+    for r in &report.resources {
+        let _ = write!(
+            out,
+            "{} {:15} {:10} {:5.1}%",
+            emoji(r.status),
+            r.resource_type.as_str(),
+            r.status.as_str(),
+            r.usage_percent
+        );
+        if let Some(why) = &r.reason {
+            let _ = write!(out, "  ({why})");
+        }
+        out.push('\n');
+    }
+    let s = &report.system;
+    let _ = write!(
+        out,
+        "\nResource Report:\nCPU: {} cores\nMemory: {:.1} GB\nDisk: {:.1}% used\n",
+        s.cpu_count, s.memory_total_gb, s.disk_usage_percent
+    );
+    out
+}

@@ -1,0 +1,414 @@
+//! The `elf-resilience.toml` file: every part optional, every value checked while parsing, and
+//! errors that name `file:line:col`.
+
+mod error;
+mod types;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use error::ConfigError;
+pub use types::{
+    Bind, DatabaseUrl, HttpUrl, HumanDuration, Percent, RedisUrl, Secret, Url, format_duration,
+    parse_duration,
+};
+
+/// The file name looked for in the current directory when no path is given.
+pub const DEFAULT_FILE: &str = "elf-resilience.toml";
+/// The environment variable naming the config file.
+pub const CONFIG_ENV: &str = "ELF_RESILIENCE_CONFIG";
+/// The default config, with comments: what `config default` prints.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Warning and critical thresholds per resource type.
+    pub thresholds: Thresholds,
+    /// What to measure.
+    pub probes: Probes,
+    /// Models, their alternatives, and quotas per team.
+    pub models: Models,
+    /// Health checks.
+    pub health: Health,
+    /// Where alerts go.
+    pub alerts: Vec<AlertSink>,
+    /// Where state is kept.
+    pub storage: Storage,
+    /// The HTTP server.
+    pub server: Server,
+}
+
+/// Warning and critical levels, in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Threshold {
+    /// At or above: warning.
+    pub warning: Percent,
+    /// At or above: critical.
+    pub critical: Percent,
+}
+
+impl<'de> Deserialize<'de> for Threshold {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            warning: Percent,
+            critical: Percent,
+        }
+        let raw = Raw::deserialize(d)?;
+        if raw.warning.0 >= raw.critical.0 {
+            return Err(serde::de::Error::custom(format!(
+                "expected warning below critical, found warning = {} and critical = {}",
+                raw.warning.0, raw.critical.0
+            )));
+        }
+        Ok(Self { warning: raw.warning, critical: raw.critical })
+    }
+}
+
+/// Thresholds per resource type; a type left out keeps its built-in default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Thresholds {
+    pub api_quota: Option<Threshold>,
+    pub memory: Option<Threshold>,
+    pub cpu: Option<Threshold>,
+    pub database: Option<Threshold>,
+    pub mcp_server: Option<Threshold>,
+    pub network: Option<Threshold>,
+    pub docker: Option<Threshold>,
+    pub k8s_pod: Option<Threshold>,
+}
+
+/// Probes beyond the built-in host, cgroup and container ones.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Probes {
+    /// How often each probe samples, unless it says otherwise.
+    pub interval: Option<HumanDuration>,
+    /// How long a sample may take, unless the probe says otherwise.
+    pub timeout: Option<HumanDuration>,
+    /// Databases to watch.
+    pub databases: Vec<DatabaseProbe>,
+    /// Network endpoints to watch.
+    pub endpoints: Vec<EndpointProbe>,
+    /// MCP servers to watch.
+    pub mcp_servers: Vec<McpProbe>,
+}
+
+/// A database to watch.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseProbe {
+    /// Its name in reports.
+    pub name: String,
+    /// `postgres://user:password@host/db` or `sqlite://path`.
+    pub url: DatabaseUrl,
+    /// Databases to suggest when this one is critical.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    /// Sampling interval.
+    pub interval: Option<HumanDuration>,
+    /// Sampling timeout.
+    pub timeout: Option<HumanDuration>,
+}
+
+/// A network endpoint to watch.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointProbe {
+    /// Its name in reports.
+    pub name: String,
+    /// `http(s)://...` for an HTTP GET, or use `tcp` for a bare connect.
+    pub url: Option<HttpUrl>,
+    /// `host:port` for a TCP connect probe.
+    pub tcp: Option<String>,
+    /// Endpoints to suggest when this one is critical.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
+    /// Sampling interval.
+    pub interval: Option<HumanDuration>,
+    /// Sampling timeout.
+    pub timeout: Option<HumanDuration>,
+}
+
+/// An MCP server to watch: `command` (stdio) or `url` (streamable HTTP).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct McpProbe {
+    /// Its name in reports.
+    pub name: String,
+    /// The command line that starts a stdio server.
+    pub command: Option<Vec<String>>,
+    /// The URL of a streamable-HTTP server.
+    pub url: Option<HttpUrl>,
+    /// Sampling interval.
+    pub interval: Option<HumanDuration>,
+    /// Sampling timeout.
+    pub timeout: Option<HumanDuration>,
+}
+
+/// Models: alternatives in order of preference, and quotas per team.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Models {
+    /// For each model, the models to switch to, in order.
+    pub alternatives: BTreeMap<String, Vec<String>>,
+    /// Usage limits.
+    pub quotas: Vec<Quota>,
+}
+
+/// The window a quota counts over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Window {
+    Minute,
+    Hour,
+    Day,
+}
+
+/// A usage limit for one team and model over one window.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quota {
+    /// The team; `"*"` for every team.
+    pub team: String,
+    /// The model.
+    pub model: String,
+    /// The window.
+    pub window: Window,
+    /// Tokens allowed per window.
+    pub tokens: Option<u64>,
+    /// Requests allowed per window.
+    pub requests: Option<u64>,
+}
+
+/// Health checks.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Health {
+    /// How often checks run, unless a check says otherwise.
+    pub interval: Option<HumanDuration>,
+    /// Whether to register the built-in checks (cpu, memory, disk, api quota). Default true.
+    pub default_checks: Option<bool>,
+    /// Extra checks.
+    pub checks: Vec<HealthCheckConfig>,
+}
+
+/// What a configured health check looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum CheckKind {
+    Http,
+    Tcp,
+    Resource,
+}
+
+/// One health check.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckConfig {
+    /// Its name.
+    pub name: String,
+    /// What it checks.
+    pub kind: CheckKind,
+    /// The URL (http), `host:port` (tcp) or resource type name (resource).
+    pub target: String,
+    /// Whether it affects overall health. Default true.
+    #[serde(default = "yes")]
+    pub critical: bool,
+    /// How often it runs.
+    pub interval: Option<HumanDuration>,
+    /// How long it may take.
+    pub timeout: Option<HumanDuration>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where alerts are sent.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AlertSink {
+    /// A `tracing` event at warn or error level.
+    Log,
+    /// An HTTP POST of the alert as JSON.
+    Webhook {
+        /// Where to POST; shown redacted.
+        url: HttpUrl,
+    },
+}
+
+/// Where state is kept.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Storage {
+    /// The directory for the SQLite files. Default `./.elf-resilience`.
+    pub data_dir: Option<PathBuf>,
+    /// A `redis://` URL: queue and cache go there instead of SQLite.
+    pub redis_url: Option<RedisUrl>,
+    /// How long usage history is kept. Default 30 days.
+    pub retention: Option<HumanDuration>,
+}
+
+impl Storage {
+    /// The data directory, defaulted.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| PathBuf::from(".elf-resilience"))
+    }
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    /// The listen address. Default `127.0.0.1:8686`.
+    pub bind: Option<Bind>,
+    /// The bearer token for the write endpoints. Default: `ELF_RESILIENCE_TOKEN`, else a random
+    /// one written to `token` in the data directory.
+    pub token: Option<Secret>,
+}
+
+impl Server {
+    /// The listen address, defaulted.
+    pub fn bind(&self) -> std::net::SocketAddr {
+        self.bind.map_or_else(|| ([127, 0, 0, 1], 8686).into(), |b| b.0)
+    }
+}
+
+impl Config {
+    /// Parses `text`, naming `origin` in errors.
+    pub fn parse(text: &str, origin: &Path) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::from_toml(origin, text, &e))?;
+        config.check(origin, text)?;
+        Ok(config)
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read { path: path.to_owned(), reason: e.to_string() })?;
+        Self::parse(&text, path)
+    }
+
+    /// Finds the config: `explicit`, else `$ELF_RESILIENCE_CONFIG`, else `./elf-resilience.toml`
+    /// when present, else the defaults.
+    pub fn discover(explicit: Option<&Path>) -> Result<(Self, Option<PathBuf>), ConfigError> {
+        let env = std::env::var_os(CONFIG_ENV).map(PathBuf::from);
+        let path = explicit.map(Path::to_path_buf).or(env);
+        match path {
+            Some(p) => Ok((Self::load(&p)?, Some(p))),
+            None if Path::new(DEFAULT_FILE).exists() => {
+                let p = PathBuf::from(DEFAULT_FILE);
+                Ok((Self::load(&p)?, Some(p)))
+            }
+            None => Ok((Self::default(), None)),
+        }
+    }
+
+    /// Checks that need more than one value: probe targets, duplicate names, check targets.
+    fn check(&self, origin: &Path, text: &str) -> Result<(), ConfigError> {
+        let at = |needle: &str, msg: String| ConfigError::at_text(origin, text, needle, msg);
+        for e in &self.probes.endpoints {
+            if e.url.is_some() == e.tcp.is_some() {
+                return Err(at(
+                    &e.name,
+                    format!("endpoint `{}`: expected exactly one of `url` or `tcp`", e.name),
+                ));
+            }
+            if let Some(t) = &e.tcp {
+                check_host_port(t).map_err(|m| at(t, m))?;
+            }
+        }
+        for m in &self.probes.mcp_servers {
+            let ok = m.url.is_some() != m.command.as_ref().is_some_and(|c| !c.is_empty());
+            if !ok {
+                return Err(at(
+                    &m.name,
+                    format!("MCP server `{}`: expected exactly one of `command` or `url`", m.name),
+                ));
+            }
+        }
+        self.check_names(&at)?;
+        for c in &self.health.checks {
+            c.check_target().map_err(|m| at(&c.target, m))?;
+        }
+        for q in &self.models.quotas {
+            if q.tokens.is_none() && q.requests.is_none() {
+                return Err(at(
+                    &q.model,
+                    format!("quota for `{}`: expected `tokens` or `requests`", q.model),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_names(&self, at: &dyn Fn(&str, String) -> ConfigError) -> Result<(), ConfigError> {
+        let names = self
+            .probes
+            .databases
+            .iter()
+            .map(|d| &d.name)
+            .chain(self.probes.endpoints.iter().map(|e| &e.name))
+            .chain(self.probes.mcp_servers.iter().map(|m| &m.name))
+            .chain(self.health.checks.iter().map(|c| &c.name));
+        let mut seen = std::collections::HashSet::new();
+        for n in names {
+            if n.trim().is_empty() {
+                return Err(at("name", "expected a non-empty name".into()));
+            }
+            if !seen.insert(n) {
+                return Err(at(n, format!("expected unique names, found `{n}` twice")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl HealthCheckConfig {
+    fn check_target(&self) -> Result<(), String> {
+        match self.kind {
+            CheckKind::Http => Url::parse(&self.target, &["http", "https"]).map(drop),
+            CheckKind::Tcp => check_host_port(&self.target),
+            CheckKind::Resource => self
+                .target
+                .parse::<elf_resilience::ResourceType>()
+                .map(drop)
+                .map_err(|e| format!("expected a resource type: {e}")),
+        }
+    }
+}
+
+fn check_host_port(text: &str) -> Result<(), String> {
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => Ok(()),
+        _ => Err(format!("expected \"host:port\", found {text:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_file_parses_to_the_defaults() {
+        let parsed = Config::parse(DEFAULT_TOML, Path::new("default.toml")).unwrap();
+        assert_eq!(parsed.server.bind(), "127.0.0.1:8686".parse().unwrap());
+        assert_eq!(parsed.storage.data_dir(), PathBuf::from(".elf-resilience"));
+        assert!(parsed.probes.databases.is_empty());
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default() {
+        assert_eq!(Config::parse("", Path::new("x.toml")).unwrap(), Config::default());
+    }
+}

@@ -1,0 +1,98 @@
+//! The JSON API and the probe endpoints.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use elf_resilience::{HEALTH_JSON_CONTENT_TYPE, ResourceType, TicketStatus, health_json};
+use serde_json::{Value, json};
+
+use super::HttpState;
+use super::auth::require_token;
+use super::error::AppError;
+use crate::gauges;
+
+/// `/livez`: the process answers.
+pub async fn livez() -> &'static str {
+    "ok"
+}
+
+/// `/readyz`: 200 once started, 503 before and while shutting down.
+pub async fn readyz(State(s): State<HttpState>) -> (StatusCode, &'static str) {
+    if s.app.is_ready() { (StatusCode::OK, "ready") } else { (StatusCode::SERVICE_UNAVAILABLE, "not ready") }
+}
+
+/// `/health`: `application/health+json`, 503 when unhealthy.
+pub async fn health(State(s): State<HttpState>) -> Response {
+    let (code, body) = health_json(&s.app.health.get_health_report());
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = s.redactor.scrub(&body.to_string());
+    (status, [(header::CONTENT_TYPE, HEALTH_JSON_CONTENT_TYPE)], body).into_response()
+}
+
+/// `/metrics`: Prometheus text.
+pub async fn metrics(State(s): State<HttpState>) -> Result<Response, AppError> {
+    let handle = s.app.metrics.as_ref().ok_or_else(|| AppError::NotFound("metrics recorder".into()))?;
+    gauges::update(&s.app);
+    let body = s.redactor.scrub(&handle.render());
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
+}
+
+/// `/api/resources`: the report over the last hour and the usage history per type.
+pub async fn resources(State(s): State<HttpState>) -> Json<Value> {
+    let report = s.app.resources.get_resource_report(1);
+    let history: BTreeMap<&str, _> =
+        ResourceType::ALL.iter().map(|&t| (t.as_str(), s.app.history_of(t))).collect();
+    Json(s.redactor.json(&json!({ "report": report, "history": history })))
+}
+
+/// `/api/health`: the health report with each check's history.
+pub async fn health_report(State(s): State<HttpState>) -> Json<Value> {
+    Json(s.redactor.json(&s.app.health.get_health_report()))
+}
+
+/// `/api/breakers`: every breaker's stats.
+pub async fn breakers(State(s): State<HttpState>) -> Json<Value> {
+    Json(s.redactor.json(&s.app.breakers.stats()))
+}
+
+/// `/api/queue`: counts per status and the oldest 100 requests.
+pub async fn queue(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
+    let items = s.app.queue.list(None, 100).map_err(|e| AppError::Internal(e.to_string()))?;
+    let counts = queue_counts(&s)?;
+    Ok(Json(s.redactor.json(&json!({ "counts": counts, "items": items }))))
+}
+
+fn queue_counts(s: &HttpState) -> Result<BTreeMap<&'static str, usize>, AppError> {
+    let statuses =
+        [TicketStatus::Pending, TicketStatus::Leased, TicketStatus::Done, TicketStatus::DeadLettered];
+    statuses
+        .into_iter()
+        .map(|st| {
+            let n =
+                s.app.queue.list(Some(st), usize::MAX).map_err(|e| AppError::Internal(e.to_string()))?.len();
+            Ok((st.as_str(), n))
+        })
+        .collect()
+}
+
+/// `POST /api/breakers/{name}/{action}` with action `trip` or `reset`; bearer token required.
+pub async fn breaker_action(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    Path((name, action)): Path<(String, String)>,
+) -> Result<Json<Value>, AppError> {
+    require_token(&headers, &s.app.token)?;
+    let breaker = s.app.breakers.get(&name).ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
+    match action.as_str() {
+        "trip" => breaker.trip(),
+        "reset" => breaker.reset(),
+        other => {
+            return Err(AppError::BadRequest(format!("unknown action `{other}`: expected trip or reset")));
+        }
+    }
+    tracing::info!(breaker = %name, %action, "breaker changed by operator");
+    Ok(Json(s.redactor.json(&breaker.stats())))
+}

@@ -1,0 +1,17 @@
+//! # elf-resilience-server
+//!
+//! The `elf-resilience` binary's parts, as a library so they can be tested without a socket:
+//! the config file ([`config`]), the HTTP surface ([`http::app`]), the commands, the server
+//! ([`serve`]) and the demo ([`demo`]).
+
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod gauges;
+pub mod http;
+pub mod redact;
+pub mod serve;
+pub mod state;
+pub mod wiring;

@@ -1,0 +1,123 @@
+//! `serve`: samplers, health monitor and the HTTP server, until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+use elf_resilience::{CircuitBreakerRegistry, RequestQueue, UsageLedger};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+
+use crate::checks;
+use crate::config::Config;
+use crate::http::app;
+use crate::redact::Redactor;
+use crate::state::AppState;
+use crate::wiring::{Stores, health_monitor, quota_tracker, resource_manager, token};
+
+/// How often the dashboard's usage history gets a point.
+const HISTORY_EVERY: Duration = Duration::from_secs(5);
+
+/// A running server's parts, for the demo to share.
+#[derive(Debug)]
+pub struct Running {
+    /// The shared state.
+    pub state: AppState,
+    /// The stores.
+    pub stores: Stores,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// Installs the Prometheus recorder once per process.
+pub fn install_metrics() -> Option<PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
+}
+
+/// Starts everything and serves on `bind`; returns once listening.
+pub async fn start(config: &Config, bind: SocketAddr, redactor: Redactor) -> anyhow::Result<Running> {
+    let metrics = install_metrics();
+    let stores = Stores::open(config)?;
+    let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
+    let health = health_monitor(config);
+    checks::register(&health, config, &rm, 2)?;
+    let token = token(config, &stores.dir)?;
+    rm.start();
+    health.start_monitoring().await;
+    let queue: Arc<dyn RequestQueue> = stores.queue.clone();
+    let state = AppState::new(rm, health, CircuitBreakerRegistry::global(), queue, token, metrics);
+    tokio::spawn(history_loop(state.clone()));
+    let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let router = app(state.clone(), redactor);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    state.set_ready(true);
+    tracing::info!(%addr, "serving dashboard, API and /metrics");
+    Ok(Running { state, stores, addr, server, stop })
+}
+
+impl Running {
+    /// Stops accepting, stops monitoring, and flushes the ledger and the queue.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.state.set_ready(false);
+        let _ = self.stop.send(true);
+        let served = self.server.await;
+        self.state.health.stop().await;
+        self.state.resources.stop();
+        self.stores.ledger.flush().context("flushing the usage ledger")?;
+        self.stores.ledger.close().context("closing the usage ledger")?;
+        tracing::info!("stopped; ledger flushed, queue is on disk");
+        served??;
+        Ok(())
+    }
+}
+
+async fn history_loop(state: AppState) {
+    let mut tick = tokio::time::interval(HISTORY_EVERY);
+    loop {
+        tick.tick().await;
+        state.record_history(SystemTime::now());
+        if let Some(m) = &state.metrics {
+            m.run_upkeep();
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutdown signal received");
+}
+
+/// `serve`: runs until a signal, then shuts down gracefully.
+pub async fn run(config: &Config, bind: Option<SocketAddr>, redactor: Redactor) -> anyhow::Result<()> {
+    let running = start(config, bind.unwrap_or_else(|| config.server.bind()), redactor).await?;
+    println!("elf-resilience listening on http://{}", running.addr);
+    shutdown_signal().await;
+    running.shutdown().await
+}

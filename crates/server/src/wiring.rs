@@ -1,0 +1,171 @@
+//! Turning the config into running parts: stores in the data directory, the resource manager
+//! with its probes and quota tracker, the health monitor with its alert sinks.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use elf_resilience::probes::CgroupProbe;
+use elf_resilience::{
+    HealthMonitor, LogSink, QuotaLimit, QuotaTracker, QuotaWindow, ResourceManager, ResourceManagerBuilder,
+    ResourceType, SystemClock, UsageLedger, WebhookSink,
+};
+use elf_resilience::{SqliteCache, SqliteLedger, SqliteQueue};
+
+use crate::config::{AlertSink, Config, Secret, Window};
+
+/// The default probe interval and timeout.
+const PROBE_INTERVAL: Duration = Duration::from_secs(15);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default retention of usage history.
+const RETENTION: Duration = Duration::from_secs(30 * 86_400);
+/// The environment variable that may hold the server token.
+pub const TOKEN_ENV: &str = "ELF_RESILIENCE_TOKEN";
+
+/// The SQLite stores in the data directory.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    /// The directory.
+    pub dir: PathBuf,
+    /// The request queue (`queue.db`).
+    pub queue: Arc<SqliteQueue>,
+    /// The usage ledger (`usage.db`).
+    pub ledger: Arc<SqliteLedger>,
+    /// The response cache (`cache.db`).
+    pub cache: Arc<SqliteCache>,
+}
+
+impl Stores {
+    /// Opens (creating) the stores in the configured data directory.
+    pub fn open(config: &Config) -> anyhow::Result<Self> {
+        let dir = config.storage.data_dir();
+        let retention = config.storage.retention.map_or(RETENTION, |d| d.0);
+        Ok(Self {
+            queue: Arc::new(SqliteQueue::open(dir.join("queue.db"))?),
+            ledger: Arc::new(SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), retention)?),
+            cache: Arc::new(SqliteCache::open(dir.join("cache.db"))?),
+            dir,
+        })
+    }
+}
+
+/// The quota tracker over the ledger, with the configured limits.
+pub fn quota_tracker(config: &Config, ledger: Arc<dyn UsageLedger>) -> anyhow::Result<Arc<QuotaTracker>> {
+    let mut b = QuotaTracker::builder(ledger);
+    for q in &config.models.quotas {
+        let window = match q.window {
+            Window::Minute => QuotaWindow::Minute,
+            Window::Hour => QuotaWindow::Hour,
+            Window::Day => QuotaWindow::Day,
+        };
+        let mut limit = QuotaLimit::new(window).model(q.model.clone());
+        if q.team != "*" {
+            limit = limit.team(q.team.clone());
+        }
+        limit.max_tokens = q.tokens;
+        limit.max_requests = q.requests;
+        b = b.limit(limit);
+    }
+    Ok(Arc::new(b.build().context("quota limits")?))
+}
+
+/// The resource manager: thresholds, probes, alternatives and the quota source.
+pub fn resource_manager(config: &Config, quota: Arc<QuotaTracker>) -> anyhow::Result<ResourceManager> {
+    let interval = config.probes.interval.map_or(PROBE_INTERVAL, |d| d.0);
+    let timeout = config.probes.timeout.map_or(PROBE_TIMEOUT, |d| d.0);
+    let mut b = thresholds(ResourceManager::builder(), config);
+    b = b.quota_source(quota.clone()).probe_every(
+        elf_resilience::ApiQuotaProbe::new(quota),
+        interval,
+        timeout,
+    );
+    match CgroupProbe::detect_reader() {
+        Ok(reader) => {
+            b = b.probe_every(CgroupProbe::memory(reader.clone()), interval, timeout);
+            b = b.probe_every(CgroupProbe::cpu(reader), interval, timeout);
+        }
+        Err(e) => tracing::info!(reason = %e, "no cgroup probes"),
+    }
+    for (model, alts) in &config.models.alternatives {
+        b = b.model_alternatives(model, alts.iter().map(String::as_str));
+    }
+    for d in &config.probes.databases {
+        b = b.database_alternatives(&d.name, d.alternatives.iter().map(String::as_str));
+    }
+    for e in &config.probes.endpoints {
+        b = b.endpoint_alternatives(&e.name, e.alternatives.iter().map(String::as_str));
+    }
+    b.build().context("resource manager")
+}
+
+fn thresholds(mut b: ResourceManagerBuilder, config: &Config) -> ResourceManagerBuilder {
+    let t = &config.thresholds;
+    let pairs = [
+        (ResourceType::ApiQuota, t.api_quota),
+        (ResourceType::Memory, t.memory),
+        (ResourceType::Cpu, t.cpu),
+        (ResourceType::Database, t.database),
+        (ResourceType::McpServer, t.mcp_server),
+        (ResourceType::Network, t.network),
+        (ResourceType::Docker, t.docker),
+        (ResourceType::K8sPod, t.k8s_pod),
+    ];
+    for (ty, th) in pairs {
+        if let Some(th) = th {
+            b = b.thresholds(ty, th.warning.0, th.critical.0);
+        }
+    }
+    b
+}
+
+/// The health monitor with a log sink and the configured webhooks.
+pub fn health_monitor(config: &Config) -> HealthMonitor {
+    let mut b = HealthMonitor::builder().sink(LogSink);
+    for sink in &config.alerts {
+        if let AlertSink::Webhook { url } = sink {
+            b = b.sink(WebhookSink::new(url.0.expose()));
+        }
+    }
+    b.build()
+}
+
+/// The server token: from the config, else `$ELF_RESILIENCE_TOKEN`, else `token` in the data
+/// directory (created with a random value, readable by the owner only).
+pub fn token(config: &Config, dir: &Path) -> anyhow::Result<Secret> {
+    if let Some(t) = &config.server.token {
+        return Ok(t.clone());
+    }
+    if let Ok(t) = std::env::var(TOKEN_ENV).map(|t| t.trim().to_owned()) {
+        if !t.is_empty() {
+            return Ok(Secret::new(t));
+        }
+    }
+    let path = dir.join("token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        return Ok(Secret::new(t.trim()));
+    }
+    let t = random_token();
+    std::fs::create_dir_all(dir)?;
+    write_private(&path, &t).with_context(|| format!("writing {}", path.display()))?;
+    Ok(Secret::new(t))
+}
+
+/// 32 hex characters from the OS's random source.
+fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    let from_os =
+        std::fs::File::open("/dev/urandom").and_then(|mut f| std::io::Read::read_exact(&mut f, &mut bytes));
+    if from_os.is_err() {
+        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
+}

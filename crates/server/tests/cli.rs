@@ -1,0 +1,201 @@
+//! The binary from the outside: every command, exit codes, and the malformed-config corpus.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_elf-resilience"));
+    c.env_remove("ELF_RESILIENCE_CONFIG").env_remove("ELF_RESILIENCE_TOKEN").env_remove("RUST_LOG");
+    c
+}
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    bin().current_dir(dir).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `path:line:col: message` → (line, col, message).
+fn position<'a>(stderr: &'a str, path: &str) -> Option<(usize, usize, &'a str)> {
+    let rest = stderr.split(path).nth(1)?.strip_prefix(':')?;
+    let mut parts = rest.splitn(3, ':');
+    let line = parts.next()?.parse().ok()?;
+    let col = parts.next()?.parse().ok()?;
+    Some((line, col, parts.next()?.trim()))
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_configs");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_malformed_config_exits_2_with_file_line_col() {
+    let files = corpus();
+    assert!(files.len() >= 20, "the corpus has {} files", files.len());
+    let work = tempfile::tempdir().unwrap();
+    for file in files {
+        let shown = file.display().to_string();
+        for args in [vec!["config", "check", shown.as_str()], vec!["--config", shown.as_str(), "status"]] {
+            let out = run_in(work.path(), &args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{shown} {args:?}: exit {:?}, stderr {err}", out.status);
+            let (line, col, message) =
+                position(&err, &shown).unwrap_or_else(|| panic!("{shown}: no file:line:col in {err:?}"));
+            let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+            assert!(line >= 1 && line <= lines.max(1) + 1 && col >= 1, "{shown}: bad position {line}:{col}");
+            assert!(message.len() > 10, "{shown}: message too short: {message}");
+            assert!(out.stdout.is_empty(), "{shown}: printed to stdout");
+        }
+    }
+    let written: Vec<_> = std::fs::read_dir(work.path()).unwrap().collect();
+    assert!(written.is_empty(), "a rejected config must leave nothing behind: {written:?}");
+}
+
+#[test]
+fn errors_say_what_was_expected() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_configs");
+    let cases = [
+        ("07_threshold_warning_above_critical.toml", 2, "expected warning below critical"),
+        ("10_duration_without_unit.toml", 2, "expected a positive duration"),
+        ("04_bind_not_address.toml", 2, "expected an address"),
+        ("16_endpoint_tcp_without_port.toml", 3, "expected \"host:port\""),
+        ("08_threshold_unknown_type.toml", 2, "unknown field `gpu`"),
+    ];
+    for (name, want_line, want) in cases {
+        let path = dir.join(name).display().to_string();
+        let out = run_in(Path::new("."), &["config", "check", &path]);
+        let err = text(&out.stderr);
+        let (line, _, message) = position(&err, &path).unwrap();
+        assert_eq!(line, want_line, "{name}: {err}");
+        assert!(message.contains(want), "{name}: {message}");
+    }
+}
+
+#[test]
+fn a_missing_config_file_exits_2() {
+    let out = run_in(Path::new("."), &["--config", "/nonexistent/elf.toml", "status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("/nonexistent/elf.toml:1:1: cannot read config"));
+}
+
+#[test]
+fn the_default_config_prints_and_checks() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run_in(work.path(), &["config", "default"]);
+    assert!(out.status.success());
+    let toml = text(&out.stdout);
+    assert!(toml.contains("bind = \"127.0.0.1:8686\""));
+    std::fs::write(work.path().join("elf-resilience.toml"), &toml).unwrap();
+    let out = run_in(work.path(), &["config", "check"]);
+    assert_eq!(text(&out.stdout).trim(), "elf-resilience.toml: ok");
+    let env = bin()
+        .current_dir(work.path())
+        .env("ELF_RESILIENCE_CONFIG", "elf-resilience.toml")
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    assert!(env.status.success());
+    let none = run_in(tempfile::tempdir().unwrap().path(), &["config", "check"]);
+    assert!(text(&none.stdout).contains("built-in defaults"));
+}
+
+#[test]
+fn status_prints_the_seed_report_and_json() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run_in(work.path(), &["status"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.starts_with("Resource Status Report\n=================================================="));
+    for ty in ["api_quota", "memory", "cpu", "database", "mcp_server", "network", "docker", "k8s_pod"] {
+        assert!(s.lines().any(|l| l.contains(ty) && (l.starts_with('✅') || l.starts_with('⚠') || l.starts_with('❌'))), "{ty} in {s}");
+    }
+    assert!(s.contains("CPU: ") && s.contains(" cores") && s.contains("Memory: ") && s.contains("% used"));
+    let out = run_in(work.path(), &["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["resources"].as_array().unwrap().len(), 8);
+    assert!(v["system"]["cpu_count"].as_u64().unwrap() >= 1);
+    assert!(work.path().join(".elf-resilience/usage.db").exists(), "default data dir");
+}
+
+#[test]
+fn health_exit_codes_follow_the_checks() {
+    let work = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap(); // dropped: closed
+    let config = |target: &str, critical: bool| {
+        format!(
+            "[health]\ndefault_checks = false\n[[health.checks]]\nname = \"svc\"\nkind = \"tcp\"\ntarget = \"{target}\"\ncritical = {critical}\n"
+        )
+    };
+    let cases = [(open.to_string(), true, 0), (closed.to_string(), true, 2), (closed.to_string(), false, 1)];
+    for (target, critical, code) in cases {
+        std::fs::write(work.path().join("elf-resilience.toml"), config(&target, critical)).unwrap();
+        let out = run_in(work.path(), &["health"]);
+        assert_eq!(out.status.code(), Some(code), "{target} critical={critical}: {}", text(&out.stdout));
+        let out = run_in(work.path(), &["health", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(v["checks"]["svc"]["message"].as_str().unwrap().contains(&target));
+    }
+    drop(listener);
+}
+
+#[test]
+fn report_reads_the_ledger() {
+    use elf_resilience::{SqliteLedger, SystemClock, Usage, UsageLedger};
+    let work = tempfile::tempdir().unwrap();
+    let ledger = SqliteLedger::open(
+        work.path().join(".elf-resilience/usage.db"),
+        SystemClock::shared(),
+        std::time::Duration::from_secs(86400),
+    )
+    .unwrap();
+    let now = std::time::SystemTime::now();
+    ledger.record("marketing-team", "gpt-4", Usage::new(1200, 2), now).unwrap();
+    ledger.record("marketing-team", "gpt-4", Usage::new(300, 1), now).unwrap();
+    ledger.close().unwrap();
+    let out = run_in(work.path(), &["report", "--hours", "2", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["usage"][0]["team"], "marketing-team");
+    assert_eq!(v["usage"][0]["tokens"], 1500);
+    assert_eq!(v["usage"][0]["requests"], 3);
+    assert_eq!(v["usage"][0]["peak_hour_tokens"], 1500);
+    let out = run_in(work.path(), &["report", "--hours", "2"]);
+    assert!(text(&out.stdout).lines().any(|l| l.starts_with("marketing-team") && l.contains("1500")));
+}
+
+#[test]
+fn queue_list_replay_purge() {
+    use elf_resilience::{EnqueueRequest, RequestQueue, SqliteQueue};
+    let work = tempfile::tempdir().unwrap();
+    let q = SqliteQueue::open(work.path().join(".elf-resilience/queue.db")).unwrap();
+    let now = std::time::SystemTime::now();
+    let dead =
+        q.enqueue(EnqueueRequest::new("llm", serde_json::json!({"p": 1})).max_attempts(1), now).unwrap();
+    q.lease(None, now, std::time::Duration::from_secs(5)).unwrap();
+    q.nack(&dead, "provider down", now, std::time::Duration::ZERO).unwrap();
+    q.enqueue(EnqueueRequest::new("llm", serde_json::json!({"p": 2})), now).unwrap();
+    let out = run_in(work.path(), &["queue", "list"]);
+    let s = text(&out.stdout);
+    assert!(s.contains("dead_lettered") && s.contains("provider down") && s.contains("pending"), "{s}");
+    let out = run_in(work.path(), &["queue", "replay"]);
+    assert_eq!(text(&out.stdout).trim(), "1 request(s) ready for delivery");
+    assert_eq!(q.list(Some(elf_resilience::TicketStatus::Pending), 10).unwrap().len(), 2);
+    let out = run_in(work.path(), &["queue", "purge", "--all"]);
+    assert_eq!(text(&out.stdout).trim(), "purged 2 request(s)");
+    let out = run_in(work.path(), &["queue", "list", "--json"]);
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(), serde_json::json!([]));
+}
+
+#[test]
+fn breakers_without_a_server_fail_clearly() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run_in(work.path(), &["breakers", "--server", "http://127.0.0.1:9", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("no server answering at http://127.0.0.1:9"));
+}
