@@ -6,6 +6,7 @@
 
 mod alternatives;
 mod builder;
+mod defaults;
 mod entry;
 mod error;
 mod gate;

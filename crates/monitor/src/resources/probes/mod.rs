@@ -3,8 +3,16 @@
 //! Each probe kind lives in its own module here; further kinds (database, network, MCP
 //! server) are added as sibling modules with their `mod` and `pub use` lines below.
 
+pub mod cgroup;
+pub mod container;
+mod host;
 mod network;
 mod network_http;
+mod system;
 
+pub use cgroup::{CgroupProbe, CgroupReader};
+pub use container::{ContainerEnv, ContainerProbe, Detection, PodIdentity};
+pub use host::{host_cpus, host_memory_bytes};
 pub use network::{DEFAULT_NETWORK_TIMEOUT, TcpProbe};
 pub use network_http::{HttpProbe, HttpProbeError};
+pub use system::SystemProbe;

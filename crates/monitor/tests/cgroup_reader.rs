@@ -1,0 +1,119 @@
+//! The cgroup reader on fixture trees (v1 hybrid, v2, no limits, nested limits, PSI present
+//! and absent) and on this machine's own cgroup.
+
+use std::path::PathBuf;
+
+use elf_resilience_monitor::probes::cgroup::{
+    CgroupCpu, CgroupReader, CgroupVersion, cpu_percent, throttled_ratio,
+};
+
+fn fixture(name: &str) -> CgroupReader {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup").join(name);
+    CgroupReader::at_root(root).unwrap()
+}
+
+const MIB: u64 = 1 << 20;
+
+#[test]
+fn v1_hybrid_takes_the_smallest_ancestor_limit_and_total_inactive_file() {
+    let r = fixture("v1_nested");
+    assert_eq!(r.version(), CgroupVersion::V1);
+    let m = r.memory().unwrap();
+    assert_eq!(m.usage_bytes, 300 * MIB);
+    assert_eq!(m.inactive_file_bytes, 50 * MIB);
+    assert_eq!(m.working_set_bytes, 250 * MIB);
+    assert_eq!(m.limit_bytes, Some(512 * MIB));
+    let c = r.cpu().unwrap();
+    assert_eq!(c.usage_nanos, 5_000_000_000);
+    assert_eq!(c.quota_cpus, Some(1.5));
+    assert_eq!((c.nr_periods, c.nr_throttled), (200, 50));
+    let p = r.pressure();
+    assert_eq!((p.cpu, p.memory, p.io), (Some(2.5), Some(0.75), Some(4.0)));
+}
+
+#[test]
+fn v2_nested_limits_and_own_pressure_files() {
+    let r = fixture("v2_nested");
+    assert_eq!(r.version(), CgroupVersion::V2);
+    let m = r.memory().unwrap();
+    assert_eq!(m.working_set_bytes, 128 * MIB);
+    assert_eq!(m.limit_bytes, Some(256 * MIB));
+    let c = r.cpu().unwrap();
+    assert_eq!(c.usage_nanos, 2_000_000_000);
+    assert_eq!(c.quota_cpus, Some(0.5));
+    assert_eq!((c.nr_periods, c.nr_throttled), (40, 10));
+    let s = r.sample();
+    assert_eq!((s.pressure.cpu, s.pressure.memory, s.pressure.io), (Some(12.0), Some(0.5), Some(1.25)));
+}
+
+#[test]
+fn v2_without_limits_or_pressure_and_with_odd_files() {
+    let r = fixture("v2_unlimited");
+    let m = r.memory().unwrap();
+    assert_eq!(m.limit_bytes, None);
+    assert_eq!(m.inactive_file_bytes, 0);
+    assert_eq!(m.working_set_bytes, 100 * MIB);
+    let c = r.cpu().unwrap();
+    assert_eq!(c.quota_cpus, None);
+    let p = r.pressure();
+    assert_eq!((p.cpu, p.memory, p.io), (None, None, None));
+}
+
+#[test]
+fn container_namespaces_map_to_the_mount_point() {
+    let docker = fixture("docker");
+    assert_eq!(docker.memory().unwrap().limit_bytes, Some(1024 * MIB));
+    assert_eq!(docker.cpu().unwrap().quota_cpus, Some(2.0));
+    let k8s = fixture("k8s");
+    assert_eq!(k8s.version(), CgroupVersion::V1);
+    assert_eq!(k8s.memory().unwrap().limit_bytes, Some(2048 * MIB));
+    assert_eq!(k8s.cpu().unwrap().quota_cpus, None);
+    assert_eq!(k8s.cpu().unwrap().usage_nanos, 1_000_000);
+}
+
+#[test]
+fn missing_files_give_none_not_a_panic() {
+    let bare = fixture("bare");
+    assert_eq!(bare.cpu(), None);
+    assert_eq!(bare.memory().unwrap().working_set_bytes, MIB);
+    let nowhere = std::env::temp_dir().join("elf-no-such-root");
+    assert!(CgroupReader::at_root(nowhere).is_err());
+}
+
+#[test]
+fn cpu_rate_and_throttling_from_deltas() {
+    let prev =
+        CgroupCpu { usage_nanos: 1_000_000_000, quota_cpus: Some(0.5), nr_periods: 10, nr_throttled: 1 };
+    let cur = CgroupCpu { usage_nanos: 1_250_000_000, nr_periods: 20, nr_throttled: 6, ..prev };
+    // 0.25 s of CPU in 1 s against half a CPU: 50 %.
+    assert_eq!(cpu_percent(&prev, &cur, 1_000_000_000, 8.0), Some(50.0));
+    assert_eq!(throttled_ratio(&prev, &cur), Some(0.5));
+    let no_quota = CgroupCpu { quota_cpus: None, ..cur };
+    assert_eq!(cpu_percent(&prev, &no_quota, 1_000_000_000, 2.0), Some(12.5));
+    assert_eq!(throttled_ratio(&prev, &prev), None);
+    assert_eq!(cpu_percent(&prev, &cur, 0, 2.0), None);
+}
+
+#[test]
+fn this_machine_has_a_readable_cgroup() {
+    let r = match CgroupReader::detect() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("skipping: no cgroup hierarchy here ({e})");
+            return;
+        }
+    };
+    let m = r.memory().expect("memory controller readable");
+    assert!(m.usage_bytes > 0, "{m:?}");
+    assert!(m.working_set_bytes <= m.usage_bytes);
+    if let Some(limit) = m.limit_bytes {
+        assert!(limit > 0);
+    }
+    let c = r.cpu().expect("cpu controllers readable");
+    assert!(c.usage_nanos > 0, "{c:?}");
+    assert!(c.nr_throttled <= c.nr_periods);
+    if std::path::Path::new("/proc/pressure/cpu").exists() {
+        let cpu_psi = r.pressure().cpu.expect("PSI readable where /proc/pressure exists");
+        assert!((0.0..=100.0).contains(&cpu_psi));
+    }
+}
