@@ -1,0 +1,154 @@
+//! Every backoff against its closed formula, and jitter within its bounds.
+
+use std::time::Duration;
+
+use elf_resilience_core::{
+    AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, Jitter, LinearBackoff,
+};
+use proptest::prelude::*;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn fib(n: u32) -> u128 {
+    let (mut a, mut b) = (1u128, 1u128);
+    for _ in 1..n {
+        (a, b) = (b, a + b);
+    }
+    a
+}
+
+#[test]
+fn seed_examples() {
+    let exp = ExponentialBackoff::try_new(5, ms(500), 3.0, Duration::from_secs(30), false).unwrap();
+    let secs: Vec<f64> = exp.map(|d| d.as_secs_f64()).collect();
+    assert_eq!(secs, [0.5, 1.5, 4.5, 13.5, 30.0]);
+
+    let lin: Vec<u64> = LinearBackoff::new().with_max_retries(4).map(|d| d.as_secs()).collect();
+    assert_eq!(lin, [1, 2, 3, 4]);
+
+    let fibs: Vec<u64> = FibonacciBackoff::new().with_max_retries(5).map(|d| d.as_secs()).collect();
+    assert_eq!(fibs, [1, 1, 2, 3, 5]);
+
+    let exp: Vec<u64> = ExponentialBackoff::new().with_max_retries(4).map(|d| d.as_secs()).collect();
+    assert_eq!(exp, [1, 2, 4, 8]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn exponential_matches_closed_formula(
+        base in 1u64..10_000, mult in 1.0f64..8.0, extra in 0u64..100_000, retries in 0u32..40,
+    ) {
+        let (base, max) = (ms(base), ms(base + extra));
+        let b = ExponentialBackoff::new().with_base_delay(base).with_multiplier(mult)
+            .with_max_delay(max).with_max_retries(retries).build().unwrap();
+        let got: Vec<Duration> = b.collect();
+        prop_assert_eq!(got.len(), retries as usize);
+        for (n, d) in got.iter().enumerate() {
+            let want = (base.as_secs_f64() * mult.powi(n as i32)).min(max.as_secs_f64());
+            prop_assert!((d.as_secs_f64() - want).abs() <= want * 1e-9 + 1e-9, "n={} got={:?} want={}", n, d, want);
+        }
+    }
+
+    #[test]
+    fn linear_matches_closed_formula(
+        base in 0u64..10_000, inc in 1u64..10_000, extra in 0u64..100_000, retries in 0u32..60,
+    ) {
+        let b = LinearBackoff::new().with_base_delay(ms(base)).with_increment(ms(inc))
+            .with_max_delay(ms(base + extra)).with_max_retries(retries).build().unwrap();
+        let got: Vec<Duration> = b.collect();
+        prop_assert_eq!(got.len(), retries as usize);
+        for (n, d) in got.iter().enumerate() {
+            prop_assert_eq!(*d, ms((base + inc * n as u64).min(base + extra)));
+        }
+    }
+
+    #[test]
+    fn fixed_is_constant(delay in 0u64..100_000, retries in 0u32..60) {
+        let got: Vec<Duration> = FixedDelay::new().with_delay(ms(delay)).with_max_retries(retries).collect();
+        prop_assert_eq!(got, vec![ms(delay); retries as usize]);
+    }
+
+    #[test]
+    fn fibonacci_matches_closed_formula(base in 1u64..10_000, extra in 0u64..10_000_000, retries in 0u32..90) {
+        let b = FibonacciBackoff::new().with_base_delay(ms(base)).with_max_delay(ms(base + extra))
+            .with_max_retries(retries).build().unwrap();
+        let got: Vec<Duration> = b.collect();
+        prop_assert_eq!(got.len(), retries as usize);
+        for (n, d) in got.iter().enumerate() {
+            let want = (base as u128 * fib(n as u32 + 1)).min((base + extra) as u128);
+            prop_assert_eq!(d.as_millis(), want);
+        }
+    }
+
+    #[test]
+    fn adaptive_follows_model(ops in proptest::collection::vec(any::<bool>(), 0..200), init in 100u64..60_000) {
+        let a = AdaptiveBackoff::new().with_initial_delay(ms(init)).with_success_reduction(0.5)
+            .with_failure_increase(3.0).with_min_delay(ms(100)).with_max_delay(ms(60_000)).build().unwrap();
+        let shared = a.clone();
+        let mut model = ms(init).as_nanos() as f64;
+        for success in ops {
+            // The learned delay is whole nanoseconds: truncate like it does.
+            if success { shared.record_success(); model = (model * 0.5).floor().max(1e8); }
+            else { a.record_failure(); model = (model * 3.0).floor().min(6e10); }
+            let got = a.current_delay().as_nanos() as f64;
+            prop_assert!((got - model).abs() <= 1.0 + model * 1e-9, "got {} model {}", got, model);
+        }
+    }
+
+    #[test]
+    fn full_and_equal_jitter_stay_in_bounds(seed in any::<u64>(), base in 1u64..5_000, retries in 1u32..20) {
+        let plain: Vec<Duration> = ExponentialBackoff::new().with_base_delay(ms(base))
+            .with_max_retries(retries).collect();
+        let full: Vec<Duration> = ExponentialBackoff::new().with_base_delay(ms(base))
+            .with_max_retries(retries).with_jitter(Jitter::Full).with_seed(seed).collect();
+        let equal: Vec<Duration> = ExponentialBackoff::new().with_base_delay(ms(base))
+            .with_max_retries(retries).with_jitter(Jitter::Equal).with_seed(seed).collect();
+        for ((p, f), e) in plain.iter().zip(&full).zip(&equal) {
+            prop_assert!(*f <= *p);
+            prop_assert!(*e <= *p && *e >= *p / 2, "equal {:?} plain {:?}", e, p);
+        }
+    }
+
+    #[test]
+    fn decorrelated_jitter_stays_in_bounds(seed in any::<u64>(), base in 1u64..5_000, extra in 0u64..100_000) {
+        let (base, cap) = (ms(base), ms(base + extra));
+        let got: Vec<Duration> = ExponentialBackoff::new().with_base_delay(base).with_max_delay(cap)
+            .with_max_retries(30).with_jitter(Jitter::Decorrelated).with_seed(seed).collect();
+        let mut prev = base;
+        for d in got {
+            prop_assert!(d >= base.min(cap) && d <= cap && d <= prev * 3, "{:?} prev {:?}", d, prev);
+            prev = d;
+        }
+    }
+
+    #[test]
+    fn seeded_jitter_repeats(seed in any::<u64>()) {
+        let make = || LinearBackoff::new().with_jitter(Jitter::Full).with_seed(seed).with_max_retries(8);
+        prop_assert_eq!(make().collect::<Vec<_>>(), make().collect::<Vec<_>>());
+    }
+}
+
+#[test]
+fn unseeded_jitter_differs_between_clones() {
+    let template = ExponentialBackoff::new().with_jitter(Jitter::Full).with_max_retries(16);
+    let a: Vec<Duration> = template.clone().collect();
+    let b: Vec<Duration> = template.collect();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn full_jitter_spreads_over_the_range() {
+    let d: Vec<Duration> = FixedDelay::new()
+        .with_delay(ms(1000))
+        .with_jitter(Jitter::Full)
+        .with_seed(11)
+        .with_max_retries(1000)
+        .collect();
+    let low = d.iter().filter(|x| **x < ms(250)).count();
+    let high = d.iter().filter(|x| **x > ms(750)).count();
+    assert!(low > 150 && high > 150, "low {low} high {high}");
+}
