@@ -148,7 +148,7 @@ impl Inner {
             let t = if needs_clock(state, event) { self.now(&mut now) } else { 0 };
             let d = decide(state, event, t, &self.cfg.limits, 0);
             let Some(next) = d.next else { return (d.verdict, state) };
-            if next.kind() != state.kind() {
+            if next.kind() != state.kind() || event == Event::Reset {
                 return self.apply_locked(event, now);
             }
             match self.word.compare_exchange_weak(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
@@ -170,7 +170,7 @@ impl Inner {
             let d = decide(state, event, t, &self.cfg.limits, fresh);
             let Some(next) = d.next else { return (d.verdict, state) };
             let changes_kind = next.kind() != state.kind();
-            if changes_kind && next.kind() == CircuitState::Closed {
+            if next.kind() == CircuitState::Closed && (changes_kind || event == Event::Reset) {
                 self.clear_window();
             }
             match self.word.compare_exchange(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {

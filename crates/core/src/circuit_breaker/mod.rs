@@ -76,6 +76,11 @@ pub use state::CircuitState;
 pub use stats::{CircuitStats, StateDurations};
 pub use window::{MAX_COUNT_WINDOW, SlidingWindow, TIME_WINDOW_BUCKETS};
 
+#[cfg(feature = "tower")]
+mod layer;
+#[cfg(feature = "tower")]
+pub use layer::*;
+
 use builder::BreakerConfig;
 use engine::Inner;
 use state::{Event, State};

@@ -237,9 +237,23 @@ pub(crate) fn decide(state: State, event: Event, now: u64, lim: &Limits, fresh_s
             }
             (_, next) => Decision::to(next, Verdict::Done),
         },
-        Event::Reset => Decision::to(State::Closed { stay: fresh_stay, failures: 0 }, Verdict::Done),
+        Event::Reset => match state {
+            State::Closed { stay, .. } => Decision::to(State::Closed { stay, failures: 0 }, Verdict::Done),
+            _ => Decision::to(State::Closed { stay: fresh_stay, failures: 0 }, Verdict::Done),
+        },
+        Event::ForceOpen | Event::Disable if state.kind() == kind_of(event) => Decision::keep(Verdict::Done),
         Event::ForceOpen => Decision::to(State::ForcedOpen { stay: fresh_stay }, Verdict::Done),
         Event::Disable => Decision::to(State::Disabled { stay: fresh_stay }, Verdict::Done),
+    }
+}
+
+/// The state a manual override event leads to.
+const fn kind_of(event: Event) -> CircuitState {
+    match event {
+        Event::ForceOpen => CircuitState::ForcedOpen,
+        Event::Disable => CircuitState::Disabled,
+        Event::Reset => CircuitState::Closed,
+        _ => CircuitState::Open,
     }
 }
 
@@ -356,6 +370,15 @@ mod tests {
         assert_eq!(s1, State::HalfOpen { stay: 4, admitted: 2, succeeded: 1 });
         let s2 = decide(s1, fin(s, Outcome::Success), 0, &LIM, 8).next.unwrap();
         assert_eq!(s2, State::Closed { stay: 8, failures: 0 });
+    }
+
+    #[test]
+    fn overrides_keep_the_stay_when_already_there() {
+        let s = State::Closed { stay: 4, failures: 3 };
+        assert_eq!(decide(s, Event::Reset, 0, &LIM, 9).next, Some(State::Closed { stay: 4, failures: 0 }));
+        let f = State::ForcedOpen { stay: 2 };
+        assert_eq!(decide(f, Event::ForceOpen, 0, &LIM, 9).next, None);
+        assert_eq!(decide(f, Event::Reset, 0, &LIM, 9).next, Some(State::Closed { stay: 9, failures: 0 }));
     }
 
     #[test]
