@@ -45,7 +45,14 @@ pub async fn resources(State(s): State<HttpState>) -> Json<Value> {
     let report = s.app.resources.get_resource_report(1);
     let history: BTreeMap<&str, _> =
         ResourceType::ALL.iter().map(|&t| (t.as_str(), s.app.history_of(t))).collect();
-    Json(s.redactor.json(&json!({ "report": report, "history": history })))
+    let thresholds: BTreeMap<&str, _> = ResourceType::ALL
+        .iter()
+        .map(|&t| {
+            let th = s.app.resources.thresholds().get(t);
+            (t.as_str(), json!({ "warning": th.warning, "critical": th.critical }))
+        })
+        .collect();
+    Json(s.redactor.json(&json!({ "report": report, "history": history, "thresholds": thresholds })))
 }
 
 /// `/api/health`: the health report with each check's history.
