@@ -2,7 +2,8 @@
 #![cfg(feature = "tower")]
 
 use elf_resilience_core::{
-    Bulkhead, BulkheadError, BulkheadLayer, ManualClock, RateLimitLayer, RateLimitServiceError, RateLimiter,
+    Bulkhead, BulkheadError, BulkheadLayer, CircuitBreaker, CircuitBreakerError, CircuitBreakerLayer,
+    CircuitState, ManualClock, RateLimitLayer, RateLimitServiceError, RateLimiter,
     TimeoutError, TimeoutLayer,
 };
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -96,4 +97,65 @@ async fn layers_compose_in_a_service_builder() {
         BulkheadError::Inner(TimeoutError::Elapsed(d)) => assert_eq!(d, Duration::from_secs(2)),
         other => panic!("expected an elapsed timeout, got {other:?}"),
     }
+}
+
+fn breaker(clock: &ManualClock) -> CircuitBreaker {
+    CircuitBreaker::builder()
+        .name("tower-test")
+        .failure_threshold(2)
+        .recovery_timeout(Duration::from_secs(30))
+        .clock(clock.shared())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaker_layer_opens_after_failures_and_recovers() {
+    let clock = ManualClock::new();
+    let cb = breaker(&clock);
+    let svc = CircuitBreakerLayer::new(cb.clone()).layer(sleepy(0));
+    assert_eq!(svc.clone().oneshot(3).await.unwrap(), 3);
+    for _ in 0..2 {
+        assert_eq!(svc.clone().oneshot(0).await.unwrap_err(), CircuitBreakerError::Inner("zero"));
+    }
+    assert_eq!(cb.state(), CircuitState::Open);
+    let err = svc.clone().oneshot(5).await.unwrap_err();
+    let open = err.as_open().expect("rejected while open");
+    assert_eq!(open.retry_after, Some(Duration::from_secs(30)));
+    assert!(err.to_string().starts_with("Circuit breaker 'tower-test' is OPEN"));
+    clock.advance(Duration::from_secs(30));
+    assert_eq!(svc.oneshot(6).await.unwrap(), 6);
+    assert_eq!(cb.state(), CircuitState::Closed);
+    let stats = cb.stats();
+    assert_eq!((stats.successful_calls, stats.failed_calls, stats.rejected_calls), (2, 2, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaker_layer_counts_a_dropped_response_as_a_failure() {
+    let clock = ManualClock::new();
+    let cb = breaker(&clock);
+    let mut svc = CircuitBreakerLayer::new(cb.clone()).layer(sleepy(60));
+    for _ in 0..2 {
+        drop(svc.ready().await.unwrap().call(1));
+    }
+    assert_eq!(cb.state(), CircuitState::Open);
+    assert_eq!(cb.stats().failed_calls, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaker_layer_never_calls_the_service_while_open() {
+    let clock = ManualClock::new();
+    let cb = breaker(&clock);
+    cb.trip();
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counting = {
+        let calls = calls.clone();
+        service_fn(move |_: ()| {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Io::Ok(()) }
+        })
+    };
+    let svc = CircuitBreakerLayer::new(cb).layer(counting);
+    assert!(svc.oneshot(()).await.unwrap_err().is_open());
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
