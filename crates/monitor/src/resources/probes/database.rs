@@ -91,13 +91,13 @@ impl PostgresProbe {
 
     async fn measure(&self) -> Result<Sample, ProbeError> {
         let mut slot = self.client.lock().await;
-        if slot.as_ref().is_none_or(Client::is_closed) {
-            *slot = Some(self.connect().await?);
-        }
-        let client = slot.as_ref().expect("connected above");
-        let result = self.query(client).await;
-        if result.is_err() {
-            *slot = None;
+        let client = match slot.take().filter(|c| !c.is_closed()) {
+            Some(client) => client,
+            None => self.connect().await?,
+        };
+        let result = self.query(&client).await;
+        if result.is_ok() {
+            *slot = Some(client);
         }
         result
     }
@@ -107,7 +107,8 @@ impl PostgresProbe {
         client.simple_query("SELECT 1").await.map_err(|e| self.failed("SELECT 1", &e))?;
         let latency_ms = start.elapsed().as_secs_f64() * 1e3;
         let row = client.query_one(SLOTS_SQL, &[]).await.map_err(|e| self.failed("read slots", &e))?;
-        let (used, max, su, reserved): (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+        let (used, max, su, reserved): (i64, i64, i64, i64) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
         let open = (max - su - reserved).max(1);
         let usage = used as f64 * 100.0 / open as f64;
         let detail = format!("{} — {used} of {open} connections, SELECT 1 in {latency_ms:.1} ms", self.shown);

@@ -71,8 +71,11 @@ impl<F: Fn() -> PoolStats + Send + Sync + 'static> PoolProbe<F> {
 
     fn measure(&self) -> Result<Sample, ProbeError> {
         let s = (self.stats)();
-        let usage = s.usage_percent().ok_or_else(|| ProbeError::Failed(format!("{}: pool maximum is 0", self.name)))?;
-        let detail = format!("{} of {} connections busy, {} waiting", s.size.saturating_sub(s.idle), s.max, s.waiting);
+        let usage = s
+            .usage_percent()
+            .ok_or_else(|| ProbeError::Failed(format!("{}: pool maximum is 0", self.name)))?;
+        let detail =
+            format!("{} of {} connections busy, {} waiting", s.size.saturating_sub(s.idle), s.max, s.waiting);
         Ok(Sample::new(usage, detail)
             .with_metric("size", s.size as f64)
             .with_metric("idle", s.idle as f64)

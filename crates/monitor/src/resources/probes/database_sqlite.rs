@@ -72,7 +72,12 @@ impl SqliteProbe {
             _ => f.page_count as f64 * 100.0 / f.max_pages.max(1) as f64,
         };
         let ms = f.latency.as_secs_f64() * 1e3;
-        let detail = format!("{}: {} pages of {} B, SELECT 1 in {ms:.2} ms", self.path.display(), f.page_count, f.page_size);
+        let detail = format!(
+            "{}: {} pages of {} B, SELECT 1 in {ms:.2} ms",
+            self.path.display(),
+            f.page_count,
+            f.page_size
+        );
         Sample::new(usage, detail)
             .with_metric("latency_ms", ms)
             .with_metric("file_bytes", f.file_bytes as f64)

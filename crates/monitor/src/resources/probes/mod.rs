@@ -5,6 +5,9 @@
 
 pub mod cgroup;
 pub mod container;
+mod database;
+mod database_pool;
+mod database_sqlite;
 mod host;
 mod network;
 mod network_http;
@@ -12,6 +15,9 @@ mod system;
 
 pub use cgroup::{CgroupProbe, CgroupReader};
 pub use container::{ContainerEnv, ContainerProbe, Detection, PodIdentity};
+pub use database::{DatabaseProbeError, PostgresProbe};
+pub use database_pool::{PoolProbe, PoolStats};
+pub use database_sqlite::SqliteProbe;
 pub use host::{host_cpus, host_memory_bytes};
 pub use network::{DEFAULT_NETWORK_TIMEOUT, TcpProbe};
 pub use network_http::{HttpProbe, HttpProbeError};

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use elf_resilience_core::{ResourceType, SharedClock, SystemClock, duration_to_nanos};
+use elf_resilience_core::{ResourceType, SharedClock, SystemClock};
 
 use super::reader::{CgroupCpu, CgroupReader, CgroupSample, cpu_percent, throttled_ratio};
 use crate::resources::probe::{BoxFuture, Probe, ProbeError, Sample};
@@ -131,12 +131,15 @@ impl CpuTracker {
         reader: &Arc<CgroupReader>,
         s: CgroupSample,
     ) -> Result<Sample, ProbeError> {
-        let cur = s.cpu.ok_or_else(|| ProbeError::Failed("cgroup cpu files unreadable".into()))?;
-        if self.swap(cur).is_some() {
-            return self.rate(s);
+        let cur = s.cpu.ok_or_else(unreadable)?;
+        if let Some(prev) = self.swap(cur) {
+            return Ok(self.rate(prev, cur, &s));
         }
         tokio::time::sleep(PRIME_DELAY).await;
-        self.rate(read_blocking(reader).await?)
+        let next = read_blocking(reader).await?;
+        let cur = next.cpu.ok_or_else(unreadable)?;
+        let prev = self.swap(cur).unwrap_or((self.clock.now_nanos(), cur));
+        Ok(self.rate(prev, cur, &next))
     }
 
     pub(crate) fn swap(&self, cur: CgroupCpu) -> Option<(u64, CgroupCpu)> {
@@ -144,11 +147,8 @@ impl CpuTracker {
         self.prev.lock().unwrap_or_else(|e| e.into_inner()).replace((now, cur))
     }
 
-    fn rate(&self, s: CgroupSample) -> Result<Sample, ProbeError> {
-        let cur = s.cpu.ok_or_else(|| ProbeError::Failed("cgroup cpu files unreadable".into()))?;
-        let (then, prev) = self.swap(cur).unwrap_or((0, cur));
-        let elapsed =
-            self.clock.now_nanos().saturating_sub(then).max(duration_to_nanos(Duration::from_millis(1)));
+    fn rate(&self, (then, prev): (u64, CgroupCpu), cur: CgroupCpu, s: &CgroupSample) -> Sample {
+        let elapsed = self.clock.now_nanos().saturating_sub(then).max(1_000_000);
         let percent = cpu_percent(&prev, &cur, elapsed, host_cpus()).unwrap_or(0.0);
         let cpus = cur.quota_cpus.unwrap_or_else(host_cpus);
         let scope = if cur.quota_cpus.is_some() { "quota" } else { "host CPUs, no quota" };
@@ -161,6 +161,10 @@ impl CpuTracker {
                 sample = sample.with_metric(name, v);
             }
         }
-        Ok(sample)
+        sample
     }
+}
+
+fn unreadable() -> ProbeError {
+    ProbeError::Failed("cgroup cpu files unreadable".into())
 }
