@@ -8,7 +8,6 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use super::attempt::{DegradeLevel, default_degrade_levels};
-use super::breakers::FallbackBreakers;
 use super::error::InvalidFallbackConfig;
 use super::gate::{ResourceGate, StaticGate};
 use super::hooks::{FallbackEvent, FallbackStage, Hooks};
@@ -18,6 +17,7 @@ use super::queue::RequestQueue;
 use super::strategy::FallbackStrategy;
 use crate::backoff::ExponentialBackoff;
 use crate::cache::ResponseCache;
+use crate::circuit_breaker::CircuitBreakerRegistry;
 use crate::clock::{SharedClock, SystemClock};
 use crate::resource::ResourceType;
 
@@ -38,7 +38,7 @@ pub struct FallbackProtocolBuilder {
     cache: Option<Arc<dyn ResponseCache>>,
     cache_ttl: Duration,
     max_staleness: Duration,
-    breakers: Option<Arc<dyn FallbackBreakers>>,
+    breakers: Option<Arc<CircuitBreakerRegistry>>,
     backoff: BackoffFactory,
     hooks: Hooks,
     clock: SharedClock,
@@ -133,8 +133,10 @@ impl FallbackProtocolBuilder {
         self
     }
 
-    /// The named breakers used by `CircuitBreak` and `SwitchProvider`.
-    pub fn breakers(mut self, breakers: Arc<dyn FallbackBreakers>) -> Self {
+    /// The registry of breakers used by `CircuitBreak` (breaker `"{resource}:{operation}"`,
+    /// created on first use from the registry's template) and `SwitchProvider` (skips a
+    /// provider whose breaker, named after it, exists and is open).
+    pub fn breakers(mut self, breakers: Arc<CircuitBreakerRegistry>) -> Self {
         self.breakers = Some(breakers);
         self
     }

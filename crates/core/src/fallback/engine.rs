@@ -99,10 +99,10 @@ where
     pub(crate) async fn run(mut self) -> Finished<T, E> {
         let (_guard, in_flight) = InFlight::enter(&self.p.inflight);
         self.in_flight = in_flight;
-        if self.order.contains(&FallbackStrategy::LoadShed) {
-            if let Flow::Done(r) = self.shed_stage().await {
-                return r;
-            }
+        if self.order.contains(&FallbackStrategy::LoadShed)
+            && let Flow::Done(r) = self.shed_stage().await
+        {
+            return r;
         }
         if let Flow::Done(r) = self.primary().await {
             return r;
@@ -142,10 +142,10 @@ where
     pub(crate) async fn call(&mut self, provider: Option<String>, level: DegradeLevel) -> Flow<T, E> {
         let Some(breaker) = self.acquire_breaker() else { return Flow::Next };
         self.attempts += 1;
-        if let Some(p) = &provider {
-            if !self.tried.contains(p) {
-                self.tried.push(p.clone());
-            }
+        if let Some(p) = &provider
+            && !self.tried.contains(p)
+        {
+            self.tried.push(p.clone());
         }
         self.provider = provider.clone();
         self.fire(FallbackStage::AttemptStarted, None).await;
@@ -159,7 +159,7 @@ where
         let start = self.p.clock.now();
         let result = (self.op)(attempt).await;
         let took = self.p.clock.now().saturating_sub(start);
-        self.record_breaker(breaker, result.is_ok(), took);
+        self.record_breaker(breaker, result.is_ok());
         match result {
             Ok(value) => self.succeeded(value, level, took).await,
             Err(err) => {

@@ -13,11 +13,11 @@
 //! - [`RequestQueue`]: the durable queue behind `QueueRequest`, with an in-memory backend
 //!   ([`InMemoryQueue`]) and a shared test suite ([`queue_conformance`]).
 //! - [`ResponseCache`](crate::ResponseCache): the cache behind `UseCache`.
-//! - [`FallbackBreakers`]: the named breakers behind `CircuitBreak`.
+//! - [`CircuitBreakerRegistry`](crate::CircuitBreakerRegistry): the named breakers behind
+//!   `CircuitBreak` (one per resource and operation) and `SwitchProvider` (one per provider).
 
 mod attempt;
 mod block_on;
-mod breakers;
 mod builder;
 mod engine;
 mod error;
@@ -33,7 +33,6 @@ mod stages;
 mod strategy;
 
 pub use attempt::{Attempt, DegradeLevel, default_degrade_levels};
-pub use breakers::FallbackBreakers;
 pub use builder::FallbackProtocolBuilder;
 pub use error::{FallbackError, InvalidFallbackConfig};
 pub use gate::{GateReading, ResourceGate, StaticGate};

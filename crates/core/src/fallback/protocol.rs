@@ -9,7 +9,6 @@ use std::time::{Duration, SystemTime};
 
 use super::attempt::{Attempt, DegradeLevel};
 use super::block_on::block_on;
-use super::breakers::FallbackBreakers;
 use super::builder::FallbackProtocolBuilder;
 use super::engine::{Run, Sleeper};
 use super::error::FallbackError;
@@ -20,6 +19,7 @@ use super::queue::RequestQueue;
 use super::request::FallbackRequest;
 use super::strategy::FallbackStrategy;
 use crate::cache::ResponseCache;
+use crate::circuit_breaker::CircuitBreakerRegistry;
 use crate::clock::SharedClock;
 use crate::resource::{Context, ResourceType};
 
@@ -35,7 +35,7 @@ pub(crate) struct Inner {
     pub(crate) cache: Option<Arc<dyn ResponseCache>>,
     pub(crate) cache_ttl: Duration,
     pub(crate) max_staleness: Duration,
-    pub(crate) breakers: Option<Arc<dyn FallbackBreakers>>,
+    pub(crate) breakers: Option<Arc<CircuitBreakerRegistry>>,
     pub(crate) backoff: BackoffFactory,
     pub(crate) hooks: Hooks,
     pub(crate) clock: SharedClock,

@@ -11,6 +11,7 @@ use super::hooks::FallbackStage;
 use super::outcome::{Outcome, TraceKind};
 use super::queue::EnqueueRequest;
 use super::strategy::FallbackStrategy;
+use crate::circuit_breaker::OwnedCircuitPermit;
 use crate::resource::ResourceStatus;
 
 impl<T, E, F, Fut> Run<'_, T, E, F>
@@ -49,7 +50,8 @@ where
         } else {
             self.p.providers.clone()
         };
-        list.into_iter().filter(|c| !self.tried.contains(c)).collect()
+        let primary = self.primary_provider();
+        list.into_iter().filter(|c| !self.tried.contains(c) && primary.as_ref() != Some(c)).collect()
     }
 
     pub(crate) async fn switch_stage(&mut self) -> Flow<T, E> {
@@ -63,7 +65,7 @@ where
                 self.skip(format!("{candidate}: {}", describe(self.req.resource, &reading)));
                 continue;
             }
-            if self.p.breakers.as_ref().is_some_and(|b| b.is_open(&candidate)) {
+            if self.breaker_is_open(&candidate) {
                 self.skip(format!("{candidate}: circuit open"));
                 continue;
             }
@@ -156,7 +158,7 @@ where
             self.skip("no breakers configured".into());
             return Flow::Next;
         };
-        let open_now = self.p.breakers.as_ref().is_some_and(|b| b.is_open(&name));
+        let open_now = self.breaker_is_open(&name);
         if self.breaker_open.is_none() && !open_now {
             self.skip(format!("circuit `{name}` closed"));
             return Flow::Next;
@@ -195,27 +197,34 @@ where
         Some(format!("{}:{op}", self.req.resource))
     }
 
-    /// `None`: the breaker refused (recorded). `Some(name)`: go ahead, report to `name` if set.
-    pub(crate) fn acquire_breaker(&mut self) -> Option<Option<String>> {
+    fn breaker_is_open(&self, name: &str) -> bool {
+        let breaker = self.p.breakers.as_ref().and_then(|r| r.get(name));
+        breaker.is_some_and(|cb| cb.state().is_open())
+    }
+
+    /// `None`: the breaker refused (recorded). `Some(permit)`: go ahead, report to the permit.
+    pub(crate) fn acquire_breaker(&mut self) -> Option<Option<OwnedCircuitPermit>> {
         if !self.order.contains(&FallbackStrategy::CircuitBreak) {
             return Some(None);
         }
-        let (Some(name), Some(breakers)) = (self.breaker_name(), self.p.breakers.clone()) else {
+        let (Some(name), Some(registry)) = (self.breaker_name(), self.p.breakers.as_ref()) else {
             return Some(None);
         };
-        match breakers.acquire(&name) {
-            Ok(()) => Some(Some(name)),
-            Err(retry_after) => {
-                self.breaker_open = Some(retry_after);
-                self.skip(format!("circuit `{name}` open"));
+        match registry.get_or_create(&name).try_acquire_owned() {
+            Ok(permit) => Some(Some(permit)),
+            Err(open) => {
+                self.breaker_open = Some(open.retry_after);
+                self.skip(open.to_string());
                 None
             }
         }
     }
 
-    pub(crate) fn record_breaker(&self, name: Option<String>, success: bool, took: Duration) {
-        if let (Some(name), Some(b)) = (name, &self.p.breakers) {
-            b.record(&name, success, took);
+    pub(crate) fn record_breaker(&self, permit: Option<OwnedCircuitPermit>, success: bool) {
+        match (permit, success) {
+            (Some(p), true) => p.success(),
+            (Some(p), false) => p.failure(),
+            (None, _) => {}
         }
     }
 }

@@ -1,0 +1,14 @@
+//! The fallback protocol: each strategy alone and in the chain, sync and async.
+
+mod support;
+
+mod breaker;
+mod cache;
+mod chain;
+mod concurrency;
+mod degrade;
+mod hooks;
+mod queue;
+mod retry;
+mod shed;
+mod switch;
