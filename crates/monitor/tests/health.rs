@@ -178,7 +178,7 @@ async fn stop_waits_for_in_flight_runs() {
     .timeout(Duration::from_secs(5))
     .build()
     .unwrap();
-    let hang = HealthCheck::builder("hang", || std::future::pending::<bool>())
+    let hang = HealthCheck::builder("hang", std::future::pending::<bool>)
         .interval(Duration::from_secs(10))
         .timeout(Duration::from_secs(4))
         .build()

@@ -94,9 +94,12 @@ fn alert_reason(t: Option<Transition>, flap: Option<FlapChange>, flapping: bool)
     match (flap, t) {
         (Some(FlapChange::Started), _) => Some(AlertReason::FlappingStarted),
         (Some(FlapChange::Stopped), _) => Some(AlertReason::FlappingStopped),
-        (None, Some(t)) if !flapping && !(t.from == HealthStatus::Unknown && t.to.is_healthy()) => {
-            Some(AlertReason::Transition)
-        }
+        (None, Some(t)) if !flapping && !is_startup_pass(t) => Some(AlertReason::Transition),
         _ => None,
     }
+}
+
+/// The first verdict after start-up being healthy is not news.
+fn is_startup_pass(t: Transition) -> bool {
+    t.from == HealthStatus::Unknown && t.to.is_healthy()
 }
