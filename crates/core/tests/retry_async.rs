@@ -1,0 +1,113 @@
+//! Async retries under tokio's paused time: waits are real tokio sleeps that take no time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use elf_resilience_core::{
+    ExponentialBackoff, FixedDelay, Retry, RetryAfterHint, RetryErrorKind, with_retry,
+};
+use tokio::time::Instant;
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn counter() -> Arc<AtomicU32> {
+    Arc::new(AtomicU32::new(0))
+}
+
+#[tokio::test(start_paused = true)]
+async fn waits_the_schedule_in_tokio_time() {
+    let start = Instant::now();
+    let calls = counter();
+    let c = calls.clone();
+    let got = with_retry(3)
+        .call_async(|| {
+            let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+            async move { if n < 4 { Err(n) } else { Ok(n) } }
+        })
+        .await;
+    assert_eq!(got, Ok(4));
+    assert_eq!(start.elapsed(), secs(7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn seed_custom_policy_async() {
+    let start = Instant::now();
+    let policy = ExponentialBackoff::try_new(5, Duration::from_millis(500), 3.0, secs(30), false).unwrap();
+    let err = Retry::new(policy).call_async(|| async { Err::<(), _>("api down") }).await.unwrap_err();
+    assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::Exhausted, 6));
+    assert_eq!(start.elapsed(), secs(50));
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_elapsed_uses_tokio_time_by_default() {
+    let start = Instant::now();
+    let retry = Retry::new(FixedDelay::new().with_delay(secs(3)).without_max_retries()).max_elapsed(secs(19));
+    let err = retry
+        .call_async(|| async {
+            tokio::time::sleep(secs(2)).await;
+            Err::<(), _>("slow")
+        })
+        .await
+        .unwrap_err();
+    // Each round is 2 s of work + 3 s of waiting: t = 2, 7, 12, 17; 17 + 3 > 19.
+    assert!(err.is_elapsed_limit());
+    assert_eq!(err.attempts(), 4);
+    assert_eq!(start.elapsed(), secs(17));
+}
+
+struct Quota(Duration);
+
+impl RetryAfterHint for Quota {
+    fn retry_after(&self) -> Option<Duration> {
+        Some(self.0)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_hint_async() {
+    let start = Instant::now();
+    let calls = counter();
+    let c = calls.clone();
+    let got = with_retry(2)
+        .retry_after_hint()
+        .call_async(|| {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move { if n == 0 { Err(Quota(secs(45))) } else { Ok("served") } }
+        })
+        .await;
+    assert!(matches!(got, Ok("served")));
+    assert_eq!(start.elapsed(), secs(45));
+}
+
+#[tokio::test(start_paused = true)]
+async fn custom_async_sleeper_and_notify() {
+    let slept = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let notified = counter();
+    let (s, n) = (slept.clone(), notified.clone());
+    let retry = with_retry(2)
+        .notify(move |_, _, _: &&str| {
+            n.fetch_add(1, Ordering::SeqCst);
+        })
+        .sleeper(move |d| {
+            s.lock().unwrap().push(d);
+            async {}
+        });
+    let start = Instant::now();
+    let err = retry.call_async(|| async { Err::<(), _>("no") }).await.unwrap_err();
+    assert_eq!(err.attempts(), 3);
+    assert_eq!(*slept.lock().unwrap(), [secs(1), secs(2)]);
+    assert_eq!(notified.load(Ordering::SeqCst), 2);
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retried_future_is_send_and_spawnable() {
+    let retry = Arc::new(with_retry(1));
+    let r = retry.clone();
+    let handle = tokio::spawn(async move { r.call_async(|| async { Err::<(), _>("x") }).await });
+    let err = handle.await.unwrap().unwrap_err();
+    assert_eq!(err.attempts(), 2);
+}
