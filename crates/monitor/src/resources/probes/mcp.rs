@@ -1,0 +1,240 @@
+//! The MCP server probe, over stdio (spawning the server's command) or streamable HTTP, with
+//! the official `rmcp` SDK.
+//!
+//! # What it sends
+//!
+//! The client starts in rmcp's `Auto` lifecycle: it offers protocol `2026-07-28` through
+//! `server/discover` and falls back to the `initialize` handshake at `2025-11-25` for servers
+//! that do not know it. Each sample then measures one round trip chosen by the negotiated
+//! version: `ping` up to `2025-11-25`, and for `2026-07-28` (which has no `ping`) a
+//! `server/discover` request sent directly on the wire, never the SDK's cached discovery
+//! result.
+//!
+//! # What counts as a reading
+//!
+//! As for the network probes: a server that cannot be reached, fails the handshake, errors on
+//! the round trip or exceeds the timeout is down (usage 100 %, `Critical`). Only a command that
+//! cannot be spawned is a [`ProbeError`] (a configuration fault). A live server's usage is its
+//! round-trip latency as a percentage of the timeout. The client is kept between samples and
+//! restarted when its transport closes.
+
+use std::fmt;
+use std::time::Duration;
+
+use elf_resilience_core::ResourceType;
+use rmcp::model::{
+    ClientConfig, ClientRequest, DiscoverRequest, DiscoverRequestParams, PingRequest, ProtocolVersion,
+};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{ClientLifecycleMode, ClientServiceExt};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::network::{down, latency_percent};
+use crate::resources::{BoxFuture, Probe, ProbeError, Sample};
+
+type Client = RunningService<RoleClient, ClientConfig>;
+
+/// How to reach an MCP server.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum McpTransport {
+    /// Spawn `command` with `args` and talk over its stdin and stdout.
+    Stdio {
+        /// The program.
+        command: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
+    /// Streamable HTTP at `url` (`http://…/mcp`).
+    Http {
+        /// The endpoint.
+        url: String,
+    },
+}
+
+impl fmt::Debug for McpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stdio { command, args } => {
+                f.debug_struct("Stdio").field("command", command).field("args", args).finish()
+            }
+            Self::Http { url } => f.debug_struct("Http").field("url", &redact(url)).finish(),
+        }
+    }
+}
+
+/// A URL without its user information and query, which may hold secrets.
+fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "<invalid url>".to_owned(),
+    }
+}
+
+/// Measures an MCP server's availability and round-trip latency.
+///
+/// ```
+/// use elf_resilience_monitor::Probe;
+/// use elf_resilience_monitor::probes::McpProbe;
+///
+/// let probe = McpProbe::http("search", "http://127.0.0.1:8000/mcp");
+/// assert_eq!(probe.name(), "mcp:search");
+/// let probe = McpProbe::stdio("files", "mcp-server-files", ["--root", "/srv"]);
+/// assert_eq!(probe.name(), "mcp:files");
+/// ```
+pub struct McpProbe {
+    name: String,
+    transport: McpTransport,
+    timeout: Duration,
+    client: Mutex<Option<Client>>,
+}
+
+impl fmt::Debug for McpProbe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("McpProbe")
+            .field("name", &self.name)
+            .field("transport", &self.transport)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// The round trip a sample made and the version it spoke.
+struct RoundTrip {
+    method: &'static str,
+    version: ProtocolVersion,
+    latency: Duration,
+}
+
+impl McpProbe {
+    /// A probe over stdio, spawning `command args…`.
+    pub fn stdio<I, S>(name: &str, command: impl Into<String>, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let args = args.into_iter().map(Into::into).collect();
+        Self::new(name, McpTransport::Stdio { command: command.into(), args })
+    }
+
+    /// A probe over streamable HTTP.
+    pub fn http(name: &str, url: impl Into<String>) -> Self {
+        Self::new(name, McpTransport::Http { url: url.into() })
+    }
+
+    /// A probe over `transport`, with a 5 s timeout.
+    pub fn new(name: &str, transport: McpTransport) -> Self {
+        Self {
+            name: format!("mcp:{name}"),
+            transport,
+            timeout: Duration::from_secs(5),
+            client: Mutex::new(None),
+        }
+    }
+
+    /// How long starting the client, and each round trip, may take. Default 5 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    async fn connect(&self) -> Result<Result<Client, String>, ProbeError> {
+        let lifecycle = ClientLifecycleMode::Auto {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+            legacy_version: Some(ProtocolVersion::V_2025_11_25),
+        };
+        let starting = match &self.transport {
+            McpTransport::Stdio { command, args } => {
+                let mut cmd = tokio::process::Command::new(command);
+                cmd.args(args);
+                let (transport, _) = TokioChildProcess::builder(cmd)
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .map_err(|e| ProbeError::Failed(format!("cannot start `{command}`: {e}")))?;
+                tokio::time::timeout(
+                    self.timeout,
+                    ClientConfig::default().serve_with_lifecycle(transport, lifecycle),
+                )
+                .await
+            }
+            McpTransport::Http { url } => {
+                let transport = StreamableHttpClientTransport::from_uri(url.as_str());
+                tokio::time::timeout(
+                    self.timeout,
+                    ClientConfig::default().serve_with_lifecycle(transport, lifecycle),
+                )
+                .await
+            }
+        };
+        Ok(match starting {
+            Err(_) => Err(format!("no handshake within {:?}", self.timeout)),
+            Ok(Err(e)) => Err(format!("handshake failed: {e}")),
+            Ok(Ok(client)) => Ok(client),
+        })
+    }
+
+    async fn round_trip(&self, client: &Client) -> Result<RoundTrip, String> {
+        let version =
+            client.peer_info().map(|i| i.protocol_version.clone()).unwrap_or(ProtocolVersion::V_2025_11_25);
+        let (method, request) = if version == ProtocolVersion::V_2026_07_28 {
+            (
+                "server/discover",
+                ClientRequest::DiscoverRequest(DiscoverRequest::new(DiscoverRequestParams {})),
+            )
+        } else {
+            ("ping", ClientRequest::PingRequest(PingRequest::default()))
+        };
+        let start = Instant::now();
+        match tokio::time::timeout(self.timeout, client.send_request(request)).await {
+            Err(_) => Err(format!("{method}: no answer within {:?}", self.timeout)),
+            Ok(Err(e)) => Err(format!("{method}: {e}")),
+            Ok(Ok(_)) => Ok(RoundTrip { method, version, latency: start.elapsed() }),
+        }
+    }
+
+    async fn measure(&self) -> Result<Sample, ProbeError> {
+        let mut slot = self.client.lock().await;
+        let client = match slot.take().filter(|c| !c.is_closed() && !c.is_transport_closed()) {
+            Some(client) => client,
+            None => match self.connect().await? {
+                Ok(client) => client,
+                Err(why) => return Ok(down(format!("{}: {why}", self.name))),
+            },
+        };
+        match self.round_trip(&client).await {
+            Ok(trip) => {
+                *slot = Some(client);
+                Ok(self.to_sample(&trip))
+            }
+            Err(why) => Ok(down(format!("{}: {why}", self.name))),
+        }
+    }
+
+    fn to_sample(&self, trip: &RoundTrip) -> Sample {
+        let ms = trip.latency.as_secs_f64() * 1e3;
+        let detail =
+            format!("{} answered {} in {ms:.1} ms (protocol {})", self.name, trip.method, trip.version);
+        Sample::new(latency_percent(trip.latency, self.timeout), detail).with_metric("latency_ms", ms)
+    }
+}
+
+impl Probe for McpProbe {
+    fn resource_type(&self) -> ResourceType {
+        ResourceType::McpServer
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn sample(&self) -> BoxFuture<'_, Result<Sample, ProbeError>> {
+        Box::pin(self.measure())
+    }
+}
