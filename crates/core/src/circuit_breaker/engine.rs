@@ -37,6 +37,9 @@ pub(crate) struct Inner {
 
 const STAY_LIMIT: u32 = 1 << 29;
 
+/// The start time of a call whose duration is not measured.
+pub(crate) const NO_START: u64 = u64::MAX;
+
 impl Inner {
     pub(crate) fn new(cfg: BreakerConfig) -> Self {
         let now = cfg.clock.now_nanos();
@@ -60,22 +63,29 @@ impl Inner {
         State::unpack(self.word.load(Ordering::Acquire))
     }
 
-    /// Admits a call or rejects it. A closed breaker answers with one atomic load.
+    /// Admits a call or rejects it; an admitted call gets the packed state word it was
+    /// admitted in. A closed breaker answers with one atomic load.
     #[inline]
-    pub(crate) fn acquire(&self) -> Result<State, CircuitOpen> {
-        let state = self.load();
-        if let State::Closed { .. } | State::Disabled { .. } = state {
-            return Ok(state);
+    pub(crate) fn acquire(&self) -> Result<u64, CircuitOpen> {
+        let word = self.word.load(Ordering::Acquire);
+        if State::admits_freely(word) {
+            return Ok(word);
         }
-        self.acquire_slow()
+        self.acquire_slow(word)
     }
 
     #[cold]
-    fn acquire_slow(&self) -> Result<State, CircuitOpen> {
+    fn acquire_slow(&self, word: u64) -> Result<u64, CircuitOpen> {
+        if let State::Open { until } = State::unpack(word) {
+            let now = self.cfg.clock.now_nanos();
+            if now < until {
+                return Err(self.reject(State::unpack(word), Some(until - now)));
+            }
+        }
         match self.apply(Event::Acquire, None) {
-            (Verdict::Admitted(permit), _) => Ok(permit),
+            (Verdict::Admitted(permit), _) => Ok(permit.pack()),
             (Verdict::Rejected { retry_after }, seen) => Err(self.reject(seen, retry_after)),
-            (Verdict::Done, seen) => Ok(seen),
+            (Verdict::Done, seen) => Ok(seen.pack()),
         }
     }
 
@@ -94,17 +104,34 @@ impl Inner {
         self.metrics.call(what);
     }
 
-    /// The clock reading at which a call admitted now starts, if slow calls are measured.
+    /// The clock reading at which a call admitted now starts, if slow calls are measured
+    /// (else [`NO_START`]).
     #[inline]
-    pub(crate) fn start_time(&self) -> Option<u64> {
-        self.cfg.slow_nanos.map(|_| self.cfg.clock.now_nanos())
+    pub(crate) fn start_time(&self) -> u64 {
+        if self.cfg.slow_nanos.is_some() { self.cfg.clock.now_nanos() } else { NO_START }
     }
 
-    /// Ends a call admitted in state `permit` that started at `started`.
-    pub(crate) fn finish(&self, permit: State, outcome: Outcome, started: Option<u64>) {
-        let mut now = started.map(|_| self.cfg.clock.now_nanos());
-        let slow = match (started, now, self.cfg.slow_nanos) {
-            (Some(s), Some(n), Some(limit)) => n.saturating_sub(s) >= limit && outcome != Outcome::Ignored,
+    /// Ends a call admitted with state word `admitted` that started at `started`.
+    ///
+    /// The common case, a success with nothing measured, is one counter increment and one
+    /// load when the word has not changed since admission.
+    #[inline]
+    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, started: u64) {
+        if outcome != Outcome::Success || started != NO_START || self.window.is_some() {
+            return self.finish_measured(State::unpack(admitted), outcome, started);
+        }
+        self.count(Count::Success);
+        if State::is_clean_closed(admitted) && self.word.load(Ordering::Acquire) == admitted {
+            return;
+        }
+        self.settle(State::unpack(admitted), outcome, false, None);
+    }
+
+    #[cold]
+    fn finish_measured(&self, permit: State, outcome: Outcome, started: u64) {
+        let mut now = (started != NO_START).then(|| self.cfg.clock.now_nanos());
+        let slow = match (now, self.cfg.slow_nanos) {
+            (Some(n), Some(limit)) => n.saturating_sub(started) >= limit && outcome != Outcome::Ignored,
             _ => false,
         };
         self.count(match outcome {
@@ -115,11 +142,15 @@ impl Inner {
         if slow {
             self.count(Count::Slow);
         }
-        if matches!(permit, State::Disabled { .. }) {
-            return;
-        }
         let rate_exceeded = self.record_window(permit, outcome, slow, &mut now);
-        self.apply(Event::Finish { permit, outcome, rate_exceeded }, now);
+        self.settle(permit, outcome, rate_exceeded, now);
+    }
+
+    /// Applies an outcome to the state word (a disabled breaker's outcomes change nothing).
+    fn settle(&self, permit: State, outcome: Outcome, rate_exceeded: bool, now: Option<u64>) {
+        if !matches!(permit, State::Disabled { .. }) {
+            self.apply(Event::Finish { permit, outcome, rate_exceeded }, now);
+        }
     }
 
     /// Records a closed-state outcome in the window; true if a rate crossed its threshold.

@@ -16,16 +16,18 @@ use std::sync::Arc;
 /// What a permit remembers: the state it was admitted in and when the call started.
 #[derive(Debug, Clone, Copy)]
 struct Ticket {
-    admitted: State,
-    started: Option<u64>,
+    admitted: u64,
+    started: u64,
     done: bool,
 }
 
 impl Ticket {
-    fn new(admitted: State, inner: &Inner) -> Self {
+    #[inline]
+    fn new(admitted: u64, inner: &Inner) -> Self {
         Self { admitted, started: inner.start_time(), done: false }
     }
 
+    #[inline]
     fn finish(&mut self, inner: &Inner, outcome: Outcome) {
         if !self.done {
             self.done = true;
@@ -38,6 +40,7 @@ impl Ticket {
         if counts { Outcome::Failure } else { Outcome::Ignored }
     }
 
+    #[inline]
     fn record<T, E: 'static>(&mut self, inner: &Inner, result: &Result<T, E>) {
         let outcome = match result {
             Ok(_) => Outcome::Success,
@@ -46,24 +49,29 @@ impl Ticket {
         self.finish(inner, outcome);
     }
 
+    #[inline]
     fn drop_unreported(&mut self, inner: &Inner) {
         if !self.done {
-            if std::thread::panicking() {
-                tracing::debug!(breaker = &*inner.cfg.name, "guarded call panicked; counted as a failure");
-            } else {
-                tracing::debug!(
-                    breaker = &*inner.cfg.name,
-                    "permit dropped unreported; counted as a failure"
-                );
-            }
-            self.finish(inner, Outcome::Failure);
+            self.report_dropped(inner);
         }
+    }
+
+    #[cold]
+    fn report_dropped(&mut self, inner: &Inner) {
+        let name = &*inner.cfg.name;
+        if std::thread::panicking() {
+            tracing::debug!(breaker = name, "guarded call panicked; counted as a failure");
+        } else {
+            tracing::debug!(breaker = name, "permit dropped unreported; counted as a failure");
+        }
+        self.finish(inner, Outcome::Failure);
     }
 }
 
 macro_rules! permit_methods {
     () => {
         /// Reports a successful call.
+        #[inline]
         pub fn success(mut self) {
             self.ticket.finish(&self.inner, Outcome::Success);
         }
@@ -87,13 +95,14 @@ macro_rules! permit_methods {
         }
 
         /// Reports a result: `Ok` is a success, `Err` as in [`error`](Self::error).
+        #[inline]
         pub fn record<T, E: 'static>(mut self, result: &Result<T, E>) {
             self.ticket.record(&self.inner, result);
         }
 
         /// The state the call was admitted in: closed, half-open (a probe) or disabled.
         pub fn admitted_in(&self) -> CircuitState {
-            self.ticket.admitted.kind()
+            State::unpack(self.ticket.admitted).kind()
         }
     };
 }
@@ -117,7 +126,8 @@ pub struct CircuitPermit<'a> {
 }
 
 impl<'a> CircuitPermit<'a> {
-    pub(crate) fn new(inner: &'a Inner, admitted: State) -> Self {
+    #[inline]
+    pub(crate) fn new(inner: &'a Inner, admitted: u64) -> Self {
         Self { ticket: Ticket::new(admitted, inner), inner }
     }
 
@@ -140,7 +150,7 @@ pub struct OwnedCircuitPermit {
 }
 
 impl OwnedCircuitPermit {
-    pub(crate) fn new(inner: Arc<Inner>, admitted: State) -> Self {
+    pub(crate) fn new(inner: Arc<Inner>, admitted: u64) -> Self {
         Self { ticket: Ticket::new(admitted, &inner), inner }
     }
 

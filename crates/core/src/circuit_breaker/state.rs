@@ -126,6 +126,18 @@ impl State {
         }
     }
 
+    /// True if `word` is a closed or disabled state: calls pass without a state change.
+    #[inline]
+    pub(crate) const fn admits_freely(word: u64) -> bool {
+        matches!(word & 0b111, 0 | 4)
+    }
+
+    /// True if `word` is a closed state with no failures counted.
+    #[inline]
+    pub(crate) const fn is_clean_closed(word: u64) -> bool {
+        word & 0b111 == 0 && (word >> 32) & 0xFFFF == 0
+    }
+
     /// The state a fresh breaker starts in.
     pub(crate) const fn initial() -> State {
         State::Closed { stay: 0, failures: 0 }

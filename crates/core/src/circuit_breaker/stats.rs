@@ -30,6 +30,7 @@ pub(crate) struct Counters {
     stripes: [Stripe; STRIPES],
 }
 
+#[inline]
 fn stripe_index() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
