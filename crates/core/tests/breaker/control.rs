@@ -96,10 +96,10 @@ fn listener_may_call_back_into_the_breaker() {
     let cb = builder(&clock)
         .failure_threshold(1)
         .on_state_change(move |_, to| {
-            if to == CircuitState::Open {
-                if let Some(cb) = handle.lock().unwrap().as_ref() {
-                    cb.force_open();
-                }
+            if to == CircuitState::Open
+                && let Some(cb) = handle.lock().unwrap().as_ref()
+            {
+                cb.force_open();
             }
         })
         .build()
