@@ -334,3 +334,58 @@ async fn checks_registered_while_running_are_scheduled_and_history_is_bounded() 
     let missing = monitor.run_check_now("nope").await.unwrap_err();
     assert_eq!(missing, HealthCheckError::NotFound("nope".into()));
 }
+
+/// A probe whose usage is set from outside.
+#[derive(Debug)]
+struct DialProbe {
+    resource: elf_resilience_core::ResourceType,
+    usage: Arc<Mutex<f64>>,
+}
+
+impl elf_resilience_monitor::Probe for DialProbe {
+    fn resource_type(&self) -> elf_resilience_core::ResourceType {
+        self.resource
+    }
+    fn name(&self) -> &str {
+        "dial"
+    }
+    fn sample(
+        &self,
+    ) -> elf_resilience_monitor::BoxFuture<
+        '_,
+        Result<elf_resilience_monitor::Sample, elf_resilience_monitor::ProbeError>,
+    > {
+        let usage = *self.usage.lock().unwrap();
+        Box::pin(async move { Ok(elf_resilience_monitor::Sample::new(usage, "dialled")) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn default_checks_follow_the_resource_manager_thresholds() {
+    use elf_resilience_core::ResourceType::{Cpu, Memory};
+    let (cpu, mem) = (Arc::new(Mutex::new(50.0)), Arc::new(Mutex::new(40.0)));
+    let rm = elf_resilience_monitor::ResourceManager::builder()
+        .thresholds(Cpu, 70.0, 90.0)
+        .probe(DialProbe { resource: Cpu, usage: cpu.clone() })
+        .probe(DialProbe { resource: Memory, usage: mem.clone() })
+        .build()
+        .unwrap();
+    let monitor = HealthMonitor::default();
+    assert_eq!(monitor.register_default_checks(&rm).unwrap(), ["cpu", "memory", "disk"]);
+    let r = monitor.run_check_now("cpu").await.unwrap();
+    assert_eq!((r.status, r.observed_value), (HealthStatus::Healthy, Some(50.0)));
+    assert_eq!(r.message, "cpu healthy at 50.0% (warning 70%, critical 90%)");
+    *cpu.lock().unwrap() = 75.0;
+    *mem.lock().unwrap() = 99.0;
+    for _ in 0..3 {
+        monitor.run_check_now("cpu").await.unwrap();
+        monitor.run_check_now("memory").await.unwrap();
+    }
+    assert_eq!(monitor.get_health_status(Some("cpu")), HealthStatus::Degraded);
+    assert_eq!(monitor.get_health_status(Some("memory")), HealthStatus::Unhealthy);
+    assert_eq!(monitor.get_health_status(None), HealthStatus::Unhealthy, "memory is critical");
+    let disk = monitor.run_check_now("disk").await.unwrap();
+    assert!(disk.message.starts_with("disk "), "{}", disk.message);
+    let (_, body) = health_json(&monitor.get_health_report());
+    assert_eq!(body["checks"]["memory:utilization"][0]["observedValue"], 99.0);
+}

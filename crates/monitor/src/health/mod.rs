@@ -58,6 +58,7 @@ pub use alert::{
 };
 pub use builder::{DEFAULT_JITTER_SEED, HealthMonitorBuilder};
 pub use check::{CheckFn, HealthCheck, HealthCheckBuilder, HealthCheckError};
+pub use defaults::{DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, DISK_THRESHOLD, resource_outcome};
 pub use flapping::{FLAP_WINDOW, FlapChange, FlapDetector, FlapThresholds, InvalidFlapThresholds};
 pub use health_json::{HEALTH_JSON_CONTENT_TYPE, health_json, health_json_status};
 pub use history::History;
