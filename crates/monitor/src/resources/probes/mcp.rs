@@ -5,7 +5,8 @@
 //!
 //! The client starts in rmcp's `Auto` lifecycle: it offers protocol `2026-07-28` through
 //! `server/discover` and falls back to the `initialize` handshake at `2025-11-25` for servers
-//! that do not know it. Each sample then measures one round trip chosen by the negotiated
+//! that do not know `server/discover`, or that know it but support only versions with an
+//! `initialize` handshake. Each sample then measures one round trip chosen by the negotiated
 //! version: `ping` up to `2025-11-25`, and for `2026-07-28` (which has no `ping`) a
 //! `server/discover` request sent directly on the wire, never the SDK's cached discovery
 //! result.
@@ -25,7 +26,7 @@ use elf_resilience_core::ResourceType;
 use rmcp::model::{
     ClientConfig, ClientRequest, DiscoverRequest, DiscoverRequestParams, PingRequest, ProtocolVersion,
 };
-use rmcp::service::{RoleClient, RunningService};
+use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientLifecycleMode, ClientServiceExt};
 use tokio::sync::Mutex;
@@ -145,11 +146,36 @@ impl McpProbe {
         self
     }
 
+    /// Starts a client: `Auto` first, then the legacy handshake when the server turns out to
+    /// support only versions that have one.
     async fn connect(&self) -> Result<Result<Client, String>, ProbeError> {
-        let lifecycle = ClientLifecycleMode::Auto {
+        let auto = ClientLifecycleMode::Auto {
             preferred_versions: vec![ProtocolVersion::V_2026_07_28],
             legacy_version: Some(ProtocolVersion::V_2025_11_25),
         };
+        match self.start(auto).await? {
+            Err(Some(ClientInitializeError::NoCompatibleProtocolVersion { server_supported, .. }))
+                if server_supported.iter().any(ProtocolVersion::has_initialize) =>
+            {
+                tracing::debug!(probe = %self.name, ?server_supported, "falling back to the initialize handshake");
+                Ok(self.start(ClientLifecycleMode::Initialize).await?.map_err(|e| self.why(e)))
+            }
+            other => Ok(other.map_err(|e| self.why(e))),
+        }
+    }
+
+    fn why(&self, e: Option<ClientInitializeError>) -> String {
+        e.map_or_else(
+            || format!("no handshake within {:?}", self.timeout),
+            |e| format!("handshake failed: {e}"),
+        )
+    }
+
+    /// One handshake attempt; `Err(None)` when it timed out.
+    async fn start(
+        &self,
+        lifecycle: ClientLifecycleMode,
+    ) -> Result<Result<Client, Option<ClientInitializeError>>, ProbeError> {
         let starting = match &self.transport {
             McpTransport::Stdio { command, args } => {
                 let mut cmd = tokio::process::Command::new(command);
@@ -174,9 +200,8 @@ impl McpProbe {
             }
         };
         Ok(match starting {
-            Err(_) => Err(format!("no handshake within {:?}", self.timeout)),
-            Ok(Err(e)) => Err(format!("handshake failed: {e}")),
-            Ok(Ok(client)) => Ok(client),
+            Err(_) => Err(None),
+            Ok(result) => result.map_err(Some),
         })
     }
 

@@ -1,0 +1,137 @@
+//! The MCP probe over streamable HTTP against real rmcp servers on 127.0.0.1.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use elf_resilience_core::ResourceStatus;
+use elf_resilience_monitor::Probe;
+use elf_resilience_monitor::probes::McpProbe;
+use rmcp::ServerHandler;
+use rmcp::model::{DiscoverResult, ErrorCode, ErrorData, ProtocolVersion, ServerCapabilities, ServerConfig};
+use rmcp::service::{MaybeSendFuture, RequestContext, RoleServer};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+
+/// Counts the `server/discover` and `ping` requests it answers.
+#[derive(Debug, Clone, Default)]
+struct Counting {
+    modern: bool,
+    discovers: Arc<AtomicUsize>,
+    pings: Arc<AtomicUsize>,
+}
+
+impl ServerHandler for Counting {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().build())
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        if self.modern {
+            Cow::Borrowed(&[ProtocolVersion::V_2026_07_28])
+        } else {
+            Cow::Borrowed(&[ProtocolVersion::V_2025_11_25])
+        }
+    }
+
+    fn discover(
+        &self,
+        _context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<DiscoverResult, ErrorData>> + MaybeSendFuture + '_ {
+        std::future::ready(if self.modern {
+            self.discovers.fetch_add(1, Ordering::SeqCst);
+            Ok(DiscoverResult::from_server_info(
+                self.supported_protocol_versions().into_owned(),
+                self.get_info(),
+            ))
+        } else {
+            Err(ErrorData::new(ErrorCode::METHOD_NOT_FOUND, "Method not found", None))
+        })
+    }
+
+    fn ping(
+        &self,
+        _context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<(), ErrorData>> + MaybeSendFuture + '_ {
+        self.pings.fetch_add(1, Ordering::SeqCst);
+        std::future::ready(Ok(()))
+    }
+}
+
+async fn serve(handler: Counting) -> SocketAddr {
+    let config = StreamableHttpServerConfig::default()
+        .with_json_response(true)
+        .with_legacy_session_mode(!handler.modern);
+    let service: StreamableHttpService<Counting, LocalSessionManager> =
+        StreamableHttpService::new(move || Ok(handler.clone()), Default::default(), config);
+    let router = axum::Router::new().nest_service("/mcp", service);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    addr
+}
+
+#[tokio::test]
+async fn a_2026_server_gets_a_fresh_server_discover_each_sample() {
+    let handler = Counting { modern: true, ..Counting::default() };
+    let addr = serve(handler.clone()).await;
+    let probe = McpProbe::http("modern", format!("http://{addr}/mcp"));
+    let first = probe.sample().await.unwrap();
+    assert_eq!(first.status_override, None, "{first:?}");
+    assert!(
+        first.detail.contains("server/discover") && first.detail.contains("2026-07-28"),
+        "{}",
+        first.detail
+    );
+    let after_first = handler.discovers.load(Ordering::SeqCst);
+    probe.sample().await.unwrap();
+    probe.sample().await.unwrap();
+    assert_eq!(handler.discovers.load(Ordering::SeqCst), after_first + 2, "each sample reaches the server");
+    assert_eq!(handler.pings.load(Ordering::SeqCst), 0, "2026-07-28 has no ping");
+}
+
+#[tokio::test]
+async fn a_2025_server_gets_a_ping_each_sample() {
+    let handler = Counting::default();
+    let addr = serve(handler.clone()).await;
+    let probe = McpProbe::http("legacy", format!("http://{addr}/mcp"));
+    for n in 1..=2 {
+        let sample = probe.sample().await.unwrap();
+        assert!(
+            sample.detail.contains("answered ping") && sample.detail.contains("2025-11-25"),
+            "{}",
+            sample.detail
+        );
+        assert_eq!(handler.pings.load(Ordering::SeqCst), n);
+    }
+}
+
+#[tokio::test]
+async fn a_closed_port_is_critical() {
+    let addr = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let probe = McpProbe::http("closed", format!("http://{addr}/mcp"));
+    let sample = probe.sample().await.unwrap();
+    assert_eq!(sample.status_override, Some(ResourceStatus::Critical), "{sample:?}");
+    assert_eq!(sample.usage_percent, 100.0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_times_out() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let probe =
+        McpProbe::http("silent", format!("http://user:pw@{addr}/mcp")).timeout(Duration::from_secs(3));
+    assert!(!format!("{probe:?}").contains("pw@"));
+    let sample = probe.sample().await.unwrap();
+    assert_eq!(sample.status_override, Some(ResourceStatus::Critical), "{sample:?}");
+    assert!(sample.detail.contains("within 3s"), "{}", sample.detail);
+}
