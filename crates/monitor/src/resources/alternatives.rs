@@ -85,10 +85,8 @@ impl ResourceManager {
             tracing::debug!(%resource, amount, "ignored non-finite usage record");
             return;
         }
-        if resource == ResourceType::ApiQuota {
-            if let Some(quota) = &self.inner.quota {
-                quota.record(amount, ctx);
-            }
+        if let (ResourceType::ApiQuota, Some(quota)) = (resource, &self.inner.quota) {
+            quota.record(amount, ctx);
         }
         let now = self.inner.clock.now_nanos();
         lock(&self.inner.usage).record(now, resource, amount, ctx);
