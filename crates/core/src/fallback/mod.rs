@@ -31,6 +31,8 @@ mod queue_conformance;
 mod request;
 mod stages;
 mod strategy;
+#[cfg(feature = "tokio")]
+mod worker;
 
 pub use attempt::{Attempt, DegradeLevel, default_degrade_levels};
 pub use builder::FallbackProtocolBuilder;
@@ -44,3 +46,5 @@ pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket,
 pub use queue_conformance::queue_conformance;
 pub use request::FallbackRequest;
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
+#[cfg(feature = "tokio")]
+pub use worker::{QueueWorker, TicketResult, WorkerPass};

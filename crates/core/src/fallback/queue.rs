@@ -4,8 +4,8 @@
 //!
 //! The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
 //! per request); a Redis backend uses a blocking connection. Every method is therefore a plain
-//! `fn`. The in-memory backend never blocks; callers of a disk or network backend on an async
-//! runtime may wrap calls in `spawn_blocking`, which the [`QueueWorker`](crate::QueueWorker) does.
+//! `fn`, called directly from async code (the fallback protocol and the queue worker) because
+//! each call is one short statement. The in-memory backend never blocks.
 //!
 //! # Time
 //!

@@ -12,3 +12,4 @@ mod queue;
 mod retry;
 mod shed;
 mod switch;
+mod worker;
