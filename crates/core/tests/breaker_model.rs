@@ -392,7 +392,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
     #[test]
-    fn breaker_matches_the_reference_model(cfg in cfg(), ops in prop::collection::vec(op(), 1..40)) {
+    fn breaker_matches_the_reference_model(cfg in cfg(), ops in prop::collection::vec(op(), 1..32)) {
         run(cfg, ops)?;
     }
 }

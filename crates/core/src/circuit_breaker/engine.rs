@@ -46,7 +46,7 @@ impl Inner {
         let book =
             Book { stay: 0, entered_at: now, entered_wall: cfg.clock.wall(), spent: [0; 5], transitions: 0 };
         let metrics = BreakerMetrics::new(&cfg.name);
-        metrics.transition(CircuitState::Closed);
+        metrics.set_state(CircuitState::Closed);
         Self {
             window: cfg.window.map(Window::new),
             word: AtomicU64::new(State::initial().pack()),
@@ -101,7 +101,11 @@ impl Inner {
     #[inline]
     fn count(&self, what: Count) {
         self.counters.bump(what);
-        self.metrics.call(what);
+    }
+
+    /// Publishes the call counters to the metrics recorder.
+    pub(crate) fn publish_metrics(&self) {
+        self.metrics.publish(&self.counters);
     }
 
     /// The clock reading at which a call admitted now starts, if slow calls are measured
@@ -230,5 +234,6 @@ impl Inner {
         book.entered_wall = self.cfg.clock.wall();
         book.transitions += 1;
         self.metrics.transition(to);
+        self.metrics.publish(&self.counters);
     }
 }

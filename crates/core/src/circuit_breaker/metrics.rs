@@ -1,7 +1,12 @@
 //! `metrics` handles, resolved once per breaker.
 //!
-//! Handles are registered when the breaker is built, so a call costs one branch when no
-//! recorder is installed and never allocates. Install the recorder before building breakers.
+//! Nothing here runs per call. Call outcomes are counted in the breaker's own striped
+//! counters and published to the call counters as absolute values on every transition, on
+//! every [`stats`](super::CircuitBreaker::stats) and on
+//! [`publish_metrics`](super::CircuitBreaker::publish_metrics) (which a `/metrics` handler
+//! calls, through [`CircuitBreakerRegistry::publish_metrics`](super::CircuitBreakerRegistry::publish_metrics),
+//! before rendering). Handles are registered when the breaker is built: install the recorder
+//! before building breakers.
 //!
 //! | name | kind | labels |
 //! |------|------|--------|
@@ -11,7 +16,7 @@
 //! | `elf_circuit_breaker_state` | gauge | `name` (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled) |
 
 use super::CircuitState;
-use super::stats::Count;
+use super::stats::{Count, Counters};
 use metrics::{Counter, Gauge, counter, gauge};
 use std::sync::Arc;
 
@@ -39,18 +44,23 @@ impl BreakerMetrics {
         }
     }
 
-    /// Counts one call outcome.
-    #[inline]
-    pub(crate) fn call(&self, what: Count) {
-        match what {
-            Count::Slow => self.slow.increment(1),
-            other => self.calls[other as usize].increment(1),
+    /// Publishes the call counters' current totals.
+    pub(crate) fn publish(&self, counters: &Counters) {
+        let all = [Count::Success, Count::Failure, Count::Rejected, Count::Ignored];
+        for (handle, what) in self.calls.iter().zip(all) {
+            handle.absolute(counters.get(what));
         }
+        self.slow.absolute(counters.get(Count::Slow));
     }
 
     /// Records a transition into `to`.
     pub(crate) fn transition(&self, to: CircuitState) {
         self.transitions[to.as_code() as usize].increment(1);
-        self.state.set(f64::from(to.as_code()));
+        self.set_state(to);
+    }
+
+    /// Sets the state gauge.
+    pub(crate) fn set_state(&self, state: CircuitState) {
+        self.state.set(f64::from(state.as_code()));
     }
 }

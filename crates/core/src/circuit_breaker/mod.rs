@@ -48,6 +48,20 @@
 //! # Ok::<(), elf_resilience_core::InvalidBreakerConfig>(())
 //! ```
 //!
+//! # Metrics
+//!
+//! | name | kind | labels |
+//! |------|------|--------|
+//! | `elf_circuit_breaker_calls_total` | counter | `name`, `outcome` (success, failure, rejected, ignored) |
+//! | `elf_circuit_breaker_slow_calls_total` | counter | `name` |
+//! | `elf_circuit_breaker_transitions_total` | counter | `name`, `to` |
+//! | `elf_circuit_breaker_state` | gauge | `name` (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled) |
+//!
+//! Handles are registered when a breaker is built (install the recorder first). The state
+//! gauge and transition counter move on transitions; the call counters are published from
+//! the breaker's own counters on transitions, on [`stats`](CircuitBreaker::stats) and on
+//! [`publish_metrics`](CircuitBreaker::publish_metrics), so a call never touches the recorder.
+//!
 //! # Cost
 //!
 //! A call through a closed breaker is one atomic load of the state word plus one relaxed
@@ -220,9 +234,17 @@ impl CircuitBreaker {
         self.inner.apply(Event::Disable, None);
     }
 
-    /// A snapshot of the statistics.
+    /// A snapshot of the statistics (also published to the metrics recorder).
     pub fn stats(&self) -> CircuitStats {
+        self.inner.publish_metrics();
         stats_of(&self.inner)
+    }
+
+    /// Publishes the call counters to the `metrics` recorder (see the metrics table in the
+    /// module docs). Calls are counted without touching the recorder; this makes the
+    /// `elf_circuit_breaker_calls_total` counters current.
+    pub fn publish_metrics(&self) {
+        self.inner.publish_metrics();
     }
 }
 

@@ -135,6 +135,7 @@ impl<'a> CircuitPermit<'a> {
 }
 
 impl Drop for CircuitPermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.ticket.drop_unreported(self.inner);
     }
@@ -158,6 +159,7 @@ impl OwnedCircuitPermit {
 }
 
 impl Drop for OwnedCircuitPermit {
+    #[inline]
     fn drop(&mut self) {
         self.ticket.drop_unreported(&self.inner);
     }

@@ -106,6 +106,12 @@ impl CircuitBreakerRegistry {
         self.all().iter().map(CircuitBreaker::stats).collect()
     }
 
+    /// Publishes every breaker's call counters to the `metrics` recorder (call before
+    /// rendering a scrape).
+    pub fn publish_metrics(&self) {
+        self.all().iter().for_each(CircuitBreaker::publish_metrics);
+    }
+
     /// Number of breakers.
     pub fn len(&self) -> usize {
         self.breakers.read().unwrap_or_else(PoisonError::into_inner).len()

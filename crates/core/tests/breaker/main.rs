@@ -5,6 +5,7 @@ mod support;
 mod basics;
 mod concurrency;
 mod control;
+mod metrics;
 mod panics;
 mod registry;
 mod stats;
