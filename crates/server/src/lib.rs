@@ -8,6 +8,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod exit;
 pub mod gauges;
 pub mod http;

@@ -9,7 +9,7 @@ use elf_resilience_server::cli::{Cli, Command, ConfigAction};
 use elf_resilience_server::config::{self, Config};
 use elf_resilience_server::exit::Failure;
 use elf_resilience_server::redact::{Redactor, ScrubbedStderr};
-use elf_resilience_server::{commands, serve};
+use elf_resilience_server::{commands, demo, serve};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,14 +25,15 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     }
     let (config, _) = Config::discover(cli.config.as_deref())?;
     let redactor = Redactor::from_config(&config, &[]);
-    init_logging(redactor.clone());
+    let quiet = matches!(cli.command, Command::Demo { .. });
+    init_logging(redactor.clone(), if quiet { "error" } else { "warn,elf_resilience_server=info" });
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     Ok(runtime.block_on(dispatch(cli.command, config, redactor))?)
 }
 
-fn init_logging(redactor: Redactor) {
+fn init_logging(redactor: Redactor, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,elf_resilience_server=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ =
         tracing_subscriber::fmt().with_env_filter(filter).with_writer(ScrubbedStderr(redactor)).try_init();
 }
@@ -62,7 +63,10 @@ async fn dispatch(command: Command, config: Config, redactor: Redactor) -> anyho
         }
         Command::Queue { action } => queue::run(&config, &action)?,
         Command::Serve { bind } => serve::run(&config, bind, redactor).await?,
-        Command::Demo { .. } => anyhow::bail!("demo: not built yet"),
+        Command::Demo { requests, serve, seed } => {
+            let seed = seed.unwrap_or_else(|| fastrand::u64(..));
+            demo::run(&config, demo::DemoOptions { requests, serve, seed }, redactor).await?;
+        }
         Command::Config { .. } => {}
     }
     Ok(ExitCode::SUCCESS)

@@ -40,8 +40,19 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
 
 /// Starts everything and serves on `bind`; returns once listening.
 pub async fn start(config: &Config, bind: SocketAddr, redactor: Redactor) -> anyhow::Result<Running> {
-    let metrics = install_metrics();
     let stores = Stores::open(config)?;
+    start_with(config, bind, redactor, stores, Arc::new(CircuitBreakerRegistry::default())).await
+}
+
+/// Like [`start`], over given stores and breakers (the demo shares its own).
+pub async fn start_with(
+    config: &Config,
+    bind: SocketAddr,
+    redactor: Redactor,
+    stores: Stores,
+    breakers: Arc<CircuitBreakerRegistry>,
+) -> anyhow::Result<Running> {
+    let metrics = install_metrics();
     let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
     let health = health_monitor(config);
     checks::register(&health, config, &rm, 2)?;
@@ -49,7 +60,7 @@ pub async fn start(config: &Config, bind: SocketAddr, redactor: Redactor) -> any
     rm.start();
     health.start_monitoring().await;
     let queue: Arc<dyn RequestQueue> = stores.queue.clone();
-    let state = AppState::new(rm, health, CircuitBreakerRegistry::global(), queue, token, metrics);
+    let state = AppState::new(rm, health, breakers, queue, token, metrics);
     tokio::spawn(history_loop(state.clone()));
     let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;

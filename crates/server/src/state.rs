@@ -36,7 +36,7 @@ pub struct Shared {
     /// Health checks.
     pub health: HealthMonitor,
     /// Circuit breakers.
-    pub breakers: &'static CircuitBreakerRegistry,
+    pub breakers: Arc<CircuitBreakerRegistry>,
     /// The durable request queue.
     pub queue: Arc<dyn RequestQueue>,
     /// The bearer token of the write endpoints.
@@ -52,7 +52,7 @@ impl AppState {
     pub fn new(
         resources: ResourceManager,
         health: HealthMonitor,
-        breakers: &'static CircuitBreakerRegistry,
+        breakers: Arc<CircuitBreakerRegistry>,
         queue: Arc<dyn RequestQueue>,
         token: Secret,
         metrics: Option<PrometheusHandle>,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use elf_resilience::probes::CgroupProbe;
+use elf_resilience::probes::{HttpProbe, PostgresProbe, SqliteProbe, TcpProbe};
 use elf_resilience::{
     HealthMonitor, LogSink, QuotaLimit, QuotaTracker, QuotaWindow, ResourceManager, ResourceManagerBuilder,
     ResourceType, SystemClock, UsageLedger, WebhookSink,
@@ -80,13 +80,7 @@ pub fn resource_manager(config: &Config, quota: Arc<QuotaTracker>) -> anyhow::Re
         interval,
         timeout,
     );
-    match CgroupProbe::detect_reader() {
-        Ok(reader) => {
-            b = b.probe_every(CgroupProbe::memory(reader.clone()), interval, timeout);
-            b = b.probe_every(CgroupProbe::cpu(reader), interval, timeout);
-        }
-        Err(e) => tracing::info!(reason = %e, "no cgroup probes"),
-    }
+    b = configured_probes(b.default_probes(), config, interval, timeout)?;
     for (model, alts) in &config.models.alternatives {
         b = b.model_alternatives(model, alts.iter().map(String::as_str));
     }
@@ -97,6 +91,43 @@ pub fn resource_manager(config: &Config, quota: Arc<QuotaTracker>) -> anyhow::Re
         b = b.endpoint_alternatives(&e.name, e.alternatives.iter().map(String::as_str));
     }
     b.build().context("resource manager")
+}
+
+/// The databases and endpoints of the config, each with its own interval and timeout.
+fn configured_probes(
+    mut b: ResourceManagerBuilder,
+    config: &Config,
+    interval: Duration,
+    timeout: Duration,
+) -> anyhow::Result<ResourceManagerBuilder> {
+    let every = |i: Option<crate::config::HumanDuration>| i.map_or(interval, |d| d.0);
+    for d in &config.probes.databases {
+        let (i, t) = (every(d.interval), d.timeout.map_or(timeout, |d| d.0));
+        let url = d.url.0.expose();
+        b = match url.strip_prefix("sqlite://") {
+            Some(path) => b.probe_every(SqliteProbe::new(&d.name, path), i, t),
+            None => b.probe_every(
+                PostgresProbe::new(&d.name, url)
+                    .map_err(|e| anyhow::anyhow!("database `{}`: {e}", d.name))?,
+                i,
+                t,
+            ),
+        };
+    }
+    for e in &config.probes.endpoints {
+        let (i, t) = (every(e.interval), e.timeout.map_or(timeout, |d| d.0));
+        b = match (&e.url, &e.tcp) {
+            (Some(url), _) => b.probe_every(
+                HttpProbe::with_timeout(&e.name, url.0.expose(), t)
+                    .map_err(|err| anyhow::anyhow!("endpoint `{}`: {err}", e.name))?,
+                i,
+                t,
+            ),
+            (None, Some(addr)) => b.probe_every(TcpProbe::new(&e.name, addr.clone()).timeout(t), i, t),
+            (None, None) => b,
+        };
+    }
+    Ok(b)
 }
 
 fn thresholds(mut b: ResourceManagerBuilder, config: &Config) -> ResourceManagerBuilder {

@@ -25,7 +25,7 @@ struct Fixture {
     state: AppState,
     redactor: Redactor,
     queue: Arc<InMemoryQueue>,
-    registry: &'static CircuitBreakerRegistry,
+    registry: Arc<CircuitBreakerRegistry>,
 }
 
 fn secret_config() -> Config {
@@ -50,13 +50,13 @@ async fn fixture(check_ok: bool) -> Fixture {
     .unwrap();
     health.register_check(check).unwrap();
     health.run_check_now("db").await.unwrap();
-    let registry: &'static CircuitBreakerRegistry = Box::leak(Box::default());
+    let registry = Arc::new(CircuitBreakerRegistry::default());
     registry.get_or_create("OpenAI-API");
     let queue = Arc::new(InMemoryQueue::new());
     let config = secret_config();
     let redactor = Redactor::from_config(&config, &[]);
     let token = config.server.token.clone().unwrap();
-    let state = AppState::new(rm, health, registry, queue.clone(), token, None);
+    let state = AppState::new(rm, health, registry.clone(), queue.clone(), token, None);
     Fixture { state, redactor, queue, registry }
 }
 
