@@ -3,8 +3,8 @@
 
 use elf_resilience_core::{
     Bulkhead, BulkheadError, BulkheadLayer, CircuitBreaker, CircuitBreakerError, CircuitBreakerLayer,
-    CircuitState, ManualClock, RateLimitLayer, RateLimitServiceError, RateLimiter,
-    TimeoutError, TimeoutLayer,
+    CircuitState, FixedDelay, ManualClock, RateLimitLayer, RateLimitServiceError, RateLimiter, Retry,
+    RetryErrorKind, RetryLayer, TimeoutError, TimeoutLayer,
 };
 use std::num::{NonZeroU32, NonZeroUsize};
 use std::sync::Arc;
@@ -158,4 +158,61 @@ async fn breaker_layer_never_calls_the_service_while_open() {
     let svc = CircuitBreakerLayer::new(cb).layer(counting);
     assert!(svc.oneshot(()).await.unwrap_err().is_open());
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+/// A service failing its first `failures` calls after 100 ms each; and its call counter.
+macro_rules! counting_flaky {
+    ($failures:expr) => {{
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counter = calls.clone();
+        let svc = service_fn(move |x: u32| {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if n < $failures { Err("busy") } else { Ok(x + n) }
+            }
+        });
+        (svc, calls)
+    }};
+}
+
+fn every_second(max_retries: u32) -> Retry<FixedDelay> {
+    Retry::new(FixedDelay::new().with_delay(Duration::from_secs(1)).with_max_retries(max_retries))
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_layer_retries_until_success() {
+    let (flaky, calls) = counting_flaky!(2);
+    let start = tokio::time::Instant::now();
+    let svc = RetryLayer::new(every_second(5)).layer(flaky);
+    assert_eq!(svc.oneshot(10).await.unwrap(), 12);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(start.elapsed(), Duration::from_millis(2300));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_layer_gives_up_with_the_attempt_count_and_last_error() {
+    let (flaky, calls) = counting_flaky!(u32::MAX);
+    let svc = RetryLayer::new(every_second(2)).layer(flaky);
+    let err = svc.oneshot(1).await.unwrap_err();
+    assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::Exhausted, 3));
+    assert_eq!(err.into_inner(), "busy");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_inside_a_breaker_counts_one_outcome_per_request() {
+    let clock = ManualClock::new();
+    let cb = breaker(&clock);
+    let (flaky, calls) = counting_flaky!(u32::MAX);
+    let svc = tower::ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(cb.clone()))
+        .layer(RetryLayer::new(every_second(1)))
+        .service(flaky);
+    for _ in 0..2 {
+        let err = svc.clone().oneshot(1).await.unwrap_err();
+        assert_eq!(err.into_inner().map(|e| e.attempts()), Some(2));
+    }
+    assert!(svc.oneshot(1).await.unwrap_err().is_open());
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 4);
 }

@@ -56,6 +56,11 @@ pub use hooks::{
     AcceptAnyResult, NoRetryNotify, ResultPredicate, RetryNotify, RetryOnAnyError, RetryPredicate,
 };
 
+#[cfg(feature = "tower")]
+mod layer;
+#[cfg(feature = "tower")]
+pub use layer::*;
+
 use crate::backoff::ExponentialBackoff;
 use crate::clock::SharedClock;
 
