@@ -1,1 +1,71 @@
-//! Attribute macros.
+//! Attribute macros for elf-resilience: the seed's decorators as Rust attributes.
+//!
+//! Use them through the `elf-resilience` crate (the generated code names `::elf_resilience`
+//! paths):
+//!
+//! ```ignore
+//! use elf_resilience::{with_circuit_breaker, with_retry};
+//!
+//! #[with_circuit_breaker(failure_threshold = 5)] // outermost: stop cascading failures
+//! #[with_retry(max_retries = 3)]                 // then: retry transient errors
+//! async fn resilient_llm_call(prompt: &str) -> Result<String, LlmError> {
+//!     llm.invoke(prompt).await
+//! }
+//! ```
+//!
+//! Attributes nest in the order they are written: the first is the outermost layer. Each
+//! keeps the function's signature; the function must return `Result<T, E>`.
+
+mod args;
+mod duration;
+mod function;
+mod stack;
+mod with_circuit_breaker;
+mod with_retry;
+
+use proc_macro::TokenStream;
+
+fn finish(out: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
+    out.unwrap_or_else(syn::Error::into_compile_error).into()
+}
+
+/// Retries the function's body: the seed's `@with_retry`.
+///
+/// | argument            | meaning                                                         |
+/// |---------------------|-----------------------------------------------------------------|
+/// | `max_retries = N`   | exponential backoff 1 s, 2 s, 4 s… (×2, capped at 60 s), N retries |
+/// | `backoff = EXPR`    | any backoff, e.g. a `const` `ExponentialBackoff` (not with `max_retries`) |
+/// | `retry_if = EXPR`   | a predicate `Fn(&E) -> bool`; other errors are returned at once |
+/// | `max_elapsed = "30s"` | stop when the next wait would pass this total time            |
+///
+/// With no arguments: 3 retries. The function keeps its signature: after the last attempt
+/// it returns the last error. The body runs once per attempt, so it must not move its
+/// arguments out (clone them instead); an async body may not hold `&mut` borrows of them.
+#[proc_macro_attribute]
+pub fn with_retry(attr: TokenStream, item: TokenStream) -> TokenStream {
+    finish(with_retry::expand(attr.into(), item.into()))
+}
+
+/// Runs the function through a circuit breaker: the seed's `@with_circuit_breaker`.
+///
+/// | argument                  | meaning                                        |
+/// |---------------------------|------------------------------------------------|
+/// | `failure_threshold = N`   | consecutive failures that open it (default 5) |
+/// | `recovery_timeout = "30s"`| how long it stays open (or seconds as an integer; default 60 s) |
+/// | `half_open_permits = N`   | probe calls admitted when half-open            |
+/// | `name = "..."`            | the breaker's name (default: the function's)   |
+///
+/// The breaker is created on first call in the global `CircuitBreakerRegistry` (or taken
+/// from it, if one by that name exists). A rejected call returns the function's error type
+/// converted from `CircuitOpen`, so that type must implement `From<CircuitOpen>`.
+#[proc_macro_attribute]
+pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream {
+    finish(with_circuit_breaker::expand(attr.into(), item.into()))
+}
+
+// `#[with_fallback]` lives in its own module, `with_fallback.rs`, with an entry point here in
+// the same shape: `mod with_fallback;` above, and
+// `#[proc_macro_attribute] pub fn with_fallback(attr, item) -> TokenStream` delegating to
+// `with_fallback::expand(attr.into(), item.into())` through `finish`. It takes part in
+// stacking by calling `stack::defer` before wrapping (see `stack.rs`); `args`, `function` and
+// `duration` are there to share.
