@@ -8,6 +8,27 @@ use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// How the failure-rate and slow-call-rate windows measure "recent".
+///
+/// ```
+/// use elf_resilience_core::{CircuitBreaker, CircuitState, SlidingWindow};
+/// use std::time::Duration;
+///
+/// // Open when half of the last 4 calls failed, however they were interleaved.
+/// let cb = CircuitBreaker::builder()
+///     .failure_threshold(100)
+///     .sliding_window(SlidingWindow::Count(4))
+///     .failure_rate_threshold(50.0)
+///     .minimum_calls(4)
+///     .build()
+///     .unwrap();
+/// for ok in [true, false, true, false] {
+///     let _ = cb.call(|| if ok { Ok(()) } else { Err("flaky") });
+/// }
+/// assert_eq!(cb.state(), CircuitState::Open);
+///
+/// // Or over the calls of the last minute (64 buckets of 0.94 s).
+/// let _ = SlidingWindow::Time(Duration::from_secs(60));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SlidingWindow {
