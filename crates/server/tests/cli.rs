@@ -199,3 +199,23 @@ fn breakers_without_a_server_fail_clearly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no server answering at http://127.0.0.1:9"));
 }
+
+#[test]
+fn the_demo_runs_with_no_config_and_uses_the_chain() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run_in(work.path(), &["demo", "--requests", "40", "--seed", "7"]);
+    let s = text(&out.stdout);
+    assert!(out.status.success(), "{s}{}", text(&out.stderr));
+    assert!(s.starts_with("flaky LLM provider on http://127.0.0.1:"), "{s}");
+    assert_eq!(s.lines().filter(|l| l.starts_with('#')).count(), 40, "one line per request: {s}");
+    assert!(s.contains("40 requests in "), "{s}");
+    let strategies = ["first try", "switch_provider", "degrade_service", "use_cache", "queue_request"];
+    let used =
+        strategies.iter().filter(|st| s.lines().any(|l| l.starts_with("  ") && l.contains(*st))).count();
+    assert!(used >= 3, "several strategies served requests: {s}");
+    assert!(s.contains("queue replay: "), "{s}");
+    assert!(work.path().join(".elf-resilience/queue.db").exists());
+    let report = run_in(work.path(), &["report", "--hours", "1", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(!v["usage"].as_array().unwrap().is_empty(), "demo usage reached the ledger: {v}");
+}

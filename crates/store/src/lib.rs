@@ -9,8 +9,15 @@
 //! | [`SqliteLedger`] | [`UsageLedger`](elf_resilience_monitor::quota::UsageLedger) | token and request usage, per minute and per hour |
 //!
 //! SQLite is the embedded default: one file per store in a data directory, WAL journal, a busy
-//! timeout so several processes can share it. Every backend passes its trait's conformance suite.
+//! timeout so several processes can share it. With the `redis` feature, `RedisQueue` and
+//! `RedisCache` keep the queue and cache in Redis for several machines. Every backend passes
+//! its trait's conformance suite.
 
+#[cfg(feature = "redis")]
+mod redis;
 mod sqlite;
+
+#[cfg(feature = "redis")]
+pub use redis::{RedisCache, RedisQueue, RedisStoreError};
 
 pub use sqlite::{SqliteCache, SqliteLedger, SqliteQueue, StoreError};

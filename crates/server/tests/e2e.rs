@@ -1,0 +1,157 @@
+//! End to end: the real binary serving on a free port, scraped by `promtool`, rendered by
+//! headless Chromium, stopped with SIGTERM; secrets checked everywhere along the way.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const TOKEN: &str = "e2e-token-7f3a9c";
+const DB_PASSWORD: &str = "e2e-db-pass-41";
+const HOOK_SECRET: &str = "e2e-hook-secret-99";
+
+/// Whether a tool may be missing: only outside CI.
+fn tool_or_skip(tool: &str) -> bool {
+    let found =
+        Command::new(tool).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`{tool}` is required in CI (installed by .ci/install-tools)"
+        );
+        println!("skipping the {tool} part: `{tool}` is not installed and CI is unset");
+    }
+    found
+}
+
+fn config(dir: &Path) -> String {
+    let pg = std::env::var("ELF_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:1/test".into());
+    let pg = pg.replacen("://postgres@", &format!("://postgres:{DB_PASSWORD}@"), 1);
+    format!(
+        "[[probes.databases]]\nname = \"main\"\nurl = \"{pg}\"\n\
+         [[alerts]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hooks/{HOOK_SECRET}\"\n\
+         [[health.checks]]\nname = \"main-db\"\nkind = \"resource\"\ntarget = \"database\"\ncritical = false\n\
+         [storage]\ndata_dir = \"{}\"\n[server]\ntoken = \"{TOKEN}\"\n",
+        dir.join("data").display()
+    )
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start(dir: &Path) -> Server {
+    std::fs::write(dir.join("elf-resilience.toml"), config(dir)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_elf-resilience"))
+        .current_dir(dir)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "debug")
+        .env_remove("ELF_RESILIENCE_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("serve prints its address").unwrap();
+    let base = first.rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+    Server { child, base }
+}
+
+async fn get(base: &str, path: &str) -> (u16, String) {
+    let r = reqwest::get(format!("{base}{path}")).await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn assert_no_secrets(what: &str, text: &str) {
+    for secret in [TOKEN, DB_PASSWORD, HOOK_SECRET] {
+        assert!(!text.contains(secret), "{what} leaks `{secret}`");
+    }
+}
+
+fn promtool(metrics: &str) {
+    if !tool_or_skip("promtool") {
+        return;
+    }
+    let mut p = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(p.stdin.as_mut().unwrap(), metrics.as_bytes()).unwrap();
+    let out = p.wait_with_output().unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "promtool check metrics failed:\n{said}\n--- metrics ---\n{metrics}");
+}
+
+fn chromium(base: &str, dir: &Path) {
+    if !tool_or_skip("chromium") {
+        return;
+    }
+    let profile = dir.join("chromium-profile");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let run = |extra: &[String]| {
+        let mut c = Command::new("chromium");
+        c.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("--virtual-time-budget=8000")
+            .args(extra)
+            .arg(format!("{base}/"));
+        c.output().unwrap()
+    };
+    let dom = run(&["--dump-dom".to_owned()]);
+    let dom = String::from_utf8_lossy(&dom.stdout).into_owned();
+    assert!(dom.contains("updated "), "the page fetched the API: {dom}");
+    for ty in ["api_quota", "memory", "cpu", "database", "network", "k8s_pod"] {
+        assert!(dom.contains(&format!("data-resource=\"{ty}\"")), "card for {ty}");
+    }
+    assert!(dom.contains("<svg class=\"chart\""), "usage charts drawn");
+    assert!(
+        dom.contains("main-db") && dom.contains("no circuit breakers yet") && dom.contains("queue is empty")
+    );
+    assert_no_secrets("the rendered dashboard", &dom);
+    let out = run(&[format!("--screenshot={}", shot.display()), "--window-size=1280,900".to_owned()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let png = std::fs::read(&shot).unwrap();
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "a real screenshot at {}", shot.display());
+    println!("dashboard screenshot: {}", shot.display());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path());
+    let base = server.base.clone();
+    assert_eq!(get(&base, "/livez").await, (200, "ok".to_owned()));
+    assert_eq!(get(&base, "/readyz").await.0, 200);
+    let (code, health) = get(&base, "/health").await;
+    assert!(code == 200 || code == 503, "{code}");
+    assert!(health.contains("\"status\""));
+    let (code, metrics) = get(&base, "/metrics").await;
+    assert_eq!(code, 200);
+    assert!(metrics.contains("elf_resource_usage_ratio{resource=\"memory\"}"), "{metrics}");
+    assert!(metrics.contains("elf_queue_requests{status=\"pending\"}"));
+    promtool(&metrics);
+    for path in ["/", "/health", "/metrics", "/api/resources", "/api/health", "/api/breakers", "/api/queue"] {
+        assert_no_secrets(path, &get(&base, path).await.1);
+    }
+    let unauthorized =
+        reqwest::Client::new().post(format!("{base}/api/breakers/x/trip")).send().await.unwrap();
+    assert_eq!(unauthorized.status().as_u16(), 401);
+    chromium(&base, dir.path());
+
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "graceful exit on SIGTERM: {status:?}");
+    let mut log = String::new();
+    server.child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(log.contains("ledger flushed"), "shutdown flushed the ledger: {log}");
+    assert!(log.contains("DEBUG"), "debug logging was on");
+    assert_no_secrets("the server log", &log);
+    assert!(dir.path().join("data/queue.db").exists() && dir.path().join("data/usage.db").exists());
+}

@@ -1,0 +1,190 @@
+//! The request queue in Redis.
+//!
+//! Keys: `P:seq` (ticket counter), `P:req:ID` (the request as JSON), `P:all` and `P:open`
+//! (sorted sets of IDs by age: every request, and those not yet done or dead-lettered), and
+//! `P:ver`, bumped by every change. Changes run as optimistic transactions watching `P:ver`,
+//! so concurrent consumers never lease the same request twice; the transitions themselves are
+//! the shared ones of [`QueuedRequest`]. A lease scans the open requests, which suits queues
+//! of thousands, not millions.
+
+use std::time::{Duration, SystemTime};
+
+use elf_resilience_core::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
+use redis::{Commands, Connection};
+
+use super::{Conn, RedisStoreError};
+
+const TICKET_PREFIX: &str = "rq-";
+
+/// A [`RequestQueue`] in Redis. See the [module docs](self) for the layout.
+#[derive(Debug)]
+pub struct RedisQueue {
+    conn: Conn,
+}
+
+fn backend(e: redis::RedisError) -> QueueError {
+    QueueError::Backend(e.to_string())
+}
+
+fn ser(e: serde_json::Error) -> QueueError {
+    QueueError::Serialization(e.to_string())
+}
+
+fn id_of(ticket: &Ticket) -> Option<u64> {
+    ticket.0.strip_prefix(TICKET_PREFIX)?.parse().ok()
+}
+
+impl RedisQueue {
+    /// Connects to `url`; keys start with `prefix:`.
+    pub fn open(url: &str, prefix: &str) -> Result<Self, RedisStoreError> {
+        Ok(Self { conn: Conn::open(url, prefix)? })
+    }
+
+    fn req_key(&self, id: u64) -> String {
+        self.conn.key(&format!("req:{id}"))
+    }
+
+    /// Loads the requests with the given IDs, skipping vanished ones.
+    fn load(&self, c: &mut Connection, ids: &[u64]) -> Result<Vec<QueuedRequest>, QueueError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = ids.iter().map(|&id| self.req_key(id)).collect();
+        let texts: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(c).map_err(backend)?;
+        texts.into_iter().flatten().map(|t| serde_json::from_str(&t).map_err(ser)).collect()
+    }
+
+    /// Runs `decide` on a consistent snapshot and commits its writes atomically, retrying when
+    /// another client changed the queue meanwhile.
+    fn transact<T>(
+        &self,
+        mut decide: impl FnMut(&mut Connection) -> Result<(T, Vec<QueuedRequest>), QueueError>,
+    ) -> Result<T, QueueError> {
+        let mut c = self.conn.get();
+        let ver = self.conn.key("ver");
+        loop {
+            redis::cmd("WATCH").arg(&ver).exec(&mut c).map_err(backend)?;
+            let (out, writes) = decide(&mut c)?;
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for r in &writes {
+                self.write_into(&mut pipe, r)?;
+            }
+            pipe.incr(&ver, 1).ignore();
+            let done: Option<()> = pipe.query(&mut c).map_err(backend)?;
+            if done.is_some() {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn write_into(&self, pipe: &mut redis::Pipeline, r: &QueuedRequest) -> Result<(), QueueError> {
+        let id = id_of(&r.ticket).ok_or_else(|| QueueError::UnknownTicket(r.ticket.clone()))?;
+        pipe.set(self.req_key(id), serde_json::to_string(r).map_err(ser)?).ignore();
+        if r.status.is_final() {
+            pipe.zrem(self.conn.key("open"), id).ignore();
+        }
+        Ok(())
+    }
+
+    fn known(&self, c: &mut Connection, ticket: &Ticket) -> Result<QueuedRequest, QueueError> {
+        let unknown = || QueueError::UnknownTicket(ticket.clone());
+        let id = id_of(ticket).ok_or_else(unknown)?;
+        self.load(c, &[id])?.pop().ok_or_else(unknown)
+    }
+}
+
+impl RequestQueue for RedisQueue {
+    fn enqueue(&self, req: EnqueueRequest, now: SystemTime) -> Result<Ticket, QueueError> {
+        let mut c = self.conn.get();
+        let id: u64 = c.incr(self.conn.key("seq"), 1).map_err(backend)?;
+        let ticket = Ticket(format!("{TICKET_PREFIX}{id}"));
+        let r = QueuedRequest::new(ticket.clone(), req, now);
+        let mut pipe = redis::pipe();
+        pipe.atomic().set(self.req_key(id), serde_json::to_string(&r).map_err(ser)?).ignore();
+        pipe.zadd(self.conn.key("all"), id, id).ignore().zadd(self.conn.key("open"), id, id).ignore();
+        pipe.incr(self.conn.key("ver"), 1).ignore();
+        let () = pipe.query(&mut c).map_err(backend)?;
+        Ok(ticket)
+    }
+
+    fn lease(
+        &self,
+        handler: Option<&str>,
+        now: SystemTime,
+        lease_for: Duration,
+    ) -> Result<Option<QueuedRequest>, QueueError> {
+        self.transact(|c| {
+            let ids: Vec<u64> = c.zrange(self.conn.key("open"), 0, -1).map_err(backend)?;
+            let mut writes = Vec::new();
+            for mut r in self.load(c, &ids)? {
+                if !r.is_ready(now) || handler.is_some_and(|h| h != r.handler) {
+                    continue;
+                }
+                let granted = r.apply_lease(now, lease_for);
+                writes.push(r.clone());
+                if granted {
+                    return Ok((Some(r), writes));
+                }
+            }
+            Ok((None, writes))
+        })
+    }
+
+    fn ack(&self, ticket: &Ticket, result: Option<serde_json::Value>) -> Result<(), QueueError> {
+        self.transact(|c| {
+            let mut r = self.known(c, ticket)?;
+            r.apply_ack(result.clone());
+            Ok(((), vec![r]))
+        })
+    }
+
+    fn nack(
+        &self,
+        ticket: &Ticket,
+        error: &str,
+        now: SystemTime,
+        retry_in: Duration,
+    ) -> Result<TicketStatus, QueueError> {
+        self.transact(|c| {
+            let mut r = self.known(c, ticket)?;
+            let status = r.apply_nack(error, now, retry_in);
+            Ok((status, vec![r]))
+        })
+    }
+
+    fn get(&self, ticket: &Ticket) -> Result<Option<QueuedRequest>, QueueError> {
+        let Some(id) = id_of(ticket) else { return Ok(None) };
+        Ok(self.load(&mut self.conn.get(), &[id])?.pop())
+    }
+
+    fn list(&self, status: Option<TicketStatus>, limit: usize) -> Result<Vec<QueuedRequest>, QueueError> {
+        let mut c = self.conn.get();
+        let ids: Vec<u64> = c.zrange(self.conn.key("all"), 0, -1).map_err(backend)?;
+        let all = self.load(&mut c, &ids)?;
+        Ok(all.into_iter().filter(|r| status.is_none_or(|s| r.status == s)).take(limit).collect())
+    }
+
+    fn purge(&self, status: TicketStatus) -> Result<usize, QueueError> {
+        let mut c = self.conn.get();
+        let ids: Vec<u64> = c.zrange(self.conn.key("all"), 0, -1).map_err(backend)?;
+        let doomed: Vec<u64> = self
+            .load(&mut c, &ids)?
+            .into_iter()
+            .filter(|r| r.status == status)
+            .filter_map(|r| id_of(&r.ticket))
+            .collect();
+        if doomed.is_empty() {
+            return Ok(0);
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for &id in &doomed {
+            pipe.del(self.req_key(id)).ignore();
+            pipe.zrem(self.conn.key("all"), id).ignore().zrem(self.conn.key("open"), id).ignore();
+        }
+        pipe.incr(self.conn.key("ver"), 1).ignore();
+        let () = pipe.query(&mut c).map_err(backend)?;
+        Ok(doomed.len())
+    }
+}

@@ -1,0 +1,75 @@
+//! Redis backends against the local Redis (`ELF_TEST_REDIS_URL`); skipped with a message when
+//! the variable is unset.
+#![cfg(feature = "redis")]
+
+use std::time::{Duration, SystemTime};
+
+use elf_resilience_core::{EnqueueRequest, RequestQueue, TicketStatus, cache_conformance, queue_conformance};
+use elf_resilience_store::{RedisCache, RedisQueue};
+
+fn url() -> Option<String> {
+    let url = std::env::var("ELF_TEST_REDIS_URL").ok();
+    if url.is_none() {
+        println!("skipping: ELF_TEST_REDIS_URL is not set");
+    }
+    url
+}
+
+/// A prefix no other test run uses, and a cleanup of its keys.
+fn prefix(name: &str) -> String {
+    let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos();
+    format!("elf-test:{name}:{}:{nanos}", std::process::id())
+}
+
+fn cleanup(url: &str, prefix: &str) {
+    let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:*")).query(&mut c).unwrap();
+    if !keys.is_empty() {
+        redis::cmd("DEL").arg(keys).exec(&mut c).unwrap();
+    }
+}
+
+#[test]
+fn the_redis_queue_conforms() {
+    let Some(url) = url() else { return };
+    let p = prefix("queue");
+    queue_conformance(&RedisQueue::open(&url, &p).unwrap());
+    cleanup(&url, &p);
+}
+
+#[test]
+fn the_redis_cache_conforms() {
+    let Some(url) = url() else { return };
+    let p = prefix("cache");
+    cache_conformance(&RedisCache::open(&url, &p, Duration::from_secs(60)).unwrap());
+    cleanup(&url, &p);
+}
+
+#[test]
+fn two_consumers_never_lease_the_same_request() {
+    let Some(url) = url() else { return };
+    let p = prefix("race");
+    let q = RedisQueue::open(&url, &p).unwrap();
+    let now = SystemTime::now();
+    for i in 0..40 {
+        q.enqueue(EnqueueRequest::new("h", serde_json::json!(i)), now).unwrap();
+    }
+    let consume = || {
+        let q = RedisQueue::open(&url, &p).unwrap();
+        let mut got = Vec::new();
+        while let Some(r) = q.lease(None, now, Duration::from_secs(60)).unwrap() {
+            got.push(r.payload.as_i64().unwrap());
+        }
+        got
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(consume);
+        let b = s.spawn(consume);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let mut all: Vec<i64> = a.iter().chain(&b).copied().collect();
+    all.sort_unstable();
+    assert_eq!(all, (0..40).collect::<Vec<_>>(), "each request leased exactly once");
+    assert_eq!(q.list(Some(TicketStatus::Leased), 100).unwrap().len(), 40);
+    cleanup(&url, &p);
+}
