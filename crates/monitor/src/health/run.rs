@@ -9,6 +9,9 @@ use tokio::time::Instant;
 
 use super::{CheckOutcome, HealthCheck};
 
+const TIMED_OUT: &str = "timed out after ";
+const PANICKED: &str = "panicked: ";
+
 /// Runs the check once; never panics, never outlives the check's timeout.
 pub(crate) async fn execute(check: &HealthCheck) -> (CheckOutcome, Duration) {
     let start = Instant::now();
@@ -16,6 +19,9 @@ pub(crate) async fn execute(check: &HealthCheck) -> (CheckOutcome, Duration) {
         Ok(fut) => guarded(fut, check.timeout).await,
         Err(payload) => panicked(payload.as_ref()),
     };
+    if outcome.message.starts_with(TIMED_OUT) || outcome.message.starts_with(PANICKED) {
+        tracing::warn!(check = %check.name, message = %outcome.message, "health check run failed");
+    }
     (outcome, start.elapsed())
 }
 
@@ -26,7 +32,7 @@ async fn guarded(
     match tokio::time::timeout(timeout, AssertUnwindSafe(fut).catch_unwind()).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(payload)) => panicked(payload.as_ref()),
-        Err(_) => CheckOutcome::unhealthy(format!("timed out after {timeout:?}")),
+        Err(_) => CheckOutcome::unhealthy(format!("{TIMED_OUT}{timeout:?}")),
     }
 }
 
@@ -36,5 +42,5 @@ fn panicked(payload: &(dyn Any + Send)) -> CheckOutcome {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "non-string panic payload".to_owned());
-    CheckOutcome::unhealthy(format!("panicked: {msg}"))
+    CheckOutcome::unhealthy(format!("{PANICKED}{msg}"))
 }
