@@ -69,16 +69,15 @@ impl fmt::Display for ResourceType {
 
 /// A resource type name that is not one of the eight.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown resource type `{0}` (expected one of api_quota, memory, cpu, database, mcp_server, network, docker, k8s_pod)")]
+#[error(
+    "unknown resource type `{0}` (expected one of api_quota, memory, cpu, database, mcp_server, network, docker, k8s_pod)"
+)]
 pub struct UnknownResourceType(pub String);
 
 impl FromStr for ResourceType {
     type Err = UnknownResourceType;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownResourceType(s.to_owned()))
+        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| UnknownResourceType(s.to_owned()))
     }
 }
 
