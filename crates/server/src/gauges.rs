@@ -4,6 +4,59 @@ use elf_resilience::{CircuitState, Context, HealthStatus, ResourceStatus, Resour
 
 use crate::state::AppState;
 
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn help_is_added_once() {
+        let text = "# HELP a_total known\n# TYPE a_total counter\na_total 1\n# TYPE b gauge\nb 2\n";
+        let out = super::with_help(text);
+        assert_eq!(out.matches("# HELP a_total").count(), 1);
+        assert!(out.contains("# HELP b b\n# TYPE b gauge\n"));
+    }
+}
+
+/// Registers the help text of the server's gauges (call once, after installing the recorder).
+pub fn describe() {
+    metrics::describe_gauge!("elf_resource_usage_ratio", "Usage of each resource type, 0 to 1.");
+    metrics::describe_gauge!(
+        "elf_resource_status",
+        "Status of each resource type: 0 healthy, 1 warning, 2 critical, 3 exhausted, -1 unknown."
+    );
+    metrics::describe_gauge!(
+        "elf_circuit_breaker_open",
+        "1 when the circuit breaker is open (or forced open)."
+    );
+    metrics::describe_gauge!(
+        "elf_circuit_breaker_state",
+        "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled."
+    );
+    metrics::describe_gauge!("elf_queue_requests", "Requests in the durable queue by status.");
+    metrics::describe_gauge!(
+        "elf_health_status",
+        "Overall health: 0 healthy, 1 degraded, 2 unhealthy, -1 unknown."
+    );
+}
+
+/// Adds a `# HELP` line to every metric family that has none, so the exposition passes
+/// `promtool check metrics` whatever part of the program recorded it.
+pub fn with_help(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut helped = std::collections::HashSet::new();
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("# HELP ").and_then(|r| r.split(' ').next()) {
+            helped.insert(name.to_owned());
+        }
+        if let Some(name) = line.strip_prefix("# TYPE ").and_then(|r| r.split(' ').next()) {
+            if helped.insert(name.to_owned()) {
+                out.push_str(&format!("# HELP {name} {}\n", name.replace('_', " ")));
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Sets every gauge from the current state.
 pub fn update(state: &AppState) {
     for ty in ResourceType::ALL {

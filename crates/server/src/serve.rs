@@ -35,7 +35,13 @@ pub struct Running {
 /// Installs the Prometheus recorder once per process.
 pub fn install_metrics() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
-    HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().ok()).clone()
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new().install_recorder().ok();
+            crate::gauges::describe();
+            handle
+        })
+        .clone()
 }
 
 /// Starts everything and serves on `bind`; returns once listening.

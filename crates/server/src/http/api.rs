@@ -36,7 +36,7 @@ pub async fn health(State(s): State<HttpState>) -> Response {
 pub async fn metrics(State(s): State<HttpState>) -> Result<Response, AppError> {
     let handle = s.app.metrics.as_ref().ok_or_else(|| AppError::NotFound("metrics recorder".into()))?;
     gauges::update(&s.app);
-    let body = s.redactor.scrub(&handle.render());
+    let body = s.redactor.scrub(&gauges::with_help(&handle.render()));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }
 
