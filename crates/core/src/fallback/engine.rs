@@ -265,11 +265,11 @@ where
         });
     }
 
-    pub(crate) async fn fire(&self, stage: FallbackStage, detail: Option<String>) {
-        if self.p.hooks.is_empty() {
-            return;
-        }
-        let event = FallbackEvent {
+    /// Runs the hooks for `stage`; the future borrows only the protocol, so a run stays `Send`
+    /// without its value and error types being `Sync`.
+    pub(crate) fn fire(&self, stage: FallbackStage, detail: Option<String>) -> impl Future<Output = ()> + 'p {
+        let hooks = &self.p.hooks;
+        let event = (!hooks.is_empty()).then(|| FallbackEvent {
             stage,
             resource: self.req.resource,
             context: self.req.context.clone(),
@@ -277,8 +277,12 @@ where
             attempt: self.attempts,
             provider: self.provider.clone(),
             detail,
-        };
-        self.p.hooks.fire(event).await;
+        });
+        async move {
+            if let Some(event) = event {
+                hooks.fire(event).await;
+            }
+        }
     }
 
     pub(crate) fn is_exempt(&self) -> bool {
