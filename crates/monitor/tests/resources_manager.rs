@@ -127,6 +127,30 @@ async fn failing_probe_reads_unknown_with_reason_not_stale_healthy() {
     assert_eq!(gate.reason.as_deref(), Some("probe failed: connection refused"));
 }
 
+#[derive(Debug)]
+struct Panicking;
+
+impl Probe for Panicking {
+    fn resource_type(&self) -> ResourceType {
+        ResourceType::Database
+    }
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn sample(&self) -> BoxFuture<'_, Result<Sample, ProbeError>> {
+        Box::pin(async { panic!("driver bug") })
+    }
+}
+
+#[tokio::test]
+async fn panicking_probe_reads_unknown_and_the_caller_survives() {
+    let rm = ResourceManager::builder().probe(Panicking).build().unwrap();
+    rm.refresh(ResourceType::Database).await;
+    let reading = rm.reading(ResourceType::Database, &Context::new());
+    assert_eq!(reading.status, ResourceStatus::Unknown);
+    assert_eq!(reading.reason.as_deref(), Some("probe failed: the probe panicked"));
+}
+
 #[tokio::test(start_paused = true)]
 async fn slow_probe_times_out_to_unknown() {
     let probe = Scripted::new(CPU, "slow", 10.0);

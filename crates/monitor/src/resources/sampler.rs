@@ -1,8 +1,10 @@
 //! Taking samples: background samplers per probe and on-demand refreshes.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Weak};
 
 use elf_resilience_core::{ResourceStatus, ResourceType, duration_to_nanos};
+use futures_util::FutureExt;
 use futures_util::future::join_all;
 use tokio::time::MissedTickBehavior;
 
@@ -54,9 +56,11 @@ async fn run_sampler(inner: Weak<Inner>, index: usize) {
 impl Inner {
     async fn sample_once(&self, index: usize) {
         let entry = &self.probes[index];
-        let result = match tokio::time::timeout(entry.timeout, entry.probe.sample()).await {
-            Ok(result) => result,
-            Err(_) => Err(ProbeError::TimedOut(entry.timeout)),
+        let timed = tokio::time::timeout(entry.timeout, entry.probe.sample());
+        let result = match AssertUnwindSafe(timed).catch_unwind().await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(ProbeError::TimedOut(entry.timeout)),
+            Err(_) => Err(ProbeError::Failed("the probe panicked".into())),
         };
         self.apply(index, result);
     }
