@@ -62,7 +62,7 @@ pub enum InvalidBackoff {
 }
 
 /// Checks that `value` is finite and at least 1.
-pub(crate) fn check_growth(field: &'static str, value: f64) -> Result<(), InvalidBackoff> {
+pub(crate) const fn check_growth(field: &'static str, value: f64) -> Result<(), InvalidBackoff> {
     if !value.is_finite() {
         return Err(InvalidBackoff::NotFinite { field, value });
     }
@@ -73,19 +73,19 @@ pub(crate) fn check_growth(field: &'static str, value: f64) -> Result<(), Invali
 }
 
 /// Checks that `max >= base`.
-pub(crate) fn check_cap(
+pub(crate) const fn check_cap(
     field: &'static str,
     base: std::time::Duration,
     max: std::time::Duration,
 ) -> Result<(), InvalidBackoff> {
-    if max < base {
+    if max.as_nanos() < base.as_nanos() {
         return Err(InvalidBackoff::MaxBelowBase { field, base, max });
     }
     Ok(())
 }
 
 /// Checks that a delay is not zero.
-pub(crate) fn check_nonzero(field: &'static str, d: std::time::Duration) -> Result<(), InvalidBackoff> {
+pub(crate) const fn check_nonzero(field: &'static str, d: std::time::Duration) -> Result<(), InvalidBackoff> {
     if d.is_zero() {
         return Err(InvalidBackoff::ZeroDelay { field });
     }

@@ -98,10 +98,33 @@ impl ExponentialBackoff {
 
     /// Validates the settings: `base_delay > 0`, `multiplier` finite and `>= 1`,
     /// `max_delay >= base_delay`.
-    pub fn build(self) -> Result<Self, InvalidBackoff> {
-        check_nonzero("base_delay", self.base_delay)?;
-        check_growth("multiplier", self.multiplier)?;
-        check_cap("base_delay", self.base_delay, self.max_delay)?;
+    ///
+    /// It is `const`, so a policy kept in a `const` is checked when the program compiles:
+    ///
+    /// ```
+    /// use elf_resilience_core::ExponentialBackoff;
+    /// use std::time::Duration;
+    ///
+    /// const POLICY: ExponentialBackoff = match ExponentialBackoff::new()
+    ///     .with_base_delay(Duration::from_millis(500))
+    ///     .with_multiplier(3.0)
+    ///     .build()
+    /// {
+    ///     Ok(policy) => policy,
+    ///     Err(_) => panic!("invalid backoff"),
+    /// };
+    /// assert_eq!(POLICY.delay_at(1), Duration::from_millis(1500));
+    /// ```
+    pub const fn build(self) -> Result<Self, InvalidBackoff> {
+        if let Err(e) = check_nonzero("base_delay", self.base_delay) {
+            return Err(e);
+        }
+        if let Err(e) = check_growth("multiplier", self.multiplier) {
+            return Err(e);
+        }
+        if let Err(e) = check_cap("base_delay", self.base_delay, self.max_delay) {
+            return Err(e);
+        }
         Ok(self)
     }
 

@@ -59,9 +59,13 @@ impl FibonacciBackoff {
     }
 
     /// Validates the settings: `base_delay > 0`, `max_delay >= base_delay`.
-    pub fn build(self) -> Result<Self, InvalidBackoff> {
-        check_nonzero("base_delay", self.base_delay)?;
-        check_cap("base_delay", self.base_delay, self.max_delay)?;
+    pub const fn build(self) -> Result<Self, InvalidBackoff> {
+        if let Err(e) = check_nonzero("base_delay", self.base_delay) {
+            return Err(e);
+        }
+        if let Err(e) = check_cap("base_delay", self.base_delay, self.max_delay) {
+            return Err(e);
+        }
         Ok(self)
     }
 

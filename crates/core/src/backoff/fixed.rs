@@ -48,7 +48,7 @@ impl FixedDelay {
 
     /// Every setting is valid (a zero delay retries immediately); kept for symmetry with the
     /// other backoffs.
-    pub fn build(self) -> Result<Self, InvalidBackoff> {
+    pub const fn build(self) -> Result<Self, InvalidBackoff> {
         Ok(self)
     }
 

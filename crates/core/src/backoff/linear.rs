@@ -58,9 +58,13 @@ impl LinearBackoff {
 
     /// Validates the settings: `increment > 0` (else use [`FixedDelay`](crate::FixedDelay)),
     /// `max_delay >= base_delay`.
-    pub fn build(self) -> Result<Self, InvalidBackoff> {
-        check_nonzero("increment", self.increment)?;
-        check_cap("base_delay", self.base_delay, self.max_delay)?;
+    pub const fn build(self) -> Result<Self, InvalidBackoff> {
+        if let Err(e) = check_nonzero("increment", self.increment) {
+            return Err(e);
+        }
+        if let Err(e) = check_cap("base_delay", self.base_delay, self.max_delay) {
+            return Err(e);
+        }
         Ok(self)
     }
 
