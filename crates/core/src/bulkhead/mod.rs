@@ -128,7 +128,8 @@ impl Bulkhead {
         let max_concurrent = self.max_concurrent();
         let name = &*self.shared.name;
         tracing::debug!(bulkhead = name, max_concurrent, ?waited, "bulkhead full, call refused");
-        metrics::counter!("elf_bulkhead_rejected_total", "bulkhead" => name.to_owned()).increment(1);
+        // No dynamic label: building one allocates on every rejection even with no recorder.
+        metrics::counter!("elf_bulkhead_rejected_total").increment(1);
         if waited.is_zero() {
             BulkheadError::Shed { max_concurrent }
         } else {

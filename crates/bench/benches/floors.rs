@@ -1,0 +1,21 @@
+//! Floors: what the cheapest operations cost on this machine, to read the other groups against.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use elf_resilience_bench::config;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+fn floors(c: &mut Criterion) {
+    let mut g = c.benchmark_group("floors");
+    let word = AtomicU64::new(0);
+    g.bench_function("atomic_load", |b| b.iter(|| black_box(&word).load(Ordering::Acquire)));
+    g.bench_function("fetch_add", |b| b.iter(|| black_box(&word).fetch_add(1, Ordering::Relaxed)));
+    g.bench_function("instant_now", |b| b.iter(Instant::now));
+    let op = || Ok::<u64, ()>(black_box(1));
+    g.bench_function("bare_call", |b| b.iter(|| black_box(&op)()));
+    g.finish();
+}
+
+criterion_group! { name = benches; config = config(); targets = floors }
+criterion_main!(benches);

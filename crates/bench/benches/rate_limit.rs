@@ -1,0 +1,58 @@
+//! Rate limiters side by side: an allowed check and a denied check, against governor.
+//!
+//! Each limiter runs on two clocks: the system's monotonic clock (`std::time::Instant`), and
+//! the TSC clock (quanta) governor uses by default, so the algorithms compare on one time source.
+
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime};
+use elf_resilience_bench::{QuantaClock, config};
+use elf_resilience_core::{Clock, Quota, RateLimiter, SystemClock};
+use governor::clock::{MonotonicClock, QuantaClock as GovQuanta};
+use std::hint::black_box;
+use std::num::NonZeroU32;
+
+fn open_quota() -> (Quota, governor::Quota) {
+    (Quota::per_second(NonZeroU32::MAX), governor::Quota::per_second(NonZeroU32::MAX))
+}
+
+fn closed_quota() -> (Quota, governor::Quota) {
+    (Quota::per_hour(NonZeroU32::MIN), governor::Quota::per_hour(NonZeroU32::MIN))
+}
+
+fn run_pair<C, G>(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    tag: &str,
+    quotas: (Quota, governor::Quota),
+    ours: C,
+    gov: G,
+) where
+    C: Clock,
+    G: governor::clock::Clock,
+{
+    let elf = RateLimiter::with_clock(quotas.0, ours).expect("valid quota");
+    let gov = governor::RateLimiter::direct_with_clock(quotas.1, gov);
+    if quotas.0.burst_size() == NonZeroU32::MIN {
+        assert!(elf.check().is_ok() && elf.check().is_err());
+        assert!(gov.check().is_ok() && gov.check().is_err());
+    }
+    g.bench_function(format!("elf_{tag}"), |b| b.iter(|| black_box(elf.check())));
+    g.bench_function(format!("governor_{tag}"), |b| b.iter(|| black_box(gov.check())));
+}
+
+fn allowed(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rate_limit_allowed");
+    run_pair(&mut g, "std_clock", open_quota(), SystemClock, MonotonicClock);
+    run_pair(&mut g, "quanta_clock", open_quota(), QuantaClock::default(), GovQuanta::default());
+    let shared = RateLimiter::new(open_quota().0).expect("valid quota");
+    g.bench_function("elf_shared_clock", |b| b.iter(|| black_box(shared.check())));
+    g.finish();
+}
+
+fn denied(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rate_limit_denied");
+    run_pair(&mut g, "std_clock", closed_quota(), SystemClock, MonotonicClock);
+    run_pair(&mut g, "quanta_clock", closed_quota(), QuantaClock::default(), GovQuanta::default());
+    g.finish();
+}
+
+criterion_group! { name = benches; config = config(); targets = allowed, denied }
+criterion_main!(benches);
