@@ -26,7 +26,8 @@ pub(crate) struct EntryState {
     pub(crate) hysteresis: Hysteresis,
     pub(crate) flap: FlapDetector,
     pub(crate) history: History,
-    pub(crate) last: Option<HealthCheckResult>,
+    pub(crate) observed_value: Option<f64>,
+    pub(crate) observed_unit: Option<String>,
 }
 
 impl Entry {
@@ -35,7 +36,8 @@ impl Entry {
             hysteresis: Hysteresis::new(),
             flap: FlapDetector::new(flap),
             history: History::new(history),
-            last: None,
+            observed_value: None,
+            observed_unit: None,
         };
         Arc::new(Self { check, state: Mutex::new(state), running: AtomicBool::new(false) })
     }
@@ -53,39 +55,51 @@ impl Entry {
         self.running.store(false, Ordering::Release);
     }
 
-    /// Folds one outcome into the state and returns the result (with its alert reason set if
-    /// it should be alerted).
+    /// Folds one outcome into the state. Returns the full result when `want` is set or when
+    /// it is to be alerted (its alert reason set); a plain scheduled run allocates nothing.
     pub(crate) fn record(
         &self,
         outcome: CheckOutcome,
         duration: Duration,
         clock: &SharedClock,
-    ) -> HealthCheckResult {
+        want: bool,
+    ) -> Recorded {
         let observed = outcome.effective_status();
         let c = &self.check;
+        let time = clock.wall();
         let mut st = self.lock();
         let previous = st.hysteresis.status;
         let transition = st.hysteresis.observe(observed, c.failure_threshold, c.success_threshold);
         let flap = st.flap.observe(observed);
-        let result = HealthCheckResult {
+        let alert = alert_reason(transition, flap, st.flap.is_flapping());
+        let result = (want || alert.is_some()).then(|| HealthCheckResult {
             name: c.name.to_string(),
             status: observed,
             check_status: st.hysteresis.status,
             previous_status: previous,
             critical: c.critical,
-            message: outcome.message,
+            message: outcome.message.to_string(),
             observed_value: outcome.observed_value,
-            observed_unit: outcome.observed_unit,
+            observed_unit: outcome.observed_unit.clone(),
             duration,
-            time: clock.wall(),
+            time,
             flapping: st.flap.is_flapping(),
-            alert: alert_reason(transition, flap, st.flap.is_flapping()),
+            alert,
             tags: c.tags.clone(),
-        };
-        st.history.push(HistoryEntry::from(&result));
-        st.last = Some(result.clone());
-        result
+        });
+        st.history.push(HistoryEntry { time, status: observed, message: outcome.message, duration });
+        (st.observed_value, st.observed_unit) = (outcome.observed_value, outcome.observed_unit);
+        Recorded { observed, previous, current: st.hysteresis.status, result }
     }
+}
+
+/// What one run changed.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub(crate) observed: HealthStatus,
+    pub(crate) previous: HealthStatus,
+    pub(crate) current: HealthStatus,
+    pub(crate) result: Option<HealthCheckResult>,
 }
 
 /// Alerts go out on a transition unless flapping, once when flapping starts and once when it

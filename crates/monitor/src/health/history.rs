@@ -26,6 +26,11 @@ impl History {
         self.entries.push_back(entry);
     }
 
+    /// The newest entry.
+    pub fn last(&self) -> Option<&HistoryEntry> {
+        self.entries.back()
+    }
+
     /// The entries, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &HistoryEntry> {
         self.entries.iter()
@@ -55,11 +60,11 @@ mod tests {
             h.push(HistoryEntry {
                 time: SystemTime::UNIX_EPOCH,
                 status: HealthStatus::Healthy,
-                message: i.to_string(),
+                message: i.to_string().into(),
                 duration: Duration::ZERO,
             });
         }
-        let kept: Vec<_> = h.iter().map(|e| e.message.as_str()).collect();
+        let kept: Vec<_> = h.iter().map(|e| &*e.message).collect();
         assert_eq!(kept, ["2", "3", "4"]);
     }
 }

@@ -42,22 +42,23 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Runs one check, folds the result in, and queues an alert if one is due.
-    pub(crate) async fn run_entry(&self, entry: &Entry) -> HealthCheckResult {
+    /// Runs one check, folds the result in, and queues an alert if one is due. With `want`,
+    /// the result is returned even when there is nothing to alert.
+    pub(crate) async fn run_entry(&self, entry: &Entry, want: bool) -> Option<HealthCheckResult> {
         let (outcome, duration) = run::execute(&entry.check).await;
-        let result = entry.record(outcome, duration, &self.clock);
-        metrics::counter!("elf_health_check_runs_total", "status" => result.status.as_str()).increment(1);
-        if result.check_status != result.previous_status {
-            metrics::counter!("elf_health_check_transitions_total", "to" => result.check_status.as_str())
+        let rec = entry.record(outcome, duration, &self.clock, want);
+        metrics::counter!("elf_health_check_runs_total", "status" => rec.observed.as_str()).increment(1);
+        if rec.current != rec.previous {
+            metrics::counter!("elf_health_check_transitions_total", "to" => rec.current.as_str())
                 .increment(1);
-            tracing::info!(check = %result.name, from = %result.previous_status, to = %result.check_status,
-                message = %result.message, "health check changed status");
+            tracing::info!(check = %entry.check.name, from = %rec.previous, to = %rec.current, "health check changed status");
         }
+        let result = rec.result?;
         if let Some(reason) = result.alert {
             tracing::debug!(check = %result.name, reason = reason.as_str(), "health alert queued");
             self.alerts.dispatch(result.clone());
         }
-        result
+        Some(result)
     }
 }
 
@@ -188,7 +189,8 @@ impl HealthMonitor {
     /// Runs one check now, outside its schedule, and returns its result.
     pub async fn run_check_now(&self, name: &str) -> Result<HealthCheckResult, HealthCheckError> {
         let entry = self.entry(name).ok_or_else(|| HealthCheckError::NotFound(name.to_owned()))?;
-        Ok(self.shared.run_entry(&entry).await)
+        let result = self.shared.run_entry(&entry, true).await;
+        result.ok_or_else(|| HealthCheckError::NotFound(name.to_owned()))
     }
 
     /// Waits until every queued alert has been delivered or given up on.

@@ -1,5 +1,6 @@
 //! What one run of a check says: pass, warn or fail, with a message and a measured value.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::HealthStatus;
@@ -21,7 +22,7 @@ pub struct CheckOutcome {
     /// Healthy, Degraded or Unhealthy (Unknown is read as Unhealthy).
     pub status: HealthStatus,
     /// A short human-readable account.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// The figure measured, if any (`observedValue` in health+json).
     pub observed_value: Option<f64>,
     /// Its unit ("percent", "ms", "connections").
@@ -29,22 +30,22 @@ pub struct CheckOutcome {
 }
 
 impl CheckOutcome {
-    fn with_status(status: HealthStatus, message: impl Into<String>) -> Self {
+    fn with_status(status: HealthStatus, message: impl Into<Cow<'static, str>>) -> Self {
         Self { status, message: message.into(), observed_value: None, observed_unit: None }
     }
 
     /// A passing run.
-    pub fn healthy(message: impl Into<String>) -> Self {
+    pub fn healthy(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_status(HealthStatus::Healthy, message)
     }
 
     /// A run that works with a warning.
-    pub fn degraded(message: impl Into<String>) -> Self {
+    pub fn degraded(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_status(HealthStatus::Degraded, message)
     }
 
     /// A failing run.
-    pub fn unhealthy(message: impl Into<String>) -> Self {
+    pub fn unhealthy(message: impl Into<Cow<'static, str>>) -> Self {
         Self::with_status(HealthStatus::Unhealthy, message)
     }
 
@@ -101,7 +102,7 @@ mod tests {
         assert_eq!(false.into_check_outcome().status, HealthStatus::Unhealthy);
         let r: Result<bool, String> = Err("refused".into());
         let o = r.into_check_outcome();
-        assert_eq!((o.status, o.message.as_str()), (HealthStatus::Unhealthy, "refused"));
+        assert_eq!((o.status, &*o.message), (HealthStatus::Unhealthy, "refused"));
         let r: Result<CheckOutcome, String> = Ok(CheckOutcome::degraded("slow"));
         assert_eq!(r.into_check_outcome().status, HealthStatus::Degraded);
     }

@@ -60,19 +60,19 @@ impl CheckReport {
     pub(crate) fn of(entry: &Entry) -> Self {
         let c = &entry.check;
         let st = entry.lock();
-        let last = st.last.as_ref();
+        let last = st.history.last();
         Self {
             status: st.hysteresis.status,
             critical: c.critical,
-            message: last.map(|r| r.message.clone()).unwrap_or_default(),
+            message: last.map(|r| r.message.to_string()).unwrap_or_default(),
             last_run: last.map(|r| r.time),
             duration: last.map(|r| r.duration),
             consecutive_failures: st.hysteresis.consecutive_failures,
             consecutive_successes: st.hysteresis.consecutive_successes,
             flapping: st.flap.is_flapping(),
             percent_state_change: st.flap.percent_state_change(),
-            observed_value: last.and_then(|r| r.observed_value),
-            observed_unit: last.and_then(|r| r.observed_unit.clone()),
+            observed_value: st.observed_value,
+            observed_unit: st.observed_unit.clone(),
             measurement: c.measurement.clone(),
             component_type: c.component_type.clone(),
             tags: c.tags.clone(),

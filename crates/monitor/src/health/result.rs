@@ -1,5 +1,6 @@
 //! The result of one run of a check, as the report, the history and the alert sinks see it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
@@ -103,13 +104,7 @@ pub struct HistoryEntry {
     /// What it observed.
     pub status: HealthStatus,
     /// Its message.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// How long it took.
     pub duration: Duration,
-}
-
-impl From<&HealthCheckResult> for HistoryEntry {
-    fn from(r: &HealthCheckResult) -> Self {
-        Self { time: r.time, status: r.status, message: r.message.clone(), duration: r.duration }
-    }
 }

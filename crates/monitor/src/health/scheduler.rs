@@ -8,8 +8,9 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinSet;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::entry::Entry;
@@ -63,7 +64,7 @@ pub fn jitter_fraction(seed: u64, name: &str) -> f64 {
 struct Scheduler {
     shared: Arc<Shared>,
     heap: BinaryHeap<Reverse<Due>>,
-    tasks: JoinSet<()>,
+    in_flight: Arc<InFlight>,
     seq: u64,
 }
 
@@ -74,8 +75,12 @@ pub(crate) fn spawn(
 ) -> (mpsc::UnboundedSender<Arc<Entry>>, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (add_tx, add_rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = oneshot::channel();
-    let mut s =
-        Scheduler { shared, heap: BinaryHeap::with_capacity(entries.len()), tasks: JoinSet::new(), seq: 0 };
+    let mut s = Scheduler {
+        shared,
+        heap: BinaryHeap::with_capacity(entries.len()),
+        in_flight: Arc::default(),
+        seq: 0,
+    };
     let start = Instant::now();
     for e in entries {
         s.add(e, start);
@@ -117,10 +122,12 @@ impl Scheduler {
                 Some(entry) = add_rx.recv() => self.add(entry, Instant::now()),
                 () = &mut sleep => self.fire_due(Instant::now()),
             }
-            while self.tasks.try_join_next().is_some() {}
         }
-        tracing::debug!(in_flight = self.tasks.len(), "health scheduler stopping");
-        while self.tasks.join_next().await.is_some() {}
+        tracing::debug!(
+            in_flight = self.in_flight.count.load(AtomicOrdering::Acquire),
+            "health scheduler stopping"
+        );
+        self.in_flight.drained().await;
     }
 
     fn fire_due(&mut self, now: Instant) {
@@ -128,9 +135,11 @@ impl Scheduler {
             let Some(Reverse(due)) = self.heap.pop() else { break };
             if due.entry.try_begin() {
                 let (shared, entry) = (self.shared.clone(), due.entry.clone());
-                self.tasks.spawn(async move {
-                    let _end = EndGuard(&entry);
-                    shared.run_entry(&entry).await;
+                self.in_flight.count.fetch_add(1, AtomicOrdering::AcqRel);
+                let in_flight = self.in_flight.clone();
+                tokio::spawn(async move {
+                    let _end = EndGuard(&entry, &in_flight);
+                    shared.run_entry(&entry, false).await;
                 });
             } else {
                 metrics::counter!("elf_health_check_skipped_total").increment(1);
@@ -141,11 +150,35 @@ impl Scheduler {
     }
 }
 
-/// Clears the running flag however the run ends.
-struct EndGuard<'a>(&'a Entry);
+/// Runs spawned and not yet finished, so stop can wait for them.
+#[derive(Debug, Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+impl InFlight {
+    async fn drained(&self) {
+        loop {
+            let notified = self.idle.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.count.load(AtomicOrdering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Clears the running flag and the in-flight count however the run ends.
+struct EndGuard<'a>(&'a Entry, &'a InFlight);
 
 impl Drop for EndGuard<'_> {
     fn drop(&mut self) {
         self.0.end();
+        if self.1.count.fetch_sub(1, AtomicOrdering::AcqRel) == 1 {
+            self.1.idle.notify_waiters();
+        }
     }
 }
