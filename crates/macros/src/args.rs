@@ -21,7 +21,10 @@ pub(crate) struct Args {
 
 /// Parses `key = value, ...`, rejecting keys outside `allowed` and repeated keys.
 pub(crate) fn parse(attr: &str, tokens: TokenStream, allowed: &[&str]) -> syn::Result<Args> {
-    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens)?;
+    let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens).map_err(|e| {
+        let msg = format!("#[{attr}] takes `key = value` arguments: {}", expected(allowed));
+        syn::Error::new(e.span(), msg)
+    })?;
     let mut args = Args { pairs: Vec::new(), deferred: false };
     for meta in metas {
         match meta {

@@ -1,0 +1,6 @@
+use elf_resilience::with_retry;
+
+#[with_retry]
+struct Client;
+
+fn main() {}
