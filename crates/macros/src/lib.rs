@@ -21,6 +21,7 @@ mod duration;
 mod function;
 mod stack;
 mod with_circuit_breaker;
+mod with_fallback;
 mod with_retry;
 
 use proc_macro::TokenStream;
@@ -63,9 +64,23 @@ pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream
     finish(with_circuit_breaker::expand(attr.into(), item.into()))
 }
 
-// `#[with_fallback]` lives in its own module, `with_fallback.rs`, with an entry point here in
-// the same shape: `mod with_fallback;` above, and
-// `#[proc_macro_attribute] pub fn with_fallback(attr, item) -> TokenStream` delegating to
-// `with_fallback::expand(attr.into(), item.into())` through `finish`. It takes part in
-// stacking by calling `stack::defer` before wrapping (see `stack.rs`); `args`, `function` and
-// `duration` are there to share.
+/// Runs the function through the global `FallbackProtocol`: the seed's `@with_fallback`.
+///
+/// | argument                      | meaning                                                  |
+/// |-------------------------------|----------------------------------------------------------|
+/// | `ApiQuota`, `Database`, ...   | the resource type (first, required)                      |
+/// | `strategies = [Retry, ...]`   | a custom strategy order (default: the resource's)        |
+/// | `switch = model`              | rewrites the `model: &str` / `String` argument to the provider of each attempt |
+/// | `degrade(max_tokens, batch_size, temperature)` | scales those numeric arguments by the attempt's degrade level |
+/// | `cache_key = EXPR`            | caches answers under `EXPR` (a `String`) for `UseCache`; the value type must be serde |
+///
+/// The protocol is [`FallbackProtocol::global()`], configured once with
+/// `FallbackProtocol::set_global(...)`. The function keeps its signature and must return
+/// `Result<T, E>` with `E: From<FallbackRejection>` (a shed, queued or refused call). The body
+/// runs once per attempt, so it must not move its arguments out.
+///
+/// [`FallbackProtocol::global()`]: https://docs.rs/elf-resilience/latest/elf_resilience/struct.FallbackProtocol.html#method.global
+#[proc_macro_attribute]
+pub fn with_fallback(attr: TokenStream, item: TokenStream) -> TokenStream {
+    finish(with_fallback::expand(attr.into(), item.into()))
+}

@@ -1,0 +1,132 @@
+//! `#[with_fallback]` on sync and async functions and methods, through the global protocol.
+
+use std::error::Error;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use elf_resilience::{
+    FallbackProtocol, InMemoryCache, ManualClock, Priority, ResourceStatus, ResourceType, StaticGate,
+    with_circuit_breaker, with_fallback, with_retry,
+};
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// The global protocol, set once: a hand-set gate, two providers, a cache, and retries that
+/// advance a manual clock instead of sleeping.
+fn gate() -> &'static Arc<StaticGate> {
+    static GATE: OnceLock<Arc<StaticGate>> = OnceLock::new();
+    GATE.get_or_init(|| {
+        let gate = Arc::new(StaticGate::new());
+        let clock = ManualClock::new();
+        let sleeper = clock.clone();
+        let protocol = FallbackProtocol::builder()
+            .gate(gate.clone())
+            .providers(["gpt-4", "claude"])
+            .cache(
+                Arc::new(InMemoryCache::new(100).unwrap()),
+                Duration::from_secs(60),
+                Duration::from_secs(600),
+            )
+            .clock(clock.shared())
+            .blocking_sleeper(move |d| sleeper.advance(d))
+            .build()
+            .unwrap();
+        FallbackProtocol::set_global(protocol);
+        gate
+    })
+}
+
+#[with_fallback(ApiQuota, switch = model, degrade(max_tokens))]
+fn call_llm(prompt: &str, model: &str, max_tokens: u32) -> Result<String, BoxError> {
+    if model == "claude" && max_tokens > 500 {
+        return Err(format!("{model}: {max_tokens} tokens over the remaining budget").into());
+    }
+    Ok(format!("{model}/{max_tokens}: {prompt}"))
+}
+
+#[test]
+fn sync_fn_switches_model_then_degrades_max_tokens() {
+    gate().set_for_model(ResourceType::ApiQuota, "gpt-4", ResourceStatus::Exhausted, 100.0);
+    assert_eq!(call_llm("hi", "gpt-4", 2000).unwrap(), "claude/500: hi");
+}
+
+static DB_UP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+#[with_fallback(Database, strategies = [Retry, UseCache, CircuitBreak], cache_key = format!("user:{user_id}"))]
+async fn get_user(user_id: u32) -> Result<String, BoxError> {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    if DB_UP.load(std::sync::atomic::Ordering::SeqCst) {
+        Ok(format!("user {user_id}"))
+    } else {
+        Err("connection refused".into())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn async_fn_answers_from_cache_when_the_database_fails() {
+    gate();
+    assert_eq!(get_user(7).await.unwrap(), "user 7");
+    DB_UP.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(get_user(7).await.unwrap(), "user 7", "served from cache");
+    let err = get_user(8).await.unwrap_err();
+    assert_eq!(err.to_string(), "connection refused");
+}
+
+struct Processor {
+    seen: std::sync::Mutex<Vec<usize>>,
+}
+
+impl Processor {
+    #[with_fallback(Memory, degrade(batch_size))]
+    fn process(&self, rows: usize, batch_size: usize) -> Result<usize, BoxError> {
+        self.seen.lock().unwrap().push(batch_size);
+        Ok(rows.div_ceil(batch_size))
+    }
+}
+
+#[test]
+fn methods_get_a_smaller_batch_under_memory_pressure() {
+    gate().set(ResourceType::Memory, ResourceStatus::Critical, 93.0);
+    let p = Processor { seen: std::sync::Mutex::new(Vec::new()) };
+    assert_eq!(p.process(10_000, 1_000).unwrap(), 20);
+    assert_eq!(*p.seen.lock().unwrap(), [500]);
+}
+
+#[with_fallback(Cpu)]
+fn crunch(n: u64) -> Result<u64, BoxError> {
+    Ok(n * 2)
+}
+
+#[test]
+fn rejections_arrive_through_the_error_type() {
+    gate().set(ResourceType::Cpu, ResourceStatus::Exhausted, 100.0);
+    let err = crunch(2).unwrap_err();
+    assert_eq!(err.to_string(), "request shed: cpu exhausted (100%)");
+    let rejection = err.downcast_ref::<elf_resilience::FallbackRejection>().unwrap();
+    assert!(rejection.ticket.is_none());
+    assert_eq!(Priority::default(), Priority::Normal);
+}
+
+static NET_FAILS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[with_circuit_breaker(failure_threshold = 5, name = "fallback-stack")]
+#[with_retry(max_retries = 1)]
+#[with_fallback(Network, strategies = [SwitchProvider])]
+async fn fetch(url: &str) -> Result<String, BoxError> {
+    if NET_FAILS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+        return Err(format!("{url}: reset").into());
+    }
+    Ok(format!("{url}: 200"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn stacks_under_retry_and_breaker() {
+    gate();
+    assert_eq!(fetch("http://a").await.unwrap(), "http://a: 200");
+    assert_eq!(NET_FAILS.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn wrong_arguments_are_compile_errors() {
+    trybuild::TestCases::new().compile_fail("tests/fallback_ui/*.rs");
+}
