@@ -4,17 +4,6 @@ use elf_resilience::{CircuitState, Context, HealthStatus, ResourceStatus, Resour
 
 use crate::state::AppState;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn help_is_added_once() {
-        let text = "# HELP a_total known\n# TYPE a_total counter\na_total 1\n# TYPE b gauge\nb 2\n";
-        let out = super::with_help(text);
-        assert_eq!(out.matches("# HELP a_total").count(), 1);
-        assert!(out.contains("# HELP b b\n# TYPE b gauge\n"));
-    }
-}
-
 /// Registers the help text of the server's gauges (call once, after installing the recorder).
 pub fn describe() {
     metrics::describe_gauge!("elf_resource_usage_ratio", "Usage of each resource type, 0 to 1.");
@@ -46,10 +35,9 @@ pub fn with_help(text: &str) -> String {
         if let Some(name) = line.strip_prefix("# HELP ").and_then(|r| r.split(' ').next()) {
             helped.insert(name.to_owned());
         }
-        if let Some(name) = line.strip_prefix("# TYPE ").and_then(|r| r.split(' ').next()) {
-            if helped.insert(name.to_owned()) {
-                out.push_str(&format!("# HELP {name} {}\n", name.replace('_', " ")));
-            }
+        let typed = line.strip_prefix("# TYPE ").and_then(|r| r.split(' ').next());
+        if let Some(name) = typed.filter(|n| helped.insert((*n).to_owned())) {
+            out.push_str(&format!("# HELP {name} {}\n", name.replace('_', " ")));
         }
         out.push_str(line);
         out.push('\n');
@@ -97,5 +85,16 @@ fn health_code(s: HealthStatus) -> f64 {
         HealthStatus::Degraded => 1.0,
         HealthStatus::Unhealthy => 2.0,
         _ => -1.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn help_is_added_once() {
+        let text = "# HELP a_total known\n# TYPE a_total counter\na_total 1\n# TYPE b gauge\nb 2\n";
+        let out = super::with_help(text);
+        assert_eq!(out.matches("# HELP a_total").count(), 1);
+        assert!(out.contains("# HELP b b\n# TYPE b gauge\n"));
     }
 }

@@ -167,10 +167,8 @@ pub fn token(config: &Config, dir: &Path) -> anyhow::Result<Secret> {
     if let Some(t) = &config.server.token {
         return Ok(t.clone());
     }
-    if let Ok(t) = std::env::var(TOKEN_ENV).map(|t| t.trim().to_owned()) {
-        if !t.is_empty() {
-            return Ok(Secret::new(t));
-        }
+    if let Some(t) = std::env::var(TOKEN_ENV).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) {
+        return Ok(Secret::new(t));
     }
     let path = dir.join("token");
     if let Ok(t) = std::fs::read_to_string(&path) {

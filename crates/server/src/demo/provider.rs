@@ -91,7 +91,7 @@ enum Fate {
 fn fate(shared: &Shared, req: &ChatRequest) -> Fate {
     let phase = shared.phase.load(Ordering::Relaxed);
     let roll = shared.rng.lock().map(|mut r| r.u32(0..100)).unwrap_or(0);
-    let slow = if roll % 7 == 0 { 150 + u64::from(roll) * 3 } else { 5 + u64::from(roll % 20) };
+    let slow = if roll.is_multiple_of(7) { 150 + u64::from(roll) * 3 } else { 5 + u64::from(roll % 20) };
     match (phase, req.model.as_str()) {
         (2, "gpt-4") | (1, "gpt-4") => Fate::Overloaded,
         (2, _) => Fate::Unavailable,

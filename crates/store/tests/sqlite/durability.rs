@@ -24,10 +24,12 @@ fn child() {
     let (Ok(mode), Ok(db)) = (std::env::var(MODE), std::env::var(DB)) else { return };
     let q = SqliteQueue::open(db).unwrap();
     match mode.as_str() {
-        "enqueue" => (0u64..).for_each(|i| {
-            q.enqueue(EnqueueRequest::new("work", json!({ "i": i })), SystemTime::now()).unwrap();
-            println!("enqueued {i}");
-        }),
+        "enqueue" => {
+            for i in 0..u64::MAX {
+                q.enqueue(EnqueueRequest::new("work", json!({ "i": i })), SystemTime::now()).unwrap();
+                println!("enqueued {i}");
+            }
+        }
         _ => loop {
             if let Some(r) = q.lease(Some("work"), SystemTime::now(), LEASE).unwrap() {
                 println!("leased {}", r.payload["i"]);
