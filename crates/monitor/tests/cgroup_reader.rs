@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use elf_resilience_monitor::probes::cgroup::{
-    CgroupCpu, CgroupReader, CgroupVersion, cpu_percent, throttled_ratio,
+    CgroupCpu, CgroupReader, CgroupVersion, LIMIT_REREAD_EVERY, cpu_percent, throttled_ratio,
 };
 
 fn fixture(name: &str) -> CgroupReader {
@@ -116,4 +116,27 @@ fn this_machine_has_a_readable_cgroup() {
         let cpu_psi = r.pressure().cpu.expect("PSI readable where /proc/pressure exists");
         assert!((0.0..=100.0).contains(&cpu_psi));
     }
+}
+
+#[test]
+fn limits_are_cached_and_read_again_after_a_while() {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup/docker");
+    let root = std::env::temp_dir().join(format!("elf-cgroup-limits-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("proc/self")).unwrap();
+    std::fs::create_dir_all(root.join("sys/fs/cgroup")).unwrap();
+    for f in ["proc/self/cgroup", "proc/self/mountinfo"] {
+        std::fs::copy(src.join(f), root.join(f)).unwrap();
+    }
+    for f in ["memory.max", "memory.current", "memory.stat", "cpu.max", "cpu.stat"] {
+        std::fs::copy(src.join("sys/fs/cgroup").join(f), root.join("sys/fs/cgroup").join(f)).unwrap();
+    }
+    let r = CgroupReader::at_root(&root).unwrap();
+    assert_eq!(r.memory().unwrap().limit_bytes, Some(1024 * MIB));
+    std::fs::write(root.join("sys/fs/cgroup/memory.max"), "max\n").unwrap();
+    std::fs::write(root.join("sys/fs/cgroup/memory.current"), "1048576\n").unwrap();
+    let cached = r.memory().unwrap();
+    assert_eq!((cached.usage_bytes, cached.limit_bytes), (MIB, Some(1024 * MIB)));
+    let later = (2..=LIMIT_REREAD_EVERY).map(|_| r.memory().unwrap().limit_bytes).last();
+    std::fs::remove_dir_all(&root).unwrap();
+    assert_eq!(later, Some(None));
 }

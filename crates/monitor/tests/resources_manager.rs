@@ -292,3 +292,21 @@ fn record_usage_reaches_the_quota_source() {
     let recorded = quotas.recorded.lock().unwrap().clone();
     assert_eq!(recorded, [(1000.0, Some("marketing-team".to_owned()))]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn readings_go_stale_while_samplers_run_on_the_ticker_clock() {
+    let probe = Scripted::new(CPU, "rare", 10.0);
+    let rm = ResourceManager::builder()
+        .clock(TokioClock::shared())
+        .reading_ttl(Duration::from_secs(5))
+        .probe_every(probe, Duration::from_secs(60), Duration::from_secs(1))
+        .build()
+        .unwrap();
+    rm.start();
+    tokio::time::sleep(Duration::from_millis(4_800)).await;
+    assert_eq!(rm.check_resource(CPU, &Context::new()), (ResourceStatus::Healthy, 10.0));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(rm.check_resource(CPU, &Context::new()), (ResourceStatus::Unknown, 0.0));
+    rm.stop();
+    assert!(rm.reading(CPU, &Context::new()).reason.unwrap().starts_with("stale"));
+}

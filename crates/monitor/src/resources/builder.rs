@@ -2,6 +2,7 @@
 //! quota source and alternatives.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -182,6 +183,8 @@ impl ResourceManagerBuilder {
             history: Mutex::default(),
             usage: Mutex::default(),
             samplers: Mutex::default(),
+            coarse_now: AtomicU64::new(0),
+            ticking: AtomicBool::new(false),
         };
         Ok(ResourceManager { inner: Arc::new(inner) })
     }

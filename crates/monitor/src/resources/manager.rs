@@ -1,6 +1,7 @@
 //! The resource manager: thresholds, probes and their last readings, alternatives, usage.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -59,6 +60,10 @@ pub(crate) struct Inner {
     pub(crate) history: Mutex<[History; 8]>,
     pub(crate) usage: Mutex<UsageLog>,
     pub(crate) samplers: Mutex<Vec<JoinHandle<()>>>,
+    /// The clock's time as last stored by the ticker, while it runs.
+    pub(crate) coarse_now: AtomicU64,
+    /// Whether the ticker runs, so `coarse_now` may stand in for a clock read.
+    pub(crate) ticking: AtomicBool,
 }
 
 impl Drop for Inner {
@@ -97,7 +102,7 @@ impl ResourceManager {
         if let Some(answer) = self.inner.quota_answer(resource, ctx) {
             return answer;
         }
-        let now = self.inner.clock.now_nanos();
+        let now = self.inner.now();
         match self.inner.pick(resource, ctx, now) {
             Some((_, SlotRead::Fresh(status, usage))) => (status, usage),
             _ => (ResourceStatus::Unknown, 0.0),
@@ -109,7 +114,7 @@ impl ResourceManager {
         if let Some((status, usage_percent)) = self.inner.quota_answer(resource, ctx) {
             return ResourceReading { status, usage_percent, reason: None };
         }
-        let now = self.inner.clock.now_nanos();
+        let now = self.inner.now();
         let Some((index, read)) = self.inner.pick(resource, ctx, now) else {
             let reason = format!("no probe configured for {resource}");
             return ResourceReading::unknown(reason);
@@ -140,6 +145,17 @@ impl ResourceReading {
 }
 
 impl Inner {
+    /// Monotonic now for freshness checks: the ticker's copy while samplers run (at most one
+    /// tick behind, so readings may stay fresh one tick longer), else a clock read.
+    #[inline]
+    pub(crate) fn now(&self) -> u64 {
+        if self.ticking.load(Ordering::Relaxed) {
+            self.coarse_now.load(Ordering::Relaxed)
+        } else {
+            self.clock.now_nanos()
+        }
+    }
+
     pub(crate) fn entries(&self, resource: ResourceType) -> impl Iterator<Item = (usize, &ProbeEntry)> + '_ {
         let ids = type_index(resource).map_or(&[][..], |i| &self.by_type[i][..]);
         ids.iter().map(|&i| (i, &self.probes[i]))

@@ -1,7 +1,9 @@
 //! Taking samples: background samplers per probe and on-demand refreshes.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use elf_resilience_core::{ResourceStatus, ResourceType, duration_to_nanos};
 use futures_util::FutureExt;
@@ -13,20 +15,27 @@ use super::manager::{Inner, ResourceManager, lock};
 use super::probe::{ProbeError, Sample};
 use super::thresholds::type_index;
 
+/// How often the ticker refreshes the time readers compare readings against.
+const TICK: Duration = Duration::from_millis(100);
+
 impl ResourceManager {
     /// Starts one sampler task per probe (needs a tokio runtime). Calling it again restarts
     /// them.
     pub fn start(&self) {
         self.stop();
         let weak = Arc::downgrade(&self.inner);
-        let handles =
+        let mut handles: Vec<_> =
             (0..self.inner.probes.len()).map(|i| tokio::spawn(run_sampler(weak.clone(), i))).collect();
+        self.inner.tick();
+        handles.push(tokio::spawn(run_ticker(weak)));
+        self.inner.ticking.store(true, Ordering::Release);
         *lock(&self.inner.samplers) = handles;
         tracing::debug!(probes = self.inner.probes.len(), "resource samplers started");
     }
 
     /// Stops the samplers; readings then go stale after the TTL.
     pub fn stop(&self) {
+        self.inner.ticking.store(false, Ordering::Release);
         lock(&self.inner.samplers).drain(..).for_each(|h| h.abort());
     }
 
@@ -53,7 +62,22 @@ async fn run_sampler(inner: Weak<Inner>, index: usize) {
     }
 }
 
+/// Keeps `coarse_now` current so readers need no clock read.
+async fn run_ticker(inner: Weak<Inner>) {
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner.tick();
+    }
+}
+
 impl Inner {
+    fn tick(&self) {
+        self.coarse_now.fetch_max(self.clock.now_nanos(), Ordering::Relaxed);
+    }
+
     async fn sample_once(&self, index: usize) {
         let entry = &self.probes[index];
         let timed = tokio::time::timeout(entry.timeout, entry.probe.sample());

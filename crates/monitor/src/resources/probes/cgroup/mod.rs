@@ -13,5 +13,6 @@ pub use parse::{
 pub use probe::CgroupProbe;
 pub(crate) use probe::{CpuTracker, memory_sample, read_blocking};
 pub use reader::{
-    CgroupCpu, CgroupMemory, CgroupReader, CgroupSample, Pressure, cpu_percent, throttled_ratio,
+    CgroupCpu, CgroupMemory, CgroupReader, CgroupSample, LIMIT_REREAD_EVERY, Pressure, cpu_percent,
+    throttled_ratio,
 };

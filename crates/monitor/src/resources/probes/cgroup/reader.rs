@@ -1,6 +1,7 @@
 //! Reading memory, CPU and pressure figures of the process's own cgroup.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -68,10 +69,24 @@ pub struct CgroupSample {
 /// let sample = reader.sample();
 /// println!("{:?} {:?}", reader.version(), sample.memory);
 /// ```
+///
+/// Limits (memory limit, CPU quota) change rarely and cost one read per ancestor: the reader
+/// re-reads them every [`LIMIT_REREAD_EVERY`] samples and caches them in between. Pressure
+/// files are located once.
 #[derive(Debug, Clone)]
 pub struct CgroupReader {
-    root: PathBuf,
     paths: CgroupPaths,
+    psi: [Option<PathBuf>; 3],
+    limits: Arc<Mutex<LimitCache>>,
+}
+
+/// How many reads a cached limit serves before it is read again.
+pub const LIMIT_REREAD_EVERY: u32 = 16;
+
+#[derive(Debug, Default)]
+struct LimitCache {
+    memory: Option<(u32, Option<u64>)>,
+    cpu: Option<(u32, Option<u64>)>,
 }
 
 impl CgroupReader {
@@ -88,7 +103,8 @@ impl CgroupReader {
         let mounts = parse_mountinfo(&read("proc/self/mountinfo"));
         let paths = resolve(&root, &lines, &mounts)
             .ok_or_else(|| ProbeError::Absent("no cgroup hierarchy found".into()))?;
-        Ok(Self { root, paths })
+        let psi = ["cpu", "memory", "io"].map(|name| locate_psi(&root, &paths, name));
+        Ok(Self { paths, psi, limits: Arc::default() })
     }
 
     /// The version of the memory and CPU controllers.
@@ -117,7 +133,8 @@ impl CgroupReader {
         let stat = read(&dir.file("memory.stat")).unwrap_or_default();
         let inactive_file_bytes =
             parse_keyed(&stat, inactive).or_else(|| parse_keyed(&stat, "inactive_file")).unwrap_or(0);
-        let limit_bytes = min_over_ancestors(dir, |d| read_limit(&d.join(limit)));
+        let limit_bytes =
+            self.cached(|c| &mut c.memory, || min_over_ancestors(dir, |d| read_limit(&d.join(limit))));
         let working_set_bytes = usage_bytes.saturating_sub(inactive_file_bytes);
         Some(CgroupMemory { usage_bytes, inactive_file_bytes, working_set_bytes, limit_bytes })
     }
@@ -133,12 +150,15 @@ impl CgroupReader {
                 read(&acct.file("cpuacct.usage")).as_deref().and_then(parse_u64)?
             }
         };
-        let micro = match self.paths.version {
-            CgroupVersion::V2 => {
-                min_over_ancestors(cpu, |d| read(&d.join("cpu.max")).as_deref().and_then(parse_cpu_max))
-            }
-            CgroupVersion::V1 => min_over_ancestors(cpu, v1_quota),
-        };
+        let micro = self.cached(
+            |c| &mut c.cpu,
+            || match self.paths.version {
+                CgroupVersion::V2 => {
+                    min_over_ancestors(cpu, |d| read(&d.join("cpu.max")).as_deref().and_then(parse_cpu_max))
+                }
+                CgroupVersion::V1 => min_over_ancestors(cpu, v1_quota),
+            },
+        );
         Some(CgroupCpu {
             usage_nanos,
             quota_cpus: micro.map(|m| m as f64 / 1e6),
@@ -149,14 +169,40 @@ impl CgroupReader {
 
     /// PSI from the unified cgroup, else from `/proc/pressure`.
     pub fn pressure(&self) -> Pressure {
-        let one = |name: &str| {
-            let own = self.paths.unified.as_ref().and_then(|u| read(&u.file(&format!("{name}.pressure"))));
-            own.or_else(|| read(&self.root.join("proc/pressure").join(name)))
-                .as_deref()
-                .and_then(parse_psi_some_avg10)
-        };
-        Pressure { cpu: one("cpu"), memory: one("memory"), io: one("io") }
+        let [cpu, memory, io] = self
+            .psi
+            .each_ref()
+            .map(|p| p.as_deref().and_then(read).as_deref().and_then(parse_psi_some_avg10));
+        Pressure { cpu, memory, io }
     }
+
+    /// A limit from the cache, read again after [`LIMIT_REREAD_EVERY`] uses.
+    fn cached(
+        &self,
+        slot: impl Fn(&mut LimitCache) -> &mut Option<(u32, Option<u64>)>,
+        read: impl FnOnce() -> Option<u64>,
+    ) -> Option<u64> {
+        let mut cache = self.limits.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = slot(&mut cache);
+        match entry {
+            Some((left, value)) if *left > 0 => {
+                *left -= 1;
+                *value
+            }
+            _ => {
+                let value = read();
+                *entry = Some((LIMIT_REREAD_EVERY - 1, value));
+                value
+            }
+        }
+    }
+}
+
+/// The pressure file for `name`: the unified cgroup's own, else the system-wide one.
+fn locate_psi(root: &Path, paths: &CgroupPaths, name: &str) -> Option<PathBuf> {
+    let own = paths.unified.as_ref().map(|u| u.file(&format!("{name}.pressure")));
+    let system = root.join("proc/pressure").join(name);
+    own.filter(|p| p.is_file()).or_else(|| system.is_file().then_some(system))
 }
 
 fn read(path: &Path) -> Option<String> {
