@@ -134,8 +134,8 @@ fn rate_limited() -> Response {
         ("x-ratelimit-remaining-requests", "0"),
         ("x-ratelimit-reset-requests", "1s"),
         ("x-ratelimit-limit-tokens", "90000"),
-        ("x-ratelimit-remaining-tokens", "1200"),
-        ("x-ratelimit-reset-tokens", "6m0s"),
+        ("x-ratelimit-remaining-tokens", "60000"),
+        ("x-ratelimit-reset-tokens", "20s"),
     ] {
         headers.insert(k, HeaderValue::from_static(v));
     }
