@@ -25,6 +25,41 @@ pub trait RetryAfterHint {
     fn retry_after(&self) -> Option<Duration>;
 }
 
+/// A breaker's rejection says when a probe will be let through: a retry outside a breaker
+/// waits at least that long. ([`CircuitBreakerError<E>`](crate::CircuitBreakerError) carries
+/// the hint too, when `E` does.)
+///
+/// ```
+/// use elf_resilience_core::{CircuitBreaker, FixedDelay, ManualClock, Retry, RetryAfterHint};
+/// use std::time::Duration;
+///
+/// let cb = CircuitBreaker::new("OpenAI-API");
+/// cb.trip();
+/// let open = cb.try_acquire().unwrap_err();
+/// assert!(open.retry_after().is_some_and(|d| d > Duration::from_secs(59)));
+///
+/// let waits = std::cell::RefCell::new(Vec::new());
+/// let retry = Retry::new(FixedDelay::new().with_delay(Duration::ZERO).with_max_retries(1))
+///     .retry_after_hint()
+///     .sleeper(|d| waits.borrow_mut().push(d));
+/// let _ = retry.call(|| cb.try_acquire().map(|permit| permit.success()));
+/// assert!(waits.borrow()[0] > Duration::from_secs(59)); // waited for the breaker, not 0 s
+/// ```
+impl RetryAfterHint for crate::CircuitOpen {
+    fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+}
+
+impl<E: RetryAfterHint> RetryAfterHint for crate::CircuitBreakerError<E> {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            crate::CircuitBreakerError::Open(open) => open.retry_after,
+            crate::CircuitBreakerError::Inner(e) => e.retry_after(),
+        }
+    }
+}
+
 /// Where a [`Retry`](crate::Retry) finds a Retry-After hint in an error.
 ///
 /// Implemented by [`NoRetryHint`] (the default), [`UseRetryAfterHint`] (errors implementing
