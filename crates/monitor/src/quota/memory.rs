@@ -1,5 +1,6 @@
 //! The in-memory usage ledger: striped series of atomic bucket rings.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,10 +19,10 @@ use super::ring::Ring;
 const STRIPES: usize = 16;
 /// Seconds kept at one-second resolution.
 const SECOND_SLOTS: usize = 128;
-/// Minutes kept at one-minute resolution: a day and an hour.
-const MINUTE_SLOTS: usize = 25 * 60;
-/// Hours kept at one-hour resolution: 35 days.
-const HOUR_SLOTS: usize = 35 * 24;
+/// Minutes kept at one-minute resolution: 2048, over 34 hours.
+const MINUTE_SLOTS: usize = 2048;
+/// Hours kept at one-hour resolution: 1024, over 42 days.
+const HOUR_SLOTS: usize = 1024;
 
 /// One (team, model) pair's usage at three resolutions.
 #[derive(Debug)]
@@ -43,9 +44,10 @@ impl Series {
     }
 
     fn add(&self, secs: u64, usage: Usage) {
-        for ring in &self.rings {
-            ring.add(secs, usage, &self.rollover);
-        }
+        // Constant divisors compile to multiplications.
+        self.rings[0].add(secs, usage, &self.rollover);
+        self.rings[1].add(secs / 60, usage, &self.rollover);
+        self.rings[2].add(secs / 3600, usage, &self.rollover);
     }
 
     /// The finest ring that still holds `from`, or the coarsest.
@@ -61,11 +63,24 @@ impl Series {
 
 type Stripe = RwLock<HashTable<(u64, Arc<Series>)>>;
 
+/// Ledger ids, so a thread's cache never mixes ledgers.
+static NEXT_LEDGER_ID: AtomicU64 = AtomicU64::new(1);
+const RECENT_SLOTS: usize = 16;
+/// A cached series: (ledger id, hash, series).
+type Recent = Option<(u64, u64, Arc<Series>)>;
+
+thread_local! {
+    /// The series this thread recorded to lately, by (ledger id, hash): lets `record` skip the
+    /// stripe lock. Direct-mapped; a miss falls back to the stripes.
+    static RECENT: RefCell<[Recent; RECENT_SLOTS]> = const { RefCell::new([const { None }; RECENT_SLOTS]) };
+}
+
 /// A usage ledger held in memory: lock-free counters per (team, model), kept at one-second
-/// resolution for two minutes, one-minute for 25 hours and one-hour for 35 days.
+/// resolution for two minutes, one-minute for 34 hours and one-hour for 42 days.
 ///
-/// Recording takes a striped read lock and a handful of atomic adds; only the first record of
-/// a new pair, or the first in a new bucket, takes a lock for writing.
+/// Recording is a handful of atomic adds: each thread remembers the series it wrote to lately,
+/// and otherwise finds them under a striped read lock; only the first record of a new pair, or
+/// the first in a new bucket, takes a lock for writing.
 ///
 /// ```
 /// use elf_resilience_monitor::{InMemoryLedger, TimeRange, Usage, UsageFilter, UsageLedger};
@@ -81,6 +96,7 @@ pub struct InMemoryLedger {
     stripes: Box<[Stripe]>,
     hasher: FixedState,
     high_water: AtomicU64,
+    id: u64,
 }
 
 impl fmt::Debug for InMemoryLedger {
@@ -102,6 +118,7 @@ impl InMemoryLedger {
             stripes: (0..STRIPES).map(|_| RwLock::new(HashTable::new())).collect(),
             hasher: FixedState::with_seed(0x5eed_e1f0),
             high_water: AtomicU64::new(0),
+            id: NEXT_LEDGER_ID.fetch_add(1, Ordering::Relaxed),
         }
     }
 
@@ -114,8 +131,7 @@ impl InMemoryLedger {
         self.hasher.hash_one((team, model))
     }
 
-    fn series(&self, team: &str, model: &str) -> Arc<Series> {
-        let hash = self.hash(team, model);
+    fn series(&self, hash: u64, team: &str, model: &str) -> Arc<Series> {
         let stripe = &self.stripes[(hash >> 58) as usize % STRIPES];
         let eq = |e: &(u64, Arc<Series>)| e.0 == hash && &*e.1.team == team && &*e.1.model == model;
         if let Some((_, s)) = read(stripe).find(hash, eq) {
@@ -151,13 +167,23 @@ impl UsageLedger for InMemoryLedger {
         let secs = unix_secs(at);
         self.bump_high_water(secs);
         let hash = self.hash(team, model);
-        let stripe = &self.stripes[(hash >> 58) as usize % STRIPES];
-        let eq = |e: &(u64, Arc<Series>)| e.0 == hash && &*e.1.team == team && &*e.1.model == model;
-        if let Some((_, s)) = read(stripe).find(hash, eq) {
-            s.add(secs, usage);
-            return Ok(());
+        let slot = (hash as usize) % RECENT_SLOTS;
+        let hit = RECENT
+            .try_with(|recent| match &recent.borrow()[slot] {
+                Some((id, h, s))
+                    if *id == self.id && *h == hash && &*s.team == team && &*s.model == model =>
+                {
+                    s.add(secs, usage);
+                    true
+                }
+                _ => false,
+            })
+            .unwrap_or(false);
+        if !hit {
+            let series = self.series(hash, team, model);
+            series.add(secs, usage);
+            let _ = RECENT.try_with(|recent| recent.borrow_mut()[slot] = Some((self.id, hash, series)));
         }
-        self.series(team, model).add(secs, usage);
         Ok(())
     }
 

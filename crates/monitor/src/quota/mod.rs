@@ -1,5 +1,44 @@
 //! API quota: the usage ledger, limits per team, model and window, provider rate-limit
 //! headers and the classification of LLM errors.
+//!
+//! - [`UsageLedger`] stores what each team spent on each model; [`InMemoryLedger`] keeps it in
+//!   atomic bucket rings, the store crate keeps it in SQLite. [`conformance`] checks a backend.
+//! - [`QuotaTracker`] compares the ledger with [`QuotaLimit`]s (per team, model and window of a
+//!   minute, hour or day, in tokens and requests) and with what providers last said in their
+//!   rate-limit headers ([`RateLimitSnapshot`]); the worst figure wins. It is the resource
+//!   manager's [`QuotaSource`](crate::QuotaSource), and [`ApiQuotaProbe`] samples it as a whole.
+//! - [`LlmErrorKind::classify`] reads an error response: wait, never retry, switch provider or
+//!   degrade.
+//!
+//! ```
+//! use elf_resilience_core::ManualClock;
+//! use elf_resilience_monitor::{
+//!     InMemoryLedger, LlmErrorKind, QuotaLimit, QuotaTracker, QuotaWindow, RateLimitSnapshot, Usage,
+//! };
+//! use std::sync::Arc;
+//! use std::time::{Duration, SystemTime};
+//!
+//! let clock = ManualClock::new();
+//! let tracker = QuotaTracker::builder(Arc::new(InMemoryLedger::new()))
+//!     .clock(clock.shared())
+//!     .limit(QuotaLimit::new(QuotaWindow::Hour).team("sales").tokens(100_000))
+//!     .build()
+//!     .unwrap();
+//! tracker.record("sales", "gpt-4", Usage::new(40_000, 3)).unwrap();
+//! assert_eq!(tracker.usage_percent_for(Some("sales"), Some("gpt-4")), Some(40.0));
+//!
+//! // The provider says only 5 % of its token budget is left: critical before any 429.
+//! let headers = [("x-ratelimit-limit-tokens", "20000"), ("x-ratelimit-remaining-tokens", "1000")];
+//! tracker.observe_headers("gpt-4", RateLimitSnapshot::from_headers(headers, SystemTime::now()));
+//! assert_eq!(tracker.usage_percent_for(Some("sales"), Some("gpt-4")), Some(95.0));
+//!
+//! // A 429 blocks the model until its retry-after has passed.
+//! let kind = LlmErrorKind::classify(429, &RateLimitSnapshot::from_headers([("retry-after", "2")], SystemTime::now()), "");
+//! tracker.observe_error("gpt-4", kind);
+//! assert_eq!(tracker.usage_percent_for(None, Some("gpt-4")), Some(100.0));
+//! clock.advance(Duration::from_secs(2));
+//! assert_eq!(tracker.usage_percent_for(None, Some("gpt-4")), Some(95.0));
+//! ```
 
 pub mod conformance;
 mod headers;

@@ -14,16 +14,20 @@ struct Slot {
     requests: AtomicU64,
 }
 
-/// `len` buckets of `width` seconds each, reused round-robin.
+/// `len` buckets of `width` seconds each, reused round-robin. `len` is a power of two, so a
+/// slot is found with a mask rather than a division.
 #[derive(Debug)]
 pub(crate) struct Ring {
     width: u64,
+    mask: u64,
     slots: Box<[Slot]>,
 }
 
 impl Ring {
+    /// A ring of `len` buckets, rounded up to a power of two.
     pub(crate) fn new(width: u64, len: usize) -> Self {
-        Self { width, slots: (0..len).map(|_| Slot::default()).collect() }
+        let len = len.next_power_of_two();
+        Self { width, mask: len as u64 - 1, slots: (0..len).map(|_| Slot::default()).collect() }
     }
 
     /// How many buckets it keeps.
@@ -32,12 +36,12 @@ impl Ring {
     }
 
     fn slot(&self, bucket: u64) -> &Slot {
-        &self.slots[(bucket % self.len()) as usize]
+        &self.slots[(bucket & self.mask) as usize]
     }
 
-    /// Adds `usage` at second `secs`. `rollover` serialises the rare reset of a reused slot.
-    pub(crate) fn add(&self, secs: u64, usage: Usage, rollover: &Mutex<()>) {
-        let bucket = secs / self.width;
+    /// Adds `usage` to bucket `bucket` (the caller divides by the width, with a constant).
+    /// `rollover` serialises the rare reset of a reused slot.
+    pub(crate) fn add(&self, bucket: u64, usage: Usage, rollover: &Mutex<()>) {
         let slot = self.slot(bucket);
         if slot.tag.load(Ordering::Acquire) != bucket + 1 && !Self::claim(slot, bucket, rollover) {
             return;
@@ -95,23 +99,24 @@ mod tests {
         let ring = Ring::new(60, 4);
         let lock = Mutex::new(());
         ring.add(0, Usage::new(5, 1), &lock);
-        ring.add(59, Usage::new(5, 1), &lock);
+        ring.add(0, Usage::new(5, 1), &lock);
         assert_eq!(ring.get(0), Usage::new(10, 2));
-        ring.add(4 * 60, Usage::new(1, 1), &lock);
+        ring.add(4, Usage::new(1, 1), &lock);
         assert_eq!(ring.get(0), Usage::default());
         assert_eq!(ring.get(4), Usage::new(1, 1));
         // A record older than what the slot now holds is dropped, not mixed in.
-        ring.add(30, Usage::new(100, 1), &lock);
+        ring.add(0, Usage::new(100, 1), &lock);
         assert_eq!(ring.get(4), Usage::new(1, 1));
     }
 
     #[test]
     fn bucket_ranges_widen_outward_and_stop_at_what_is_kept() {
-        let ring = Ring::new(60, 10);
+        let ring = Ring::new(60, 9);
+        assert_eq!(ring.len(), 16);
         assert_eq!(ring.buckets(61, 119, 200), 1..2);
         assert_eq!(ring.buckets(60, 120, 200), 1..2);
-        assert_eq!(ring.buckets(0, 6000, 6000), 91..100);
+        assert_eq!(ring.buckets(0, 6000, 6000), 85..100);
         assert!(ring.covers(600, 1000));
-        assert!(!ring.covers(0, 600));
+        assert!(!ring.covers(0, 960));
     }
 }
