@@ -70,9 +70,9 @@ fn print_list(list: &Value) {
             "{:24} {:10} {:>7} {:>7} {:>9} {:>7.1}%",
             b["name"].as_str().unwrap_or("?"),
             b["state"].as_str().unwrap_or("?"),
-            b["total_calls"],
-            b["failed_calls"],
-            b["rejected_calls"],
+            b["total_calls"].as_u64().unwrap_or(0),
+            b["failed_calls"].as_u64().unwrap_or(0),
+            b["rejected_calls"].as_u64().unwrap_or(0),
             b["success_rate"].as_f64().unwrap_or(0.0)
         );
     }
