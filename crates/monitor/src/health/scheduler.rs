@@ -1,4 +1,6 @@
-//! One task drives every check: a min-heap of due times, one timer, a task per run.
+//! One task drives every check: a min-heap of due times, one timer, and the runs in flight
+//! polled side by side in that task (a check must not block its thread: blocking work belongs
+//! in `spawn_blocking`).
 //!
 //! Each check's first run is spread over its interval by a jitter derived from a seed and the
 //! check's name, so the same seed always gives the same schedule; later runs keep that phase.
@@ -8,9 +10,9 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
-
-use tokio::sync::{Notify, mpsc, oneshot};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::entry::Entry;
@@ -61,10 +63,12 @@ pub fn jitter_fraction(seed: u64, name: &str) -> f64 {
     (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
+type Run = futures_util::future::BoxFuture<'static, ()>;
+
 struct Scheduler {
     shared: Arc<Shared>,
     heap: BinaryHeap<Reverse<Due>>,
-    in_flight: Arc<InFlight>,
+    runs: FuturesUnordered<Run>,
     seq: u64,
 }
 
@@ -75,12 +79,8 @@ pub(crate) fn spawn(
 ) -> (mpsc::UnboundedSender<Arc<Entry>>, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
     let (add_tx, add_rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = oneshot::channel();
-    let mut s = Scheduler {
-        shared,
-        heap: BinaryHeap::with_capacity(entries.len()),
-        in_flight: Arc::default(),
-        seq: 0,
-    };
+    let heap = BinaryHeap::with_capacity(entries.len());
+    let mut s = Scheduler { shared, heap, runs: FuturesUnordered::new(), seq: 0 };
     let start = Instant::now();
     for e in entries {
         s.add(e, start);
@@ -91,10 +91,8 @@ pub(crate) fn spawn(
 impl Scheduler {
     fn add(&mut self, entry: Arc<Entry>, now: Instant) {
         let c = &entry.check;
-        let jitter = self
-            .shared
-            .jitter_seed
-            .map_or(Duration::ZERO, |seed| c.interval.mul_f64(jitter_fraction(seed, &c.name)));
+        let seed = self.shared.jitter_seed;
+        let jitter = seed.map_or(Duration::ZERO, |seed| c.interval.mul_f64(jitter_fraction(seed, &c.name)));
         self.push(now + c.initial_delay + jitter, entry);
     }
 
@@ -103,6 +101,8 @@ impl Scheduler {
         self.heap.push(Reverse(Due { at, seq: self.seq, entry }));
     }
 
+    /// Runs are polled here rather than spawned: a trivial check finishes on its first poll,
+    /// with no task to create and no worker to wake.
     async fn run(
         mut self,
         mut add_rx: mpsc::UnboundedReceiver<Arc<Entry>>,
@@ -120,14 +120,12 @@ impl Scheduler {
                 biased;
                 _ = &mut stop_rx => break,
                 Some(entry) = add_rx.recv() => self.add(entry, Instant::now()),
+                Some(()) = self.runs.next(), if !self.runs.is_empty() => {}
                 () = &mut sleep => self.fire_due(Instant::now()),
             }
         }
-        tracing::debug!(
-            in_flight = self.in_flight.count.load(AtomicOrdering::Acquire),
-            "health scheduler stopping"
-        );
-        self.in_flight.drained().await;
+        tracing::debug!(in_flight = self.runs.len(), "health scheduler stopping");
+        while self.runs.next().await.is_some() {}
     }
 
     fn fire_due(&mut self, now: Instant) {
@@ -135,12 +133,10 @@ impl Scheduler {
             let Some(Reverse(due)) = self.heap.pop() else { break };
             if due.entry.try_begin() {
                 let (shared, entry) = (self.shared.clone(), due.entry.clone());
-                self.in_flight.count.fetch_add(1, AtomicOrdering::AcqRel);
-                let in_flight = self.in_flight.clone();
-                tokio::spawn(async move {
-                    let _end = EndGuard(&entry, &in_flight);
+                self.runs.push(Box::pin(async move {
+                    let _end = EndGuard(&entry);
                     shared.run_entry(&entry, false).await;
-                });
+                }));
             } else {
                 metrics::counter!("elf_health_check_skipped_total").increment(1);
             }
@@ -150,35 +146,11 @@ impl Scheduler {
     }
 }
 
-/// Runs spawned and not yet finished, so stop can wait for them.
-#[derive(Debug, Default)]
-struct InFlight {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-impl InFlight {
-    async fn drained(&self) {
-        loop {
-            let notified = self.idle.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            if self.count.load(AtomicOrdering::Acquire) == 0 {
-                return;
-            }
-            notified.await;
-        }
-    }
-}
-
-/// Clears the running flag and the in-flight count however the run ends.
-struct EndGuard<'a>(&'a Entry, &'a InFlight);
+/// Clears the running flag however the run ends.
+struct EndGuard<'a>(&'a Entry);
 
 impl Drop for EndGuard<'_> {
     fn drop(&mut self) {
         self.0.end();
-        if self.1.count.fetch_sub(1, AtomicOrdering::AcqRel) == 1 {
-            self.1.idle.notify_waiters();
-        }
     }
 }
