@@ -51,7 +51,9 @@ impl Ring {
     }
 
     /// Makes `slot` hold `bucket`, unless it already holds a newer one (then the record is
-    /// too old for this ring and is dropped here).
+    /// too old for this ring and is dropped here). An add that read the old tag just before a
+    /// reset lands in the new bucket; that takes a record a whole ring length late, or a thread
+    /// stalled that long between two instructions.
     fn claim(slot: &Slot, bucket: u64, rollover: &Mutex<()>) -> bool {
         let _guard = rollover.lock().unwrap_or_else(|e| e.into_inner());
         let tag = slot.tag.load(Ordering::Acquire);
