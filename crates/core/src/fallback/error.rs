@@ -62,10 +62,11 @@ impl<E: fmt::Display> fmt::Display for FallbackError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for FallbackError<E> {
+/// An error for any displayable operation error (so `String` errors work with `?`); the
+/// operation's error is part of the message rather than the `source`.
+impl<E: fmt::Display + fmt::Debug> std::error::Error for FallbackError<E> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Self::Exhausted { last: Some(e), .. } => Some(e),
             Self::Queue { source, .. } => Some(source),
             _ => None,
         }

@@ -77,11 +77,5 @@ impl<E: fmt::Display> fmt::Display for PipelineError<E> {
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for PipelineError<E> {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Inner(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+/// An error for any displayable operation error; `Inner` displays as the operation's error.
+impl<E: fmt::Display + fmt::Debug> std::error::Error for PipelineError<E> {}
