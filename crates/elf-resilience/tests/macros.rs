@@ -212,3 +212,23 @@ fn body_keeps_return_and_question_mark() {
     assert_eq!(question_mark_and_return("21"), Ok(42));
     assert_eq!(EARLY_RETURN_CALLS.load(Ordering::SeqCst), 2);
 }
+
+static ELAPSED_CALLS: AtomicU32 = AtomicU32::new(0);
+
+const EVERY_TEN_SECONDS: FixedDelay =
+    FixedDelay::new().with_delay(Duration::from_secs(10)).without_max_retries();
+
+#[with_retry(backoff = EVERY_TEN_SECONDS, max_elapsed = "25s")]
+async fn bounded_in_time() -> Result<(), ApiError> {
+    ELAPSED_CALLS.fetch_add(1, Ordering::SeqCst);
+    Err(ApiError::Transient(0))
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_elapsed_argument_bounds_an_endless_schedule() {
+    let start = tokio::time::Instant::now();
+    assert_eq!(bounded_in_time().await, Err(ApiError::Transient(0)));
+    // Attempts at 0, 10 and 20 s; a wait to 30 s would pass 25 s.
+    assert_eq!(ELAPSED_CALLS.load(Ordering::SeqCst), 3);
+    assert_eq!(start.elapsed(), Duration::from_secs(20));
+}
