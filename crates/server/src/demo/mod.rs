@@ -6,11 +6,11 @@ mod provider;
 mod summary;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use elf_resilience::{
     CircuitBreaker, CircuitBreakerRegistry, Context, ExponentialBackoff, FallbackProtocol, FallbackRequest,
-    FallbackStrategy, Outcome, RequestQueue, ResourceType, UsageLedger,
+    FallbackStrategy, Outcome, QueueWorker, ResourceType, UsageLedger,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -148,11 +148,13 @@ pub async fn run(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyh
         }
         false => None,
     };
-    let protocol = protocol(&stores, Arc::new(rm), breakers.clone())?;
+    let gate: Arc<dyn elf_resilience::ResourceGate> = Arc::new(rm);
+    let protocol = protocol(&stores, gate, breakers.clone())?;
     let llm = LlmClient::new(provider.url(), quota);
     let summary = stream(&protocol, &llm, &breakers, &provider, opts).await;
     print!("{}", summary.render());
-    replay(&stores, &llm).await?;
+    // The provider has recovered (the demo switched it back), which the gate is told directly.
+    replay(&stores, Arc::new(elf_resilience::StaticGate::new()), &llm).await?;
     stores.ledger.flush()?;
     if let Some(running) = server {
         println!("dashboard stays up at http://{}/ — Ctrl-C to stop", running.addr);
@@ -196,26 +198,36 @@ async fn stream(
     summary
 }
 
-/// Delivers what was queued, now that the provider is back: lease, call, ack (or nack).
-async fn replay(stores: &Stores, llm: &LlmClient) -> anyhow::Result<()> {
-    let q = stores.queue.clone();
-    let (mut delivered, mut failed) = (0, 0);
-    let lease = || q.lease(Some("chat"), SystemTime::now(), Duration::from_secs(30));
-    while let Some(req) = lease()? {
-        let team = req.payload["team"].as_str().unwrap_or("unknown").to_owned();
-        let prompt = req.payload["prompt"].as_str().unwrap_or("").to_owned();
-        let chat = ChatRequest { model: MODELS[1].into(), prompt, max_tokens: 256 };
-        match llm.complete(&team, chat).await {
-            Ok(text) => {
-                q.ack(&req.ticket, Some(serde_json::json!(text)))?;
-                delivered += 1;
+/// Delivers what was queued, now that the provider is back, through the queue worker.
+async fn replay(
+    stores: &Stores,
+    gate: Arc<dyn elf_resilience::ResourceGate>,
+    llm: &LlmClient,
+) -> anyhow::Result<()> {
+    let llm = llm.clone();
+    let worker = QueueWorker::new(stores.queue.clone(), gate).retry_in(Duration::from_millis(50)).register(
+        "chat",
+        ResourceType::ApiQuota,
+        move |payload, _ctx| {
+            let llm = llm.clone();
+            async move {
+                let team = payload["team"].as_str().unwrap_or("unknown").to_owned();
+                let prompt = payload["prompt"].as_str().unwrap_or("").to_owned();
+                let chat = ChatRequest { model: MODELS[1].into(), prompt, max_tokens: 256 };
+                llm.complete(&team, chat).await.map(serde_json::Value::from).map_err(|e| e.to_string())
             }
-            Err(e) => {
-                q.nack(&req.ticket, &e.to_string(), SystemTime::now(), Duration::from_millis(50))?;
-                failed += 1;
-            }
+        },
+    );
+    let (mut ok, mut failed, mut redelivered) = (0, 0, 0);
+    for _ in 0..10 {
+        let pass = worker.run_once().await?;
+        (ok, failed, redelivered) =
+            (ok + pass.succeeded, failed + pass.failed, redelivered + pass.redelivered);
+        if pass.delivered == 0 && pass.gated == 0 {
+            break;
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("queue replay: {delivered} delivered, {failed} retried later");
+    println!("queue replay: {ok} delivered, {failed} failed and retried ({redelivered} redeliveries)");
     Ok(())
 }
