@@ -2,9 +2,11 @@
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::{CheckOutcome, HealthCheck};
@@ -16,7 +18,7 @@ const PANICKED: &str = "panicked: ";
 pub(crate) async fn execute(check: &HealthCheck) -> (CheckOutcome, Duration) {
     let start = Instant::now();
     let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| (check.check)())) {
-        Ok(fut) => guarded(fut, check.timeout).await,
+        Ok(fut) => guarded(fut, start, check.timeout).await,
         Err(payload) => panicked(payload.as_ref()),
     };
     if outcome.message.starts_with(TIMED_OUT) || outcome.message.starts_with(PANICKED) {
@@ -25,15 +27,18 @@ pub(crate) async fn execute(check: &HealthCheck) -> (CheckOutcome, Duration) {
     (outcome, start.elapsed())
 }
 
-async fn guarded(
-    fut: futures_util::future::BoxFuture<'static, CheckOutcome>,
-    timeout: Duration,
-) -> CheckOutcome {
-    match tokio::time::timeout(timeout, AssertUnwindSafe(fut).catch_unwind()).await {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(payload)) => panicked(payload.as_ref()),
-        Err(_) => CheckOutcome::unhealthy(format!("{TIMED_OUT}{timeout:?}")),
-    }
+/// Polls once before arming the timeout, so a check that answers at once costs no timer.
+async fn guarded(fut: BoxFuture<'static, CheckOutcome>, start: Instant, timeout: Duration) -> CheckOutcome {
+    let mut fut = AssertUnwindSafe(fut).catch_unwind();
+    let first = std::future::poll_fn(|cx| Poll::Ready(fut.poll_unpin(cx))).await;
+    let done = match first {
+        Poll::Ready(done) => done,
+        Poll::Pending => match tokio::time::timeout_at(start + timeout, fut).await {
+            Ok(done) => done,
+            Err(_) => return CheckOutcome::unhealthy(format!("{TIMED_OUT}{timeout:?}")),
+        },
+    };
+    done.unwrap_or_else(|payload| panicked(payload.as_ref()))
 }
 
 fn panicked(payload: &(dyn Any + Send)) -> CheckOutcome {
