@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use elf_resilience::probes::{HttpProbe, PostgresProbe, SqliteProbe, TcpProbe};
+use elf_resilience::probes::{HttpProbe, McpProbe, PostgresProbe, SqliteProbe, TcpProbe};
 use elf_resilience::{
     HealthMonitor, LogSink, QuotaLimit, QuotaTracker, QuotaWindow, ResourceManager, ResourceManagerBuilder,
     ResourceType, SystemClock, UsageLedger, WebhookSink,
@@ -126,6 +126,15 @@ fn configured_probes(
             (None, Some(addr)) => b.probe_every(TcpProbe::new(&e.name, addr.clone()).timeout(t), i, t),
             (None, None) => b,
         };
+    }
+    for m in &config.probes.mcp_servers {
+        let (i, t) = (every(m.interval), m.timeout.map_or(timeout, |d| d.0));
+        let probe = match (&m.url, m.command.as_deref()) {
+            (Some(url), _) => McpProbe::http(&m.name, url.0.expose()),
+            (None, Some([cmd, args @ ..])) => McpProbe::stdio(&m.name, cmd.clone(), args.iter().cloned()),
+            (None, _) => continue,
+        };
+        b = b.probe_every(probe, i, t);
     }
     Ok(b)
 }

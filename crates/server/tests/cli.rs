@@ -219,3 +219,30 @@ fn the_demo_runs_with_no_config_and_uses_the_chain() {
     let v: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
     assert!(!v["usage"].as_array().unwrap().is_empty(), "demo usage reached the ledger: {v}");
 }
+
+#[test]
+fn configured_probes_appear_in_status() {
+    let work = tempfile::tempdir().unwrap();
+    let open = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = format!(
+        "[[probes.endpoints]]\nname = \"cache\"\ntcp = \"{}\"\n\
+         [[probes.mcp_servers]]\nname = \"files\"\nurl = \"http://127.0.0.1:9/mcp\"\ntimeout = \"2s\"\n\
+         [[probes.databases]]\nname = \"local\"\nurl = \"sqlite://{}\"\n",
+        open.local_addr().unwrap(),
+        work.path().join("app.db").display()
+    );
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let out = run_in(work.path(), &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |ty: &str| {
+        v["resources"].as_array().unwrap().iter().find(|r| r["resource_type"] == ty).unwrap().clone()
+    };
+    let network = find("network");
+    let name = |r: &serde_json::Value| r["probes"][0]["name"].as_str().unwrap_or("").to_owned();
+    assert!(name(&network).ends_with("cache"), "{network}");
+    assert_ne!(network["status"], "unknown", "the endpoint answers: {network}");
+    assert!(name(&find("mcp_server")).ends_with("files"));
+    assert_ne!(find("mcp_server")["status"], "healthy", "nothing listens on port 9");
+    assert!(name(&find("database")).ends_with("local"));
+}
