@@ -66,7 +66,7 @@ pub enum TicketResult {
 /// let queue = Arc::new(InMemoryQueue::new());
 /// let worker = QueueWorker::new(queue.clone(), Arc::new(StaticGate::new()))
 ///     .register_typed("double", ResourceType::Cpu, |n: u32, _ctx| async move { Ok::<_, String>(n * 2) });
-/// let ticket = queue.enqueue(EnqueueRequest::new("double", serde_json::json!(21)), std::time::SystemTime::now()).unwrap();
+/// let ticket = queue.enqueue(EnqueueRequest::new("double", serde_json::json!(21)), std::time::SystemTime::UNIX_EPOCH).unwrap();
 /// let pass = worker.run_once().await.unwrap();
 /// assert_eq!(pass.succeeded, 1);
 /// assert_eq!(worker.wait_for(&ticket).await.unwrap(), TicketResult::Done(Some(serde_json::json!(42))));
