@@ -16,16 +16,19 @@ use elf_resilience::{
     CheckOutcome, HealthCheck, HealthMonitor, HealthStatus, Probe, ProbeError, ResourceManager,
 };
 
-/// The database probe: PostgreSQL connection slots, or a SQLite file's size against 64 MiB.
-fn database_probe() -> Result<Arc<dyn Probe>, Box<dyn std::error::Error>> {
+/// The database probe: PostgreSQL connection slots, or a SQLite file's size against 64 MiB
+/// (with the file to remove afterwards).
+type Database = (Arc<dyn Probe>, Option<std::path::PathBuf>);
+
+fn database_probe() -> Result<Database, Box<dyn std::error::Error>> {
     if let Ok(url) = std::env::var("ELF_TEST_POSTGRES_URL") {
         println!("database: PostgreSQL from ELF_TEST_POSTGRES_URL");
-        return Ok(Arc::new(PostgresProbe::new("main", &url)?));
+        return Ok((Arc::new(PostgresProbe::new("main", &url)?), None));
     }
     let path = std::env::temp_dir().join(format!("elf-health-example-{}.db", std::process::id()));
     std::fs::File::create(&path)?; // an empty file is an empty SQLite database
     println!("database: SQLite at {}", path.display());
-    Ok(Arc::new(SqliteProbe::new("main", path).max_bytes(64 << 20)))
+    Ok((Arc::new(SqliteProbe::new("main", &path).max_bytes(64 << 20)), Some(path)))
 }
 
 /// Healthy while under 80 % of capacity, as the seed's `active < max_connections * 0.8`.
@@ -47,7 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let defaults = monitor.register_default_checks(&rm)?;
     println!("default checks: {defaults:?}");
 
-    let probe = database_probe()?;
+    let (probe, sqlite_file) = database_probe()?;
     monitor.register_check(
         HealthCheck::builder("database_connections", move || check_database_connections(probe.clone()))
             .interval(Duration::from_secs(60))
@@ -77,5 +80,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     monitor.stop().await;
+    if let Some(path) = sqlite_file {
+        std::fs::remove_file(path)?;
+    }
     Ok(())
 }
