@@ -2,7 +2,7 @@
 //! contending threads.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use elf_resilience_bench::{config, contended};
+use elf_resilience_bench::{config, contended, ok};
 use elf_resilience_core::CircuitBreaker;
 use failsafe::CircuitBreaker as _;
 use std::hint::black_box;
@@ -23,19 +23,15 @@ fn recloser_breaker() -> recloser::Recloser {
     recloser::Recloser::custom().error_rate(0.5).closed_len(10).open_wait(HOUR).build()
 }
 
-fn ok() -> Result<u64, ()> {
-    Ok(black_box(1))
-}
-
 fn closed(c: &mut Criterion) {
     let mut g = c.benchmark_group("breaker_closed");
     let cb = ours();
-    g.bench_function("bare_call", |b| b.iter(|| black_box(ok())));
-    g.bench_function("elf", |b| b.iter(|| black_box(cb.call(ok))));
+    g.bench_function("bare_call", |b| b.iter(ok));
+    g.bench_function("elf", |b| b.iter(|| cb.call(ok)));
     let fs = failsafe_breaker();
-    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(ok))));
+    g.bench_function("failsafe", |b| b.iter(|| fs.call(ok)));
     let rc = recloser_breaker();
-    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(ok))));
+    g.bench_function("recloser", |b| b.iter(|| rc.call(ok)));
     g.finish();
 }
 
@@ -44,15 +40,15 @@ fn open(c: &mut Criterion) {
     let cb = ours();
     cb.trip();
     assert!(cb.call(ok).is_err());
-    g.bench_function("elf", |b| b.iter(|| black_box(cb.call(ok))));
+    g.bench_function("elf", |b| b.iter(|| cb.call(ok)));
     let fs = failsafe_breaker();
     while fs.is_call_permitted() {
         let _ = fs.call(|| Err::<(), _>(()));
     }
-    g.bench_function("failsafe", |b| b.iter(|| black_box(fs.call(ok))));
+    g.bench_function("failsafe", |b| b.iter(|| fs.call(ok)));
     let rc = recloser_breaker();
     while rc.call(|| Err::<(), _>(())).is_ok_or_inner() {}
-    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(ok))));
+    g.bench_function("recloser", |b| b.iter(|| rc.call(ok)));
     g.finish();
 }
 

@@ -1,5 +1,11 @@
 //! Shared pieces of the benchmarks in `benches/`: one criterion configuration, a two-thread
-//! contention driver, a quanta clock adapter and a no-op-waker poll.
+//! contention driver, the bare call every group measures against, two clock adapters and a
+//! no-op-waker poll.
+//!
+//! Criterion's `iter` already passes each routine's output through `black_box`; the routines
+//! return their results rather than wrapping them in a second `black_box`, which would store
+//! the result and reload it whole (a store-forwarding stall of more than 10 ns on some
+//! machines, larger than the calls measured).
 //!
 //! Run them all with `cargo bench -p elf-resilience-bench`; `BENCHMARKS.md` at the repository
 //! root records one run.
@@ -7,6 +13,7 @@
 use criterion::Criterion;
 use elf_resilience_core::Clock;
 use std::future::Future;
+use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Barrier;
 use std::task::{Context, Poll, Waker};
@@ -42,18 +49,25 @@ pub fn contended<F: Fn() + Sync>(iters: u64, threads: usize, op: &F) -> Duration
     })
 }
 
+/// The operation every group's `bare_call` measures: a call that returns `Ok` of an opaque value.
+#[inline]
+pub fn ok() -> Result<u64, ()> {
+    Ok(black_box(1))
+}
+
 /// The TSC-based clock governor uses by default, as an elf-resilience [`Clock`], to compare the
-/// rate limiters' algorithms on the same time source.
+/// rate limiters' algorithms on the same time source. It reads raw ticks and scales only the
+/// difference from its epoch, as governor's own quanta clock does.
 #[derive(Debug, Clone)]
 pub struct QuantaClock {
     clock: quanta::Clock,
-    epoch: quanta::Instant,
+    epoch: u64,
 }
 
 impl Default for QuantaClock {
     fn default() -> Self {
         let clock = quanta::Clock::new();
-        let epoch = clock.now();
+        let epoch = clock.raw();
         Self { clock, epoch }
     }
 }
@@ -61,7 +75,27 @@ impl Default for QuantaClock {
 impl Clock for QuantaClock {
     #[inline]
     fn now_nanos(&self) -> u64 {
-        self.clock.now().saturating_duration_since(self.epoch).as_nanos() as u64
+        self.clock.delta_as_nanos(self.epoch, self.clock.raw())
+    }
+}
+
+/// The operating system's monotonic clock (`std::time::Instant`) as an elf-resilience
+/// [`Clock`], to compare with governor's `MonotonicClock` on the same time source.
+#[derive(Debug, Clone, Copy)]
+pub struct StdClock {
+    epoch: Instant,
+}
+
+impl Default for StdClock {
+    fn default() -> Self {
+        Self { epoch: Instant::now() }
+    }
+}
+
+impl Clock for StdClock {
+    #[inline]
+    fn now_nanos(&self) -> u64 {
+        elf_resilience_core::duration_to_nanos(self.epoch.elapsed())
     }
 }
 
