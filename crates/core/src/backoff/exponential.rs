@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::error::{InvalidBackoff, check_cap, check_growth, check_nonzero};
-use super::jitter::{Jitter, JitterState};
+use super::jitter::Jitter;
+use super::schedule::{Schedule, schedule_setters};
 use crate::clock::duration_to_nanos;
 
 /// Delays that grow by a constant factor: `min(max_delay, base_delay × multiplier^n)` for the
@@ -42,12 +43,10 @@ use crate::clock::duration_to_nanos;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ExponentialBackoff {
-    max_retries: Option<u32>,
+    schedule: Schedule,
     base_delay: Duration,
     multiplier: f64,
     max_delay: Duration,
-    jitter: JitterState,
-    attempt: u32,
 }
 
 impl Default for ExponentialBackoff {
@@ -60,12 +59,10 @@ impl ExponentialBackoff {
     /// The default schedule (see `# Default`).
     pub const fn new() -> Self {
         Self {
-            max_retries: Some(3),
+            schedule: Schedule::new(),
             base_delay: Duration::from_secs(1),
             multiplier: 2.0,
             max_delay: Duration::from_secs(60),
-            jitter: JitterState::new(),
-            attempt: 0,
         }
     }
 
@@ -128,17 +125,7 @@ impl ExponentialBackoff {
         Ok(self)
     }
 
-    /// How many delays the schedule yields (retries, not counting the first call).
-    pub const fn with_max_retries(mut self, n: u32) -> Self {
-        self.max_retries = Some(n);
-        self
-    }
-
-    /// An endless schedule (pair it with a retry limit).
-    pub const fn without_max_retries(mut self) -> Self {
-        self.max_retries = None;
-        self
-    }
+    schedule_setters!();
 
     /// The first delay.
     pub const fn with_base_delay(mut self, d: Duration) -> Self {
@@ -158,18 +145,6 @@ impl ExponentialBackoff {
         self
     }
 
-    /// How delays are randomised.
-    pub const fn with_jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = self.jitter.with_kind(jitter);
-        self
-    }
-
-    /// Seeds the jitter generator, for reproducible schedules in tests.
-    pub const fn with_seed(mut self, seed: u64) -> Self {
-        self.jitter = self.jitter.with_seed(seed);
-        self
-    }
-
     /// The un-jittered delay before retry `n` (from 0).
     pub fn delay_at(&self, n: u32) -> Duration {
         let x = self.base_delay.as_nanos() as f64 * self.multiplier.powi(n.min(i32::MAX as u32) as i32);
@@ -183,12 +158,9 @@ impl Iterator for ExponentialBackoff {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        if self.max_retries.is_some_and(|m| self.attempt >= m) {
-            return None;
-        }
-        let d = self.delay_at(self.attempt);
-        self.attempt = self.attempt.saturating_add(1);
-        Some(self.jitter.apply(d, self.base_delay, self.max_delay))
+        let n = self.schedule.next_attempt()?;
+        let d = self.delay_at(n);
+        Some(self.schedule.jitter(d, self.base_delay, self.max_delay))
     }
 }
 

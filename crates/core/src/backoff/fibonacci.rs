@@ -3,11 +3,11 @@
 use std::time::Duration;
 
 use super::error::{InvalidBackoff, check_cap, check_nonzero};
-use super::jitter::{Jitter, JitterState};
+use super::schedule::{Schedule, schedule_setters};
 use crate::clock::duration_to_nanos;
 
 /// Delays that follow the Fibonacci numbers: `min(max_delay, base_delay × F(n + 1))` for the
-/// n-th retry (from 0), with `F(1) = F(2) = 1`; then randomised by [`Jitter`]. Grows more
+/// n-th retry (from 0), with `F(1) = F(2) = 1`; then randomised by [`Jitter`](crate::Jitter). Grows more
 /// gently than doubling.
 ///
 /// # Default
@@ -17,7 +17,7 @@ use crate::clock::duration_to_nanos;
 /// | `max_retries` | 3              |
 /// | `base_delay`  | 1 s            |
 /// | `max_delay`   | 60 s           |
-/// | `jitter`      | [`Jitter::None`] |
+/// | `jitter`      | [`Jitter::None`](crate::Jitter::None) |
 ///
 /// # Example
 ///
@@ -30,11 +30,9 @@ use crate::clock::duration_to_nanos;
 /// ```
 #[derive(Debug, Clone)]
 pub struct FibonacciBackoff {
-    max_retries: Option<u32>,
+    schedule: Schedule,
     base_delay: Duration,
     max_delay: Duration,
-    jitter: JitterState,
-    attempt: u32,
     /// `(F(n + 1), F(n + 2))` for the next retry `n`, saturating.
     fib: (u64, u64),
 }
@@ -49,11 +47,9 @@ impl FibonacciBackoff {
     /// The default schedule (see `# Default`).
     pub const fn new() -> Self {
         Self {
-            max_retries: Some(3),
+            schedule: Schedule::new(),
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
-            jitter: JitterState::new(),
-            attempt: 0,
             fib: (1, 1),
         }
     }
@@ -69,17 +65,7 @@ impl FibonacciBackoff {
         Ok(self)
     }
 
-    /// How many delays the schedule yields.
-    pub const fn with_max_retries(mut self, n: u32) -> Self {
-        self.max_retries = Some(n);
-        self
-    }
-
-    /// An endless schedule (pair it with a retry limit).
-    pub const fn without_max_retries(mut self) -> Self {
-        self.max_retries = None;
-        self
-    }
+    schedule_setters!();
 
     /// The unit delay (the first two delays).
     pub const fn with_base_delay(mut self, d: Duration) -> Self {
@@ -90,18 +76,6 @@ impl FibonacciBackoff {
     /// The cap on any single delay.
     pub const fn with_max_delay(mut self, d: Duration) -> Self {
         self.max_delay = d;
-        self
-    }
-
-    /// How delays are randomised.
-    pub const fn with_jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = self.jitter.with_kind(jitter);
-        self
-    }
-
-    /// Seeds the jitter generator.
-    pub const fn with_seed(mut self, seed: u64) -> Self {
-        self.jitter = self.jitter.with_seed(seed);
         self
     }
 
@@ -116,13 +90,10 @@ impl Iterator for FibonacciBackoff {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        if self.max_retries.is_some_and(|m| self.attempt >= m) {
-            return None;
-        }
+        self.schedule.next_attempt()?;
         let d = self.scaled(self.fib.0);
         self.fib = (self.fib.1, self.fib.0.saturating_add(self.fib.1));
-        self.attempt = self.attempt.saturating_add(1);
-        Some(self.jitter.apply(d, self.base_delay, self.max_delay))
+        Some(self.schedule.jitter(d, self.base_delay, self.max_delay))
     }
 }
 

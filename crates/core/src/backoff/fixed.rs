@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use super::error::InvalidBackoff;
-use super::jitter::{Jitter, JitterState};
+use super::schedule::{Schedule, schedule_setters};
 
-/// The same delay before every retry, optionally randomised by [`Jitter`]. With
-/// [`Jitter::Decorrelated`] the delays range from `delay` up to `3 × delay`.
+/// The same delay before every retry, optionally randomised by [`Jitter`](crate::Jitter). With
+/// [`Jitter::Decorrelated`](crate::Jitter::Decorrelated) the delays range from `delay` up to `3 × delay`.
 ///
 /// # Default
 ///
@@ -14,7 +14,7 @@ use super::jitter::{Jitter, JitterState};
 /// |---------------|----------------|
 /// | `max_retries` | 3              |
 /// | `delay`       | 1 s            |
-/// | `jitter`      | [`Jitter::None`] |
+/// | `jitter`      | [`Jitter::None`](crate::Jitter::None) |
 ///
 /// # Example
 ///
@@ -28,10 +28,8 @@ use super::jitter::{Jitter, JitterState};
 /// ```
 #[derive(Debug, Clone)]
 pub struct FixedDelay {
-    max_retries: Option<u32>,
+    schedule: Schedule,
     delay: Duration,
-    jitter: JitterState,
-    attempt: u32,
 }
 
 impl Default for FixedDelay {
@@ -43,7 +41,7 @@ impl Default for FixedDelay {
 impl FixedDelay {
     /// The default schedule (see `# Default`).
     pub const fn new() -> Self {
-        Self { max_retries: Some(3), delay: Duration::from_secs(1), jitter: JitterState::new(), attempt: 0 }
+        Self { schedule: Schedule::new(), delay: Duration::from_secs(1) }
     }
 
     /// Every setting is valid (a zero delay retries immediately); kept for symmetry with the
@@ -52,33 +50,11 @@ impl FixedDelay {
         Ok(self)
     }
 
-    /// How many delays the schedule yields.
-    pub const fn with_max_retries(mut self, n: u32) -> Self {
-        self.max_retries = Some(n);
-        self
-    }
-
-    /// An endless schedule (pair it with a retry limit).
-    pub const fn without_max_retries(mut self) -> Self {
-        self.max_retries = None;
-        self
-    }
+    schedule_setters!();
 
     /// The delay before each retry.
     pub const fn with_delay(mut self, d: Duration) -> Self {
         self.delay = d;
-        self
-    }
-
-    /// How delays are randomised.
-    pub const fn with_jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = self.jitter.with_kind(jitter);
-        self
-    }
-
-    /// Seeds the jitter generator.
-    pub const fn with_seed(mut self, seed: u64) -> Self {
-        self.jitter = self.jitter.with_seed(seed);
         self
     }
 }
@@ -87,12 +63,9 @@ impl Iterator for FixedDelay {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        if self.max_retries.is_some_and(|m| self.attempt >= m) {
-            return None;
-        }
-        self.attempt = self.attempt.saturating_add(1);
+        self.schedule.next_attempt()?;
         let cap = self.delay.saturating_mul(3);
-        Some(self.jitter.apply(self.delay, self.delay, cap))
+        Some(self.schedule.jitter(self.delay, self.delay, cap))
     }
 }
 

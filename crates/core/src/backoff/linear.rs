@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use super::error::{InvalidBackoff, check_cap, check_nonzero};
-use super::jitter::{Jitter, JitterState};
+use super::schedule::{Schedule, schedule_setters};
 
 /// Delays that grow by a constant step: `min(max_delay, base_delay + increment × n)` for the
-/// n-th retry (from 0), then randomised by [`Jitter`].
+/// n-th retry (from 0), then randomised by [`Jitter`](crate::Jitter).
 ///
 /// # Default
 ///
@@ -16,7 +16,7 @@ use super::jitter::{Jitter, JitterState};
 /// | `base_delay`  | 1 s            |
 /// | `increment`   | 1 s            |
 /// | `max_delay`   | 60 s           |
-/// | `jitter`      | [`Jitter::None`] |
+/// | `jitter`      | [`Jitter::None`](crate::Jitter::None) |
 ///
 /// # Example
 ///
@@ -29,12 +29,10 @@ use super::jitter::{Jitter, JitterState};
 /// ```
 #[derive(Debug, Clone)]
 pub struct LinearBackoff {
-    max_retries: Option<u32>,
+    schedule: Schedule,
     base_delay: Duration,
     increment: Duration,
     max_delay: Duration,
-    jitter: JitterState,
-    attempt: u32,
 }
 
 impl Default for LinearBackoff {
@@ -47,12 +45,10 @@ impl LinearBackoff {
     /// The default schedule (see `# Default`).
     pub const fn new() -> Self {
         Self {
-            max_retries: Some(3),
+            schedule: Schedule::new(),
             base_delay: Duration::from_secs(1),
             increment: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
-            jitter: JitterState::new(),
-            attempt: 0,
         }
     }
 
@@ -68,17 +64,7 @@ impl LinearBackoff {
         Ok(self)
     }
 
-    /// How many delays the schedule yields.
-    pub const fn with_max_retries(mut self, n: u32) -> Self {
-        self.max_retries = Some(n);
-        self
-    }
-
-    /// An endless schedule (pair it with a retry limit).
-    pub const fn without_max_retries(mut self) -> Self {
-        self.max_retries = None;
-        self
-    }
+    schedule_setters!();
 
     /// The first delay.
     pub const fn with_base_delay(mut self, d: Duration) -> Self {
@@ -98,18 +84,6 @@ impl LinearBackoff {
         self
     }
 
-    /// How delays are randomised.
-    pub const fn with_jitter(mut self, jitter: Jitter) -> Self {
-        self.jitter = self.jitter.with_kind(jitter);
-        self
-    }
-
-    /// Seeds the jitter generator.
-    pub const fn with_seed(mut self, seed: u64) -> Self {
-        self.jitter = self.jitter.with_seed(seed);
-        self
-    }
-
     /// The un-jittered delay before retry `n` (from 0).
     pub fn delay_at(&self, n: u32) -> Duration {
         self.increment
@@ -123,12 +97,9 @@ impl Iterator for LinearBackoff {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
-        if self.max_retries.is_some_and(|m| self.attempt >= m) {
-            return None;
-        }
-        let d = self.delay_at(self.attempt);
-        self.attempt = self.attempt.saturating_add(1);
-        Some(self.jitter.apply(d, self.base_delay, self.max_delay))
+        let n = self.schedule.next_attempt()?;
+        let d = self.delay_at(n);
+        Some(self.schedule.jitter(d, self.base_delay, self.max_delay))
     }
 }
 

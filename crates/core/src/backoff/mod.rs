@@ -34,6 +34,7 @@ mod fixed;
 mod jitter;
 mod linear;
 mod rng;
+mod schedule;
 
 pub use adaptive::AdaptiveBackoff;
 pub use error::InvalidBackoff;
