@@ -14,6 +14,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::{Attribute, ItemFn, Meta};
 
+use crate::args::{self, Args};
+use crate::function::{self, Target};
+
 /// The marker argument of a deferred attribute.
 pub(crate) const DEFERRED: &str = "__elf_deferred";
 
@@ -42,4 +45,24 @@ pub(crate) fn defer(name: &str, args: &TokenStream, func: &ItemFn) -> Option<Tok
     let mut func = func.clone();
     func.attrs.insert(last + 1, attr);
     Some(quote!(#func))
+}
+
+/// The start of every `key = value` attribute `#[name(attr)]` on `item`: parses the function and
+/// the arguments (keys from `allowed`), steps aside when another resilience attribute is still
+/// below (see [`defer`]), and otherwise lets `wrap` build the new function.
+pub(crate) fn expand(
+    name: &str,
+    allowed: &[&str],
+    attr: TokenStream,
+    item: TokenStream,
+    wrap: impl FnOnce(Target, Args) -> syn::Result<TokenStream>,
+) -> syn::Result<TokenStream> {
+    let target = function::parse(name, item)?;
+    let args = args::parse(name, attr.clone(), allowed)?;
+    if !args.deferred
+        && let Some(out) = defer(name, &attr, &target.func)
+    {
+        return Ok(out);
+    }
+    wrap(target, args)
 }

@@ -5,7 +5,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::args::{self, Args};
-use crate::{duration, function, stack};
+use crate::function::Target;
+use crate::{duration, stack};
 
 const NAME: &str = "with_circuit_breaker";
 const ALLOWED: &[&str] = &["failure_threshold", "recovery_timeout", "name", "half_open_permits"];
@@ -13,13 +14,10 @@ const ALLOWED: &[&str] = &["failure_threshold", "recovery_timeout", "name", "hal
 const MAX_COUNT: u32 = 0xFFFF;
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let target = function::parse(NAME, item)?;
-    let args = args::parse(NAME, attr.clone(), ALLOWED)?;
-    if !args.deferred
-        && let Some(out) = stack::defer(NAME, &attr, &target.func)
-    {
-        return Ok(out);
-    }
+    stack::expand(NAME, ALLOWED, attr, item, wrap)
+}
+
+fn wrap(target: Target, args: Args) -> syn::Result<TokenStream> {
     let (name, setters) = settings(&args, &target.func.sig.ident)?;
     let ret = &target.ret;
     let body = target.typed_body();

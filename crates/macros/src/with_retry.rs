@@ -5,7 +5,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::args::{self, Args};
-use crate::{duration, function, stack};
+use crate::function::Target;
+use crate::{duration, stack};
 
 const NAME: &str = "with_retry";
 const ALLOWED: &[&str] = &["max_retries", "backoff", "retry_if", "max_elapsed"];
@@ -13,13 +14,10 @@ const ALLOWED: &[&str] = &["max_retries", "backoff", "retry_if", "max_elapsed"];
 const DEFAULT_MAX_RETRIES: u32 = 3;
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let target = function::parse(NAME, item)?;
-    let args = args::parse(NAME, attr.clone(), ALLOWED)?;
-    if !args.deferred
-        && let Some(out) = stack::defer(NAME, &attr, &target.func)
-    {
-        return Ok(out);
-    }
+    stack::expand(NAME, ALLOWED, attr, item, wrap)
+}
+
+fn wrap(target: Target, args: Args) -> syn::Result<TokenStream> {
     let policy = policy(&args)?;
     let body = target.typed_body();
     let call = if target.is_async() {
