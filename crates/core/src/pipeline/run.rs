@@ -12,6 +12,34 @@ use crate::resource::{Context, ResourceType};
 
 type Step<'a, T, E> = Pin<Box<dyn Future<Output = Result<T, PipelineError<E>>> + Send + 'a>>;
 
+/// The operation a pipeline runs, with the bounds every layer needs stated once.
+trait Op<'a>: Sync {
+    /// The success value.
+    type T: Send + 'a;
+    /// The operation's own error.
+    type E: fmt::Display + Send + 'a;
+    /// One attempt.
+    type Fut: Future<Output = Result<Self::T, Self::E>> + Send + 'a;
+
+    fn run(&self, attempt: Attempt) -> Self::Fut;
+}
+
+impl<'a, T, E, F, Fut> Op<'a> for F
+where
+    T: Send + 'a,
+    E: fmt::Display + Send + 'a,
+    F: Fn(Attempt) -> Fut + Sync,
+    Fut: Future<Output = Result<T, E>> + Send + 'a,
+{
+    type T = T;
+    type E = E;
+    type Fut = Fut;
+
+    fn run(&self, attempt: Attempt) -> Fut {
+        self(attempt)
+    }
+}
+
 impl Pipeline {
     /// Runs `op` through every layer. The operation receives an [`Attempt`] (provider and
     /// degrade knobs are set by a fallback layer, if there is one).
@@ -25,15 +53,9 @@ impl Pipeline {
         self.step(0, &op, Attempt::first(ctx)).await
     }
 
-    fn step<'a, T, E, F, Fut>(&'a self, i: usize, op: &'a F, attempt: Attempt) -> Step<'a, T, E>
-    where
-        T: Send + 'a,
-        E: fmt::Display + Send + 'a,
-        F: Fn(Attempt) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>> + Send + 'a,
-    {
+    fn step<'a, O: Op<'a>>(&'a self, i: usize, op: &'a O, attempt: Attempt) -> Step<'a, O::T, O::E> {
         let Some(layer) = self.layers.get(i) else {
-            return Box::pin(async move { op(attempt).await.map_err(PipelineError::Inner) });
+            return Box::pin(async move { op.run(attempt).await.map_err(PipelineError::Inner) });
         };
         match layer {
             Layer::CircuitBreaker(cb) => Box::pin(self.breaker(cb, i, op, attempt)),
@@ -59,19 +81,13 @@ impl Pipeline {
         }
     }
 
-    async fn breaker<'a, T, E, F, Fut>(
+    async fn breaker<'a, O: Op<'a>>(
         &'a self,
         cb: &'a CircuitBreaker,
         i: usize,
-        op: &'a F,
+        op: &'a O,
         attempt: Attempt,
-    ) -> Result<T, PipelineError<E>>
-    where
-        T: Send + 'a,
-        E: fmt::Display + Send + 'a,
-        F: Fn(Attempt) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>> + Send + 'a,
-    {
+    ) -> Result<O::T, PipelineError<O::E>> {
         let permit = cb.try_acquire_owned().map_err(PipelineError::CircuitOpen)?;
         let result = self.step(i + 1, op, attempt).await;
         match &result {
@@ -82,19 +98,13 @@ impl Pipeline {
         result
     }
 
-    async fn retry<'a, T, E, F, Fut>(
+    async fn retry<'a, O: Op<'a>>(
         &'a self,
         delays: Box<dyn Iterator<Item = Duration> + Send>,
         i: usize,
-        op: &'a F,
+        op: &'a O,
         attempt: Attempt,
-    ) -> Result<T, PipelineError<E>>
-    where
-        T: Send + 'a,
-        E: fmt::Display + Send + 'a,
-        F: Fn(Attempt) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>> + Send + 'a,
-    {
+    ) -> Result<O::T, PipelineError<O::E>> {
         let mut delays = delays;
         let mut attempt = attempt;
         loop {
@@ -109,21 +119,15 @@ impl Pipeline {
         }
     }
 
-    async fn fallback<'a, T, E, F, Fut>(
+    async fn fallback<'a, O: Op<'a>>(
         &'a self,
         protocol: &'a FallbackProtocol,
         resource: ResourceType,
         order: Option<&'a [FallbackStrategy]>,
         i: usize,
-        op: &'a F,
+        op: &'a O,
         attempt: Attempt,
-    ) -> Result<T, PipelineError<E>>
-    where
-        T: Send + 'a,
-        E: fmt::Display + Send + 'a,
-        F: Fn(Attempt) -> Fut + Sync,
-        Fut: Future<Output = Result<T, E>> + Send + 'a,
-    {
+    ) -> Result<O::T, PipelineError<O::E>> {
         let mut req = FallbackRequest::new(resource).context(attempt.context);
         if let Some(order) = order {
             req = req.strategies(order.iter().copied());
