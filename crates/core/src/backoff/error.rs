@@ -62,6 +62,17 @@ pub enum InvalidBackoff {
 }
 
 /// Checks that `value` is finite and at least 1.
+/// `?` for a check inside a `const fn`, where `?` is not allowed: returns its error.
+macro_rules! const_try {
+    ($check:expr) => {
+        if let Err(e) = $check {
+            return Err(e);
+        }
+    };
+}
+
+pub(crate) use const_try;
+
 pub(crate) const fn check_growth(field: &'static str, value: f64) -> Result<(), InvalidBackoff> {
     if !value.is_finite() {
         return Err(InvalidBackoff::NotFinite { field, value });

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::error::{InvalidBackoff, check_cap, check_growth, check_nonzero};
+use super::error::{InvalidBackoff, check_cap, check_growth, check_nonzero, const_try};
 use super::jitter::Jitter;
 use super::schedule::{Schedule, schedule_setters};
 use crate::clock::duration_to_nanos;
@@ -113,15 +113,9 @@ impl ExponentialBackoff {
     /// assert_eq!(POLICY.delay_at(1), Duration::from_millis(1500));
     /// ```
     pub const fn build(self) -> Result<Self, InvalidBackoff> {
-        if let Err(e) = check_nonzero("base_delay", self.base_delay) {
-            return Err(e);
-        }
-        if let Err(e) = check_growth("multiplier", self.multiplier) {
-            return Err(e);
-        }
-        if let Err(e) = check_cap("base_delay", self.base_delay, self.max_delay) {
-            return Err(e);
-        }
+        const_try!(check_nonzero("base_delay", self.base_delay));
+        const_try!(check_growth("multiplier", self.multiplier));
+        const_try!(check_cap("base_delay", self.base_delay, self.max_delay));
         Ok(self)
     }
 

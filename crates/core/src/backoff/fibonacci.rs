@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::error::{InvalidBackoff, check_cap, check_nonzero};
+use super::error::{InvalidBackoff, check_cap, check_nonzero, const_try};
 use super::schedule::{Schedule, schedule_setters};
 use crate::clock::duration_to_nanos;
 
@@ -56,12 +56,8 @@ impl FibonacciBackoff {
 
     /// Validates the settings: `base_delay > 0`, `max_delay >= base_delay`.
     pub const fn build(self) -> Result<Self, InvalidBackoff> {
-        if let Err(e) = check_nonzero("base_delay", self.base_delay) {
-            return Err(e);
-        }
-        if let Err(e) = check_cap("base_delay", self.base_delay, self.max_delay) {
-            return Err(e);
-        }
+        const_try!(check_nonzero("base_delay", self.base_delay));
+        const_try!(check_cap("base_delay", self.base_delay, self.max_delay));
         Ok(self)
     }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::error::{InvalidBackoff, check_cap, check_nonzero};
+use super::error::{InvalidBackoff, check_cap, check_nonzero, const_try};
 use super::schedule::{Schedule, schedule_setters};
 
 /// Delays that grow by a constant step: `min(max_delay, base_delay + increment × n)` for the
@@ -55,12 +55,8 @@ impl LinearBackoff {
     /// Validates the settings: `increment > 0` (else use [`FixedDelay`](crate::FixedDelay)),
     /// `max_delay >= base_delay`.
     pub const fn build(self) -> Result<Self, InvalidBackoff> {
-        if let Err(e) = check_nonzero("increment", self.increment) {
-            return Err(e);
-        }
-        if let Err(e) = check_cap("base_delay", self.base_delay, self.max_delay) {
-            return Err(e);
-        }
+        const_try!(check_nonzero("increment", self.increment));
+        const_try!(check_cap("base_delay", self.base_delay, self.max_delay));
         Ok(self)
     }
 
