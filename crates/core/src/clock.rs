@@ -259,6 +259,7 @@ mod tests {
         assert_eq!(duration_to_nanos(Duration::MAX), u64::MAX);
     }
 
+    #[cfg(feature = "tokio")]
     #[tokio::test(start_paused = true)]
     async fn tokio_clock_follows_paused_time() {
         let c = TokioClock::new();

@@ -17,6 +17,7 @@ pub mod cache;
 pub mod circuit_breaker;
 pub mod clock;
 pub mod fallback;
+#[cfg(feature = "tokio")]
 pub mod pipeline;
 pub mod rate_limit;
 pub mod resource;
@@ -29,6 +30,7 @@ pub use cache::*;
 pub use circuit_breaker::*;
 pub use clock::*;
 pub use fallback::*;
+#[cfg(feature = "tokio")]
 pub use pipeline::*;
 pub use rate_limit::*;
 pub use resource::*;

@@ -57,6 +57,7 @@ impl Timeout {
     }
 }
 
+#[cfg(feature = "tokio")]
 #[cold]
 pub(crate) fn elapsed<E>(after: Duration) -> TimeoutError<E> {
     tracing::debug!(?after, "call timed out");
