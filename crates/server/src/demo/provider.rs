@@ -96,8 +96,8 @@ fn fate(shared: &Shared, req: &ChatRequest) -> Fate {
         (2, "gpt-4") | (1, "gpt-4") => Fate::Overloaded,
         (2, _) => Fate::Unavailable,
         (_, "gpt-3.5") if req.max_tokens > SMALL_CONTEXT => Fate::ContextTooLong,
-        (_, "gpt-4") if roll < 15 => Fate::RateLimited,
-        (_, "gpt-4") if roll < 25 => Fate::Overloaded,
+        (_, "gpt-4") if roll < 8 => Fate::RateLimited,
+        (_, "gpt-4") if roll < 14 => Fate::Overloaded,
         (_, "claude-3") if roll < 10 => Fate::Overloaded,
         (_, m) if !MODELS.contains(&m) => Fate::Unavailable,
         _ => Fate::Answer { delay_ms: slow },
@@ -129,10 +129,10 @@ fn error(status: StatusCode, kind: &str) -> Response {
 fn rate_limited() -> Response {
     let mut headers = HeaderMap::new();
     for (k, v) in [
-        ("retry-after", "1"),
+        ("retry-after-ms", "300"),
         ("x-ratelimit-limit-requests", "500"),
         ("x-ratelimit-remaining-requests", "0"),
-        ("x-ratelimit-reset-requests", "1s"),
+        ("x-ratelimit-reset-requests", "300ms"),
         ("x-ratelimit-limit-tokens", "90000"),
         ("x-ratelimit-remaining-tokens", "60000"),
         ("x-ratelimit-reset-tokens", "20s"),
