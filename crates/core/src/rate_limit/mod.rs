@@ -52,6 +52,8 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct RateLimiter<C: Clock = SharedClock> {
     tat: AtomicU64,
+    denied: AtomicU64,
+    published: AtomicU64,
     gcra: Gcra,
     quota: Quota,
     clock: C,
@@ -72,7 +74,14 @@ impl RateLimiter {
 impl<C: Clock> RateLimiter<C> {
     /// A limiter for `quota` reading time from `clock`.
     pub fn with_clock(quota: Quota, clock: C) -> Result<Self, RateLimitConfigError> {
-        Ok(Self { tat: AtomicU64::new(0), gcra: quota.gcra()?, quota, clock })
+        Ok(Self {
+            tat: AtomicU64::new(0),
+            denied: AtomicU64::new(0),
+            published: AtomicU64::new(0),
+            gcra: quota.gcra()?,
+            quota,
+            clock,
+        })
     }
 
     /// The configured quota.
@@ -83,13 +92,54 @@ impl<C: Clock> RateLimiter<C> {
     /// Takes one cell, or says how long until one is free.
     #[inline]
     pub fn check(&self) -> Result<(), RateLimited> {
-        self.acquire(1).map_err(rejected)
+        self.acquire(1).map_err(|w| self.rejected(w))
+    }
+
+    /// Denials since the limiter was built (a relaxed count: exact once calls have returned).
+    ///
+    /// ```
+    /// use elf_resilience_core::{ManualClock, Quota, RateLimiter};
+    /// use std::num::NonZeroU32;
+    ///
+    /// let quota = Quota::per_second(NonZeroU32::new(1).unwrap());
+    /// let limiter = RateLimiter::with_clock(quota, ManualClock::new())?;
+    /// assert!(limiter.check().is_ok());
+    /// assert!(limiter.check().is_err());
+    /// assert!(limiter.check().is_err());
+    /// assert_eq!(limiter.denied_total(), 2);
+    /// limiter.publish_metrics();
+    /// # Ok::<(), elf_resilience_core::RateLimitConfigError>(())
+    /// ```
+    pub fn denied_total(&self) -> u64 {
+        self.denied.load(Ordering::Relaxed)
+    }
+
+    /// Adds the denials not yet published to the `elf_rate_limited_total` counter.
+    ///
+    /// A denial only counts on the limiter; the counter is brought up to date every
+    /// [`RATE_LIMIT_PUBLISH_EVERY`] denials, on drop, and whenever this is called (e.g. before a scrape).
+    pub fn publish_metrics(&self) {
+        let total = self.denied.load(Ordering::Relaxed);
+        let before = self.published.fetch_max(total, Ordering::Relaxed);
+        if total > before {
+            metrics::counter!("elf_rate_limited_total").increment(total - before);
+        }
+    }
+
+    #[cold]
+    fn rejected(&self, wait_nanos: u64) -> RateLimited {
+        let n = self.denied.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(RATE_LIMIT_PUBLISH_EVERY) {
+            tracing::trace!(denied_total = n, wait_nanos, "rate limited");
+            self.publish_metrics();
+        }
+        RateLimited::new(Duration::from_nanos(wait_nanos))
     }
 
     /// Takes `n` cells at once, or says how long until they are free, or that they never will be.
     pub fn check_n(&self, n: NonZeroU32) -> Result<(), RateLimitError> {
         self.fits(n)?;
-        self.acquire(n.get()).map_err(|w| rejected(w).into())
+        self.acquire(n.get()).map_err(|w| self.rejected(w).into())
     }
 
     fn fits(&self, n: NonZeroU32) -> Result<(), RateLimitError> {
@@ -114,9 +164,11 @@ impl<C: Clock> RateLimiter<C> {
     }
 }
 
-#[cold]
-fn rejected(wait_nanos: u64) -> RateLimited {
-    tracing::trace!(wait_nanos, "rate limited");
-    metrics::counter!("elf_rate_limited_total").increment(1);
-    RateLimited::new(Duration::from_nanos(wait_nanos))
+/// How many denials a limiter counts between two updates of `elf_rate_limited_total`.
+pub const RATE_LIMIT_PUBLISH_EVERY: u64 = 1024;
+
+impl<C: Clock> Drop for RateLimiter<C> {
+    fn drop(&mut self) {
+        self.publish_metrics();
+    }
 }
