@@ -24,6 +24,8 @@ mod error;
 mod gate;
 mod global;
 mod hooks;
+#[cfg(feature = "tower")]
+mod layer;
 mod memory_queue;
 mod outcome;
 mod protocol;
@@ -41,6 +43,8 @@ pub use error::{FallbackError, InvalidFallbackConfig};
 pub use gate::{GateReading, ResourceGate, StaticGate};
 pub use global::{FallbackRejection, fallback_into_result};
 pub use hooks::{FallbackEvent, FallbackStage};
+#[cfg(feature = "tower")]
+pub use layer::*;
 pub use memory_queue::InMemoryQueue;
 pub use outcome::{Outcome, Served, Trace, TraceEvent, TraceKind};
 pub use protocol::FallbackProtocol;
