@@ -2,21 +2,16 @@
 
 use backon::{BlockingRetryable, ExponentialBuilder};
 use criterion::{Criterion, criterion_group, criterion_main};
-use elf_resilience_bench::config;
+use elf_resilience_bench::{config, ok};
 use elf_resilience_core::{ExponentialBackoff, Retry};
-use std::hint::black_box;
-
-fn ok() -> Result<u64, ()> {
-    Ok(black_box(1))
-}
 
 fn first_ok(c: &mut Criterion) {
     let mut g = c.benchmark_group("retry_first_ok");
-    g.bench_function("bare_call", |b| b.iter(|| black_box(ok())));
+    g.bench_function("bare_call", |b| b.iter(ok));
     let retry = Retry::new(ExponentialBackoff::new().with_max_retries(3));
-    g.bench_function("elf", |b| b.iter(|| black_box(retry.call(ok))));
+    g.bench_function("elf", |b| b.iter(|| retry.call(ok)));
     let builder = ExponentialBuilder::default().with_max_times(3);
-    g.bench_function("backon", |b| b.iter(|| black_box(ok.retry(builder).call())));
+    g.bench_function("backon", |b| b.iter(|| ok.retry(builder).call()));
     g.finish();
 }
 
