@@ -3,7 +3,8 @@
 
 use elf_resilience_core::{
     Attempt, Context, DegradeLevel, FallbackError, FallbackLayer, FallbackProtocol, FallbackProtocolBuilder,
-    FallbackStrategy, FixedDelay, ResourceStatus, ResourceType, StaticGate, TokioClock, WithAttempt,
+    FallbackStrategy, FixedDelay, ResourceStatus, ResourceType, StaticGate, TimeoutLayer, TokioClock,
+    TraceKind, WithAttempt,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -127,4 +128,31 @@ async fn retries_wait_in_paused_time_and_exhaustion_returns_the_last_error() {
     assert!(matches!(&err, FallbackError::Exhausted { resource: ResourceType::Network, .. }), "{err}");
     assert_eq!(err.trace().calls(), 3);
     assert_eq!(err.into_inner().as_deref(), Some("gpt-4: 429"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_inside_the_fallback_switches_away_from_a_slow_provider() {
+    let gate = Arc::new(StaticGate::new());
+    let protocol = builder(&gate).providers(["gpt-4", "claude"]).build().unwrap();
+    let slow_gpt4 = service_fn(|r: WithAttempt<u32>| async move {
+        let model = r.attempt.model_or("none").to_owned();
+        if model == "gpt-4" {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        Ok::<_, String>(model)
+    });
+    let svc = tower::ServiceBuilder::new()
+        .layer(
+            FallbackLayer::new(protocol, ResourceType::ApiQuota)
+                .strategies([FallbackStrategy::SwitchProvider])
+                .context_from(gpt4),
+        )
+        .layer(TimeoutLayer::new(Duration::from_secs(1)))
+        .service(slow_gpt4);
+    let start = tokio::time::Instant::now();
+    let outcome = svc.oneshot(1).await.unwrap();
+    assert_eq!(outcome.value().map(String::as_str), Some("claude"));
+    assert_eq!(start.elapsed(), Duration::from_secs(1), "gpt-4 was cut off after the timeout");
+    let failed = outcome.trace().events.iter().find(|e| e.kind == TraceKind::Failed).unwrap();
+    assert_eq!(failed.provider.as_deref(), Some("gpt-4"));
 }
