@@ -1,65 +1,18 @@
 //! The MCP probe over streamable HTTP against real rmcp servers on 127.0.0.1.
 
-use std::borrow::Cow;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
+
+#[path = "support/mcp_server.rs"]
+mod mcp_server;
 
 use elf_resilience_core::ResourceStatus;
 use elf_resilience_monitor::Probe;
 use elf_resilience_monitor::probes::McpProbe;
-use rmcp::ServerHandler;
-use rmcp::model::{DiscoverResult, ErrorCode, ErrorData, ProtocolVersion, ServerCapabilities, ServerConfig};
-use rmcp::service::{MaybeSendFuture, RequestContext, RoleServer};
+use mcp_server::Counting;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-
-/// Counts the `server/discover` and `ping` requests it answers.
-#[derive(Debug, Clone, Default)]
-struct Counting {
-    modern: bool,
-    discovers: Arc<AtomicUsize>,
-    pings: Arc<AtomicUsize>,
-}
-
-impl ServerHandler for Counting {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().build())
-    }
-
-    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        if self.modern {
-            Cow::Borrowed(&[ProtocolVersion::V_2026_07_28])
-        } else {
-            Cow::Borrowed(&[ProtocolVersion::V_2025_11_25])
-        }
-    }
-
-    fn discover(
-        &self,
-        _context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<DiscoverResult, ErrorData>> + MaybeSendFuture + '_ {
-        std::future::ready(if self.modern {
-            self.discovers.fetch_add(1, Ordering::SeqCst);
-            Ok(DiscoverResult::from_server_info(
-                self.supported_protocol_versions().into_owned(),
-                self.get_info(),
-            ))
-        } else {
-            Err(ErrorData::new(ErrorCode::METHOD_NOT_FOUND, "Method not found", None))
-        })
-    }
-
-    fn ping(
-        &self,
-        _context: RequestContext<RoleServer>,
-    ) -> impl Future<Output = Result<(), ErrorData>> + MaybeSendFuture + '_ {
-        self.pings.fetch_add(1, Ordering::SeqCst);
-        std::future::ready(Ok(()))
-    }
-}
 
 async fn serve(handler: Counting) -> SocketAddr {
     let config = StreamableHttpServerConfig::default()
