@@ -1,4 +1,7 @@
 //! What an execution returns: the value or a queued ticket, and the trace of every decision.
+//!
+//! Durations in the trace serialize as milliseconds (`duration_ms`, `elapsed_ms`: floats with
+//! nanosecond precision), which read well in logs and dashboards and parse back exactly.
 
 use std::time::Duration;
 
@@ -46,7 +49,8 @@ pub struct TraceEvent {
     pub error: Option<String>,
     /// Why a step was skipped or rejected, or other detail.
     pub note: Option<String>,
-    /// How long the step took.
+    /// How long the step took; serialized as `duration_ms`, a float of milliseconds.
+    #[serde(rename = "duration_ms", with = "millis")]
     pub duration: Duration,
 }
 
@@ -57,7 +61,8 @@ pub struct Trace {
     pub resource: Option<ResourceType>,
     /// Every decision, in order.
     pub events: Vec<TraceEvent>,
-    /// How long the whole execution took.
+    /// How long the whole execution took; serialized as `elapsed_ms`, a float of milliseconds.
+    #[serde(rename = "elapsed_ms", with = "millis")]
     pub elapsed: Duration,
 }
 
@@ -162,6 +167,89 @@ impl<T> Outcome<T> {
         match self {
             Self::Value { served, .. } => &served.trace,
             Self::Queued { trace, .. } => trace,
+        }
+    }
+}
+
+/// A `Duration` as a float of milliseconds, e.g. `1.5` for 1.5 ms, exact to the nanosecond for
+/// any duration under three weeks (a trace step is far shorter), within a few nanoseconds beyond.
+mod millis {
+    use std::time::Duration;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const NANOS_PER_MS: f64 = 1e6;
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_nanos() as f64 / NANOS_PER_MS)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = f64::deserialize(d)?;
+        if !ms.is_finite() || ms < 0.0 {
+            return Err(D::Error::custom(format!(
+                "a duration in milliseconds must be finite and >= 0, got {ms}"
+            )));
+        }
+        let nanos = (ms * NANOS_PER_MS).round();
+        if nanos < u64::MAX as f64 {
+            Ok(Duration::from_nanos(nanos as u64))
+        } else {
+            Duration::try_from_secs_f64(ms / 1e3).map_err(D::Error::custom)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn event(duration: Duration) -> TraceEvent {
+        TraceEvent {
+            strategy: Some(FallbackStrategy::Retry),
+            kind: TraceKind::Waited,
+            attempt: 2,
+            provider: None,
+            degrade_level: 0,
+            error: None,
+            note: None,
+            duration,
+        }
+    }
+
+    #[test]
+    fn durations_serialize_as_float_milliseconds() {
+        let trace = Trace {
+            resource: Some(ResourceType::Network),
+            events: vec![event(Duration::from_micros(1_500))],
+            elapsed: Duration::from_secs(2),
+        };
+        let json = serde_json::to_value(&trace).unwrap();
+        assert_eq!(json["elapsed_ms"], json!(2000.0));
+        assert_eq!(json["events"][0]["duration_ms"], json!(1.5));
+        assert!(json["events"][0].get("duration").is_none(), "{json}");
+        assert!(serde_json::to_string(&event(Duration::ZERO)).unwrap().contains("\"duration_ms\":0.0"));
+        assert_eq!(serde_json::from_value::<Trace>(json).unwrap(), trace);
+    }
+
+    #[test]
+    fn negative_or_old_shaped_durations_are_rejected() {
+        let bad = json!({"resource": null, "events": [], "elapsed_ms": -1.0});
+        let err = serde_json::from_value::<Trace>(bad).unwrap_err().to_string();
+        assert!(err.contains("must be finite and >= 0"), "{err}");
+        let old = json!({"resource": null, "events": [], "elapsed": {"secs": 1, "nanos": 0}});
+        assert!(serde_json::from_value::<Trace>(old).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn milliseconds_round_trip_to_the_nanosecond(nanos in 0u64..1_814_400_000_000_000) {
+            let e = event(Duration::from_nanos(nanos));
+            let back: TraceEvent = serde_json::from_str(&serde_json::to_string(&e).unwrap()).unwrap();
+            prop_assert_eq!(back.duration, e.duration);
         }
     }
 }
