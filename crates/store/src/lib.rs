@@ -7,17 +7,28 @@
 //! | [`SqliteQueue`] | [`RequestQueue`](elf_resilience_core::RequestQueue) | queued requests, leases, results, dead letters |
 //! | [`SqliteCache`] | [`ResponseCache`](elf_resilience_core::ResponseCache) | answers by request key, with TTL and staleness |
 //! | [`SqliteLedger`] | [`UsageLedger`](elf_resilience_monitor::quota::UsageLedger) | token and request usage, per minute and per hour |
+//! | [`SqliteBreakerStore`] | [`BreakerStateStore`] | every process's circuit breakers, and trip / reset commands for them |
 //!
 //! SQLite is the embedded default: one file per store in a data directory, WAL journal, a busy
 //! timeout so several processes can share it. With the `redis` feature, `RedisQueue` and
-//! `RedisCache` keep the queue and cache in Redis for several machines. Every backend passes
-//! its trait's conformance suite.
+//! `RedisCache` keep the queue and cache in Redis for several machines, and `RedisBreakerStore`
+//! the shared breaker state. Every backend passes its trait's conformance suite.
+//!
+//! [`BreakerPublisher`] publishes a process's breakers to a [`BreakerStateStore`] and applies the
+//! trip / reset commands other processes (the `elf-resilience serve` dashboard) send them.
 
+mod breakers;
 #[cfg(feature = "redis")]
 mod redis;
 mod sqlite;
 
 #[cfg(feature = "redis")]
-pub use redis::{RedisCache, RedisQueue, RedisStoreError};
+pub use redis::{RedisBreakerStore, RedisCache, RedisQueue, RedisStoreError};
 
-pub use sqlite::{SqliteCache, SqliteLedger, SqliteQueue, StoreError};
+pub use breakers::{
+    BreakerCommand, BreakerPublisher, BreakerSnapshot, BreakerStateStore, BreakerStoreError, Owner,
+    PublisherHandle, Tick, breaker_store_conformance,
+};
+pub use sqlite::{
+    DEFAULT_MAX_STALENESS, SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue, StoreError,
+};

@@ -4,8 +4,16 @@
 
 use std::time::{Duration, SystemTime};
 
-use elf_resilience_core::{EnqueueRequest, RequestQueue, TicketStatus, cache_conformance, queue_conformance};
-use elf_resilience_store::{RedisCache, RedisQueue};
+use std::sync::Arc;
+
+use elf_resilience_core::{
+    CircuitBreakerRegistry, EnqueueRequest, RequestQueue, ResponseCache, TicketStatus, cache_conformance,
+    queue_conformance,
+};
+use elf_resilience_store::{
+    BreakerCommand, BreakerPublisher, BreakerStateStore, Owner, RedisBreakerStore, RedisCache, RedisQueue,
+    breaker_store_conformance,
+};
 
 fn url() -> Option<String> {
     let url = std::env::var("ELF_TEST_REDIS_URL").ok();
@@ -71,5 +79,43 @@ fn two_consumers_never_lease_the_same_request() {
     all.sort_unstable();
     assert_eq!(all, (0..40).collect::<Vec<_>>(), "each request leased exactly once");
     assert_eq!(q.list(Some(TicketStatus::Leased), 100).unwrap().len(), 40);
+    cleanup(&url, &p);
+}
+
+#[test]
+fn cache_entries_expire_after_ttl_plus_staleness() {
+    let Some(url) = url() else { return };
+    let p = prefix("cache-ttl");
+    let cache = RedisCache::open(&url, &p, Duration::from_secs(60)).unwrap();
+    cache.put("k", serde_json::json!(1), SystemTime::now(), Duration::from_secs(10)).unwrap();
+    let mut c = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let ms: i64 = redis::cmd("PTTL").arg(format!("{p}:k")).query(&mut c).unwrap();
+    assert!((69_000..=70_000).contains(&ms), "Redis evicts the key after TTL + staleness, PTTL {ms}");
+    cleanup(&url, &p);
+}
+
+#[test]
+fn the_redis_breaker_store_conforms() {
+    let Some(url) = url() else { return };
+    let p = prefix("breakers");
+    breaker_store_conformance(&RedisBreakerStore::open(&url, &p).unwrap());
+    cleanup(&url, &p);
+}
+
+#[test]
+fn a_remote_trip_reaches_the_owner_through_redis() {
+    let Some(url) = url() else { return };
+    let p = prefix("breakers-cmd");
+    let registry = Arc::new(CircuitBreakerRegistry::default());
+    registry.get_or_create("openai");
+    let store = Arc::new(RedisBreakerStore::open(&url, &p).unwrap());
+    let publisher = BreakerPublisher::new(registry.clone(), store).owner(Owner::named("machine-1"));
+    publisher.tick().unwrap();
+    let dashboard = RedisBreakerStore::open(&url, &p).unwrap();
+    assert_eq!(dashboard.snapshots().unwrap()[0].owner.id, "machine-1");
+    dashboard.send_command("machine-1", "openai", BreakerCommand::Trip).unwrap();
+    assert_eq!(publisher.tick().unwrap().applied, 1);
+    assert!(registry.get("openai").unwrap().state().is_open());
+    assert_eq!(dashboard.snapshots().unwrap()[0].state, "open");
     cleanup(&url, &p);
 }

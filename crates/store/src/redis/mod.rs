@@ -1,11 +1,13 @@
-//! Redis backends (feature `redis`): the request queue and the response cache, for several
+//! Redis backends (feature `redis`): the request queue, the response cache and shared breaker state, for several
 //! processes on several machines. One synchronous connection per store, behind a mutex.
 
+mod breakers;
 mod cache;
 mod queue;
 
 use std::sync::{Mutex, MutexGuard};
 
+pub use breakers::RedisBreakerStore;
 pub use cache::RedisCache;
 pub use queue::RedisQueue;
 

@@ -1,5 +1,6 @@
 //! SQLite backends: WAL journal, busy timeout, one connection per store.
 
+mod breakers;
 mod cache;
 mod ledger;
 mod ledger_writer;
@@ -10,7 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
 
-pub use cache::SqliteCache;
+pub use breakers::SqliteBreakerStore;
+pub use cache::{DEFAULT_MAX_STALENESS, SqliteCache};
 pub use ledger::SqliteLedger;
 pub use queue::SqliteQueue;
 

@@ -1,5 +1,6 @@
 //! SQLite backends: the trait owners' conformance suites, restarts and crashes.
 
+mod breakers;
 mod cache;
 mod durability;
 mod ledger;
