@@ -1,5 +1,7 @@
 //! The tower layer for [`FallbackProtocol`].
 
+mod from_request;
+
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -9,13 +11,17 @@ use std::task::{Context as TaskContext, Poll};
 use tower_layer::Layer;
 use tower_service::Service;
 
+pub use self::from_request::{
+    CacheKeyFn, CacheKeyFromRequest, ContextFromRequest, EmptyContext, NoCacheKey, NoQueuePayload,
+    QueuePayloadFn, QueuePayloadFromRequest,
+};
 use super::attempt::Attempt;
 use super::error::FallbackError;
 use super::outcome::Outcome;
 use super::protocol::FallbackProtocol;
 use super::request::FallbackRequest;
 use super::strategy::FallbackStrategy;
-use crate::resource::{Context, ResourceType};
+use crate::resource::ResourceType;
 
 /// What the inner service of a [`FallbackService`] receives: the caller's request and the
 /// [`Attempt`] it runs under (provider, degrade level, attempt number, context).
@@ -30,30 +36,6 @@ pub struct WithAttempt<Req> {
     pub request: Req,
 }
 
-/// Derives the [`Context`] of an execution from the request.
-///
-/// Implemented by [`EmptyContext`] and by every `Fn(&Req) -> Context`.
-pub trait ContextFromRequest<Req> {
-    /// The context for `req`.
-    fn context_for(&self, req: &Req) -> Context;
-}
-
-/// The default context source of [`FallbackLayer`]: `Context::new()` for every request.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EmptyContext;
-
-impl<Req> ContextFromRequest<Req> for EmptyContext {
-    fn context_for(&self, _req: &Req) -> Context {
-        Context::new()
-    }
-}
-
-impl<Req, F: Fn(&Req) -> Context> ContextFromRequest<Req> for F {
-    fn context_for(&self, req: &Req) -> Context {
-        self(req)
-    }
-}
-
 /// Runs every request through a [`FallbackProtocol`] for one [`ResourceType`].
 ///
 /// Each attempt waits for readiness on its own clone of the inner service and calls it with a
@@ -62,8 +44,14 @@ impl<Req, F: Fn(&Req) -> Context> ContextFromRequest<Req> for F {
 /// ticket of a queued request); the error is a [`FallbackError`] carrying the trace. Use
 /// [`fallback_into_result`](crate::fallback_into_result) to flatten both into a plain result.
 ///
+/// Per request, the layer derives the context ([`context_from`](Self::context_from)), the
+/// cache key `UseCache` reads and fills ([`cache_key`](Self::cache_key), responses must be
+/// serde) and the payload `QueueRequest` enqueues ([`queue_payload`](Self::queue_payload));
+/// without them those two strategies are skipped and the trace says why.
+///
 /// The response future is boxed (one allocation per request), so requests, the service and its
-/// futures must be `Send + 'static`.
+/// futures must be `Send + 'static`: the protocol's execution is an `async fn`, whose type has
+/// no name a service could declare on stable Rust.
 ///
 /// ```
 /// use elf_resilience_core::{FallbackLayer, FallbackProtocol, ResourceType, StaticGate, WithAttempt};
@@ -93,67 +81,175 @@ impl<Req, F: Fn(&Req) -> Context> ContextFromRequest<Req> for F {
 /// # Ok(())
 /// # }
 /// ```
-pub struct FallbackLayer<C = EmptyContext> {
-    shared: Arc<Shared<C>>,
+pub struct FallbackLayer<C = EmptyContext, K = NoCacheKey, Q = NoQueuePayload> {
+    shared: Arc<Shared<C, K, Q>>,
 }
 
-impl<C> Clone for FallbackLayer<C> {
+impl<C, K, Q> Clone for FallbackLayer<C, K, Q> {
     fn clone(&self) -> Self {
         Self { shared: Arc::clone(&self.shared) }
     }
 }
 
-struct Shared<C> {
+#[derive(Clone)]
+struct Shared<C, K, Q> {
     protocol: FallbackProtocol,
     resource: ResourceType,
     order: Option<Vec<FallbackStrategy>>,
     context: C,
+    cache_key: K,
+    queue: Q,
 }
 
 impl FallbackLayer {
-    /// A layer running requests through `protocol` for `resource`, with an empty context and
-    /// the protocol's strategy order for `resource`.
+    /// A layer running requests through `protocol` for `resource`, with an empty context, the
+    /// protocol's strategy order for `resource`, no cache key and no queue payload.
     pub fn new(protocol: FallbackProtocol, resource: ResourceType) -> Self {
-        let shared = Shared { protocol, resource, order: None, context: EmptyContext };
+        let shared = Shared {
+            protocol,
+            resource,
+            order: None,
+            context: EmptyContext,
+            cache_key: NoCacheKey,
+            queue: NoQueuePayload,
+        };
         Self { shared: Arc::new(shared) }
     }
 }
 
-impl<C: Clone> FallbackLayer<C> {
-    /// Derives each execution's context from the request (team, model, priority, ...).
-    pub fn context_from<C2: Clone>(self, context: C2) -> FallbackLayer<C2> {
-        let Shared { protocol, resource, order, .. } = unshare(self.shared);
-        FallbackLayer { shared: Arc::new(Shared { protocol, resource, order, context }) }
+impl<C: Clone, K: Clone, Q: Clone> FallbackLayer<C, K, Q> {
+    /// Derives each execution's context from the request (team, model, priority, ...): a
+    /// `Fn(&Req) -> Context`.
+    pub fn context_from<C2>(self, context: C2) -> FallbackLayer<C2, K, Q> {
+        let s = unshare(self.shared);
+        let (cache_key, queue) = (s.cache_key, s.queue);
+        FallbackLayer::from(Shared {
+            protocol: s.protocol,
+            resource: s.resource,
+            order: s.order,
+            context,
+            cache_key,
+            queue,
+        })
     }
 
     /// Uses `order` instead of the protocol's strategy order for the resource.
     pub fn strategies(self, order: impl IntoIterator<Item = FallbackStrategy>) -> Self {
-        let Shared { protocol, resource, context, .. } = unshare(self.shared);
-        let order = Some(order.into_iter().collect());
-        Self { shared: Arc::new(Shared { protocol, resource, order, context }) }
+        let mut s = unshare(self.shared);
+        s.order = Some(order.into_iter().collect());
+        Self::from(s)
+    }
+
+    /// Gives each request a cache key, so `UseCache` answers from the protocol's cache and
+    /// successful answers (with `UseCache` in the order) are stored under it with the
+    /// protocol's TTL. `key` returns a `String`, or an `Option<String>` to leave a request
+    /// uncached. The inner service's response must be `Serialize + DeserializeOwned`.
+    ///
+    /// ```
+    /// use elf_resilience_core::{FallbackLayer, FallbackProtocol, FallbackStrategy, InMemoryCache, ResourceType, WithAttempt};
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use std::time::Duration;
+    /// use tower::{Layer, ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let cache = Arc::new(InMemoryCache::new(100)?);
+    /// let protocol = FallbackProtocol::builder()
+    ///     .cache(cache, Duration::from_secs(60), Duration::from_secs(600))
+    ///     .build()?;
+    /// let down = Arc::new(AtomicBool::new(false));
+    /// let d = down.clone();
+    /// let db = service_fn(move |r: WithAttempt<u32>| {
+    ///     let up = !d.load(Ordering::SeqCst);
+    ///     async move { if up { Ok(format!("user {}", r.request)) } else { Err("connection refused") } }
+    /// });
+    /// let svc = FallbackLayer::new(protocol, ResourceType::Database)
+    ///     .strategies([FallbackStrategy::UseCache])
+    ///     .cache_key(|id: &u32| format!("user:{id}"))
+    ///     .layer(db);
+    /// svc.clone().oneshot(7).await?;
+    /// down.store(true, Ordering::SeqCst);
+    /// let outcome = svc.oneshot(7).await?;
+    /// assert_eq!(outcome.value().map(String::as_str), Some("user 7"));
+    /// assert!(outcome.served().unwrap().from_cache);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn cache_key<F>(self, key: F) -> FallbackLayer<C, CacheKeyFn<F>, Q> {
+        let s = unshare(self.shared);
+        let (context, queue) = (s.context, s.queue);
+        let cache_key = CacheKeyFn(key);
+        FallbackLayer::from(Shared {
+            protocol: s.protocol,
+            resource: s.resource,
+            order: s.order,
+            context,
+            cache_key,
+            queue,
+        })
+    }
+
+    /// Gives each request the payload `QueueRequest` enqueues (with the protocol's queue) for
+    /// the handler registered under `handler`; the caller then gets [`Outcome::Queued`] with
+    /// the ticket. `payload` returns any `Serialize` value, typically the request or its parts;
+    /// a `QueueWorker` replays it later with a handler registered under the same name.
+    ///
+    /// ```
+    /// use elf_resilience_core::{FallbackLayer, FallbackProtocol, FallbackStrategy, InMemoryQueue, RequestQueue};
+    /// use elf_resilience_core::{ResourceStatus, ResourceType, StaticGate, WithAttempt};
+    /// use std::sync::Arc;
+    /// use tower::{Layer, ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let gate = Arc::new(StaticGate::new());
+    /// gate.set(ResourceType::ApiQuota, ResourceStatus::Exhausted, 100.0);
+    /// let queue = Arc::new(InMemoryQueue::new());
+    /// let protocol = FallbackProtocol::builder().gate(gate).queue(queue.clone()).build()?;
+    /// let llm = service_fn(|r: WithAttempt<String>| async move { Ok::<_, String>(r.request) });
+    /// let svc = FallbackLayer::new(protocol, ResourceType::ApiQuota)
+    ///     .strategies([FallbackStrategy::QueueRequest])
+    ///     .queue_payload("summarize", |prompt: &String| serde_json::json!({ "prompt": prompt }))
+    ///     .layer(llm);
+    /// let outcome = svc.oneshot("a long report".to_owned()).await?;
+    /// let ticket = outcome.ticket().expect("queued while the quota is exhausted");
+    /// let queued = queue.get(ticket)?.unwrap();
+    /// assert_eq!((queued.handler.as_str(), &queued.payload["prompt"]), ("summarize", &serde_json::json!("a long report")));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn queue_payload<F>(
+        self,
+        handler: impl Into<String>,
+        payload: F,
+    ) -> FallbackLayer<C, K, QueuePayloadFn<F>> {
+        let s = unshare(self.shared);
+        let (context, cache_key) = (s.context, s.cache_key);
+        let queue = QueuePayloadFn { handler: handler.into().into(), payload };
+        FallbackLayer::from(Shared {
+            protocol: s.protocol,
+            resource: s.resource,
+            order: s.order,
+            context,
+            cache_key,
+            queue,
+        })
+    }
+}
+
+impl<C, K, Q> From<Shared<C, K, Q>> for FallbackLayer<C, K, Q> {
+    fn from(shared: Shared<C, K, Q>) -> Self {
+        Self { shared: Arc::new(shared) }
     }
 }
 
 /// Takes the settings out of a layer being configured (cloning them if the layer was shared).
-fn unshare<C>(shared: Arc<Shared<C>>) -> Shared<C>
-where
-    Shared<C>: Clone,
-{
+fn unshare<C: Clone, K: Clone, Q: Clone>(shared: Arc<Shared<C, K, Q>>) -> Shared<C, K, Q> {
     Arc::try_unwrap(shared).unwrap_or_else(|arc| (*arc).clone())
 }
 
-impl<C: Clone> Clone for Shared<C> {
-    fn clone(&self) -> Self {
-        Self {
-            protocol: self.protocol.clone(),
-            resource: self.resource,
-            order: self.order.clone(),
-            context: self.context.clone(),
-        }
-    }
-}
-
-impl<C> fmt::Debug for FallbackLayer<C> {
+impl<C, K, Q> fmt::Debug for FallbackLayer<C, K, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FallbackLayer")
             .field("resource", &self.shared.resource)
@@ -162,8 +258,8 @@ impl<C> fmt::Debug for FallbackLayer<C> {
     }
 }
 
-impl<S, C> Layer<S> for FallbackLayer<C> {
-    type Service = FallbackService<S, C>;
+impl<S, C, K, Q> Layer<S> for FallbackLayer<C, K, Q> {
+    type Service = FallbackService<S, C, K, Q>;
 
     fn layer(&self, inner: S) -> Self::Service {
         FallbackService { inner, shared: Arc::clone(&self.shared) }
@@ -171,18 +267,18 @@ impl<S, C> Layer<S> for FallbackLayer<C> {
 }
 
 /// A service whose requests run through a [`FallbackProtocol`]. Made by [`FallbackLayer`].
-pub struct FallbackService<S, C = EmptyContext> {
+pub struct FallbackService<S, C = EmptyContext, K = NoCacheKey, Q = NoQueuePayload> {
     inner: S,
-    shared: Arc<Shared<C>>,
+    shared: Arc<Shared<C, K, Q>>,
 }
 
-impl<S: Clone, C> Clone for FallbackService<S, C> {
+impl<S: Clone, C, K, Q> Clone for FallbackService<S, C, K, Q> {
     fn clone(&self) -> Self {
         Self { inner: self.inner.clone(), shared: Arc::clone(&self.shared) }
     }
 }
 
-impl<S: fmt::Debug, C> fmt::Debug for FallbackService<S, C> {
+impl<S: fmt::Debug, C, K, Q> fmt::Debug for FallbackService<S, C, K, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FallbackService")
             .field("inner", &self.inner)
@@ -191,18 +287,54 @@ impl<S: fmt::Debug, C> fmt::Debug for FallbackService<S, C> {
     }
 }
 
-/// The response future of [`FallbackService`].
-pub type FallbackServiceFuture<T, E> =
-    Pin<Box<dyn Future<Output = Result<Outcome<T>, FallbackError<E>>> + Send>>;
+impl<S, C, K, Q> FallbackService<S, C, K, Q> {
+    /// The protocol's settings for `req`: resource, order, context, cache key, queue payload.
+    fn request_for<Req, T>(&self, req: &Req) -> FallbackRequest<T>
+    where
+        C: ContextFromRequest<Req>,
+        K: CacheKeyFromRequest<Req, T>,
+        Q: QueuePayloadFromRequest<Req>,
+    {
+        let s = &*self.shared;
+        let mut call = FallbackRequest::new(s.resource).context(s.context.context_for(req));
+        if let Some(order) = &s.order {
+            call = call.strategies(order.iter().copied());
+        }
+        s.queue.apply(req, s.cache_key.apply(req, call))
+    }
+}
 
-impl<S, C, Req> Service<Req> for FallbackService<S, C>
+type BoxedRun<T, E> = Pin<Box<dyn Future<Output = Result<Outcome<T>, FallbackError<E>>> + Send>>;
+
+/// The response future of [`FallbackService`].
+pub struct FallbackServiceFuture<T, E> {
+    run: BoxedRun<T, E>,
+}
+
+impl<T, E> Future for FallbackServiceFuture<T, E> {
+    type Output = Result<Outcome<T>, FallbackError<E>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        self.run.as_mut().poll(cx)
+    }
+}
+
+impl<T, E> fmt::Debug for FallbackServiceFuture<T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FallbackServiceFuture").finish_non_exhaustive()
+    }
+}
+
+impl<S, C, K, Q, Req> Service<Req> for FallbackService<S, C, K, Q>
 where
     S: Service<WithAttempt<Req>> + Clone + Send + 'static,
     S::Future: Send,
     S::Response: Send,
     S::Error: fmt::Display + Send,
     Req: Clone + Send + 'static,
-    C: ContextFromRequest<Req> + Send + Sync + 'static,
+    C: ContextFromRequest<Req>,
+    K: CacheKeyFromRequest<Req, S::Response>,
+    Q: QueuePayloadFromRequest<Req>,
 {
     type Response = Outcome<S::Response>;
     type Error = FallbackError<S::Error>;
@@ -214,15 +346,13 @@ where
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
-        let shared = Arc::clone(&self.shared);
+        let call = self.request_for(&req);
+        let protocol = self.shared.protocol.clone();
         let svc = self.inner.clone();
-        Box::pin(async move {
-            let mut call = FallbackRequest::new(shared.resource).context(shared.context.context_for(&req));
-            if let Some(order) = &shared.order {
-                call = call.strategies(order.iter().copied());
-            }
-            shared.protocol.execute(call, move |attempt| call_once(svc.clone(), attempt, req.clone())).await
-        })
+        let run = async move {
+            protocol.execute(call, move |attempt| call_once(svc.clone(), attempt, req.clone())).await
+        };
+        FallbackServiceFuture { run: Box::pin(run) }
     }
 }
 
