@@ -50,7 +50,7 @@ pub use outcome::{Outcome, Served, Trace, TraceEvent, TraceKind};
 pub use protocol::FallbackProtocol;
 pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
 pub use queue_conformance::queue_conformance;
-pub use request::FallbackRequest;
+pub use request::{FallbackRequest, QueueArgs};
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
 #[cfg(feature = "tokio")]
 pub use worker::{QueueWorker, TicketResult, WorkerPass};

@@ -96,6 +96,68 @@ impl<T> FallbackRequest<T> {
         let payload = serde_json::to_value(request).map_err(|e| QueueError::Serialization(e.to_string()))?;
         Ok(self.queue_payload(handler, payload))
     }
+
+    /// Queues the call as its named arguments (one JSON object) for the handler `handler`:
+    /// what `#[with_fallback(.., queue = "handler")]` does. If an argument failed to
+    /// serialize, the call has no queue payload (`QueueRequest` is skipped and says so) and
+    /// the error is logged.
+    ///
+    /// ```
+    /// use elf_resilience_core::{FallbackRequest, QueueArgs, ResourceType};
+    ///
+    /// let args = QueueArgs::new().arg("job", "nightly-report").arg("rows", &10_000u32);
+    /// assert_eq!(args.clone().payload()?, serde_json::json!({"job": "nightly-report", "rows": 10000}));
+    /// let req = FallbackRequest::<u32>::new(ResourceType::Memory).queue_args("batch-jobs", args);
+    /// assert!(format!("{req:?}").contains("batch-jobs"));
+    /// # Ok::<(), elf_resilience_core::QueueError>(())
+    /// ```
+    pub fn queue_args(self, handler: impl Into<String>, args: QueueArgs) -> Self {
+        let handler = handler.into();
+        match args.payload() {
+            Ok(payload) => self.queue_payload(handler, payload),
+            Err(e) => {
+                tracing::warn!(handler, error = %e, "queue payload does not serialize");
+                self
+            }
+        }
+    }
+}
+
+/// A call's arguments serialized one by one into a JSON object, `{"name": value, ..}`: the
+/// queue payload of [`FallbackRequest::queue_args`]. A replay handler deserializes it into a
+/// struct with the same field names.
+#[derive(Debug, Clone, Default)]
+pub struct QueueArgs {
+    args: serde_json::Map<String, serde_json::Value>,
+    error: Option<String>,
+}
+
+impl QueueArgs {
+    /// No arguments yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the argument `name` (the first serialization error is kept for [`payload`](Self::payload)).
+    pub fn arg<A: Serialize + ?Sized>(mut self, name: &str, value: &A) -> Self {
+        if self.error.is_none() {
+            match serde_json::to_value(value) {
+                Ok(v) => {
+                    self.args.insert(name.to_owned(), v);
+                }
+                Err(e) => self.error = Some(format!("argument `{name}`: {e}")),
+            }
+        }
+        self
+    }
+
+    /// The JSON object, or the first argument that did not serialize.
+    pub fn payload(self) -> Result<serde_json::Value, QueueError> {
+        match self.error {
+            Some(e) => Err(QueueError::Serialization(e)),
+            None => Ok(serde_json::Value::Object(self.args)),
+        }
+    }
 }
 
 impl<T: Serialize + DeserializeOwned> FallbackRequest<T> {
@@ -115,5 +177,27 @@ impl<T: Serialize + DeserializeOwned> FallbackRequest<T> {
             spec.ttl = Some(ttl);
         }
         this
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn an_argument_that_does_not_serialize_leaves_the_call_without_payload() {
+        let bad: BTreeMap<(u8, u8), u8> = BTreeMap::from([((1, 2), 3)]);
+        let args = QueueArgs::new().arg("id", &7u32).arg("grid", &bad).arg("later", "x");
+        let err = args.clone().payload().unwrap_err().to_string();
+        assert!(err.contains("argument `grid`"), "{err}");
+        let req = FallbackRequest::<u32>::new(ResourceType::Memory).queue_args("jobs", args);
+        assert!(req.queue.is_none());
+        let ok = FallbackRequest::<u32>::new(ResourceType::Memory)
+            .queue_args("jobs", QueueArgs::new().arg("id", &7u32));
+        assert_eq!(
+            ok.queue.map(|q| (q.handler, q.payload)),
+            Some(("jobs".to_owned(), serde_json::json!({"id": 7})))
+        );
     }
 }
