@@ -13,6 +13,8 @@ pub mod exit;
 pub mod gauges;
 pub mod http;
 pub mod redact;
+pub mod replay;
 pub mod serve;
+pub mod shared;
 pub mod state;
 pub mod wiring;

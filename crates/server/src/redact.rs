@@ -22,6 +22,9 @@ impl Redactor {
         let urls = config.probes.databases.iter().map(|d| &d.url.0);
         let urls = urls.chain(config.storage.redis_url.iter().map(|r| &r.0));
         secrets.extend(urls.filter_map(password));
+        for h in &config.queue.handlers {
+            secrets.extend(url_secrets(&h.url.0));
+        }
         for sink in &config.alerts {
             if let AlertSink::Webhook { url } = sink {
                 secrets.push(url.0.expose().to_owned());
@@ -52,6 +55,22 @@ fn password(url: &Url) -> Option<String> {
     let auth = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let (user, _) = auth.rsplit_once('@')?;
     Some(user.split_once(':')?.1.to_owned())
+}
+
+/// A handler URL's password and query (whole, and each value), and the URL itself when it
+/// carries any of them.
+fn url_secrets(url: &Url) -> Vec<String> {
+    let raw = url.expose();
+    let mut out: Vec<String> = password(url).into_iter().collect();
+    if let Some((_, query)) = raw.split_once('?') {
+        let query = query.split('#').next().unwrap_or(query);
+        out.extend(query.split('&').filter_map(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()));
+        out.push(query.to_owned());
+    }
+    if !out.is_empty() {
+        out.push(raw.to_owned());
+    }
+    out
 }
 
 fn path_of(url: &Url) -> Option<String> {
@@ -116,5 +135,17 @@ mod tests {
             "pa55word tok-123456 https://hooks.example.com/services/T1/B2/sEcReT /services/T1/B2/sEcReT",
         );
         assert_eq!(shown, "*** *** *** ***");
+    }
+
+    #[test]
+    fn hides_queue_handler_credentials_and_query_tokens() {
+        let text = "[[queue.handlers]]\nname = \"llm\"\nurl = \"http://bot:h4ndlerpw@127.0.0.1:9/replay?api_key=qu3rytok&x=1\"\n";
+        let config = Config::parse(text, std::path::Path::new("t.toml")).unwrap();
+        let r = Redactor::from_config(&config, &[]);
+        let shown =
+            r.scrub("h4ndlerpw qu3rytok http://bot:h4ndlerpw@127.0.0.1:9/replay?api_key=qu3rytok&x=1");
+        assert_eq!(shown, "*** *** ***");
+        let json = serde_json::to_string(&config.queue.handlers).unwrap();
+        assert!(!json.contains("h4ndlerpw") && !json.contains("qu3rytok"), "{json}");
     }
 }

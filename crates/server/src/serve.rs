@@ -5,7 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
-use elf_resilience::{CircuitBreakerRegistry, RequestQueue, UsageLedger};
+use elf_resilience::{
+    BreakerPublisher, CircuitBreakerRegistry, Owner, PublisherHandle, RequestQueue, ResourceGate,
+    ResourceManager, SystemClock, UsageLedger,
+};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
@@ -13,11 +16,16 @@ use crate::checks;
 use crate::config::Config;
 use crate::http::app;
 use crate::redact::Redactor;
+use crate::replay;
+use crate::shared::SharedBreakers;
 use crate::state::AppState;
 use crate::wiring::{Stores, health_monitor, quota_tracker, resource_manager, token};
 
 /// How often the dashboard's usage history gets a point.
 const HISTORY_EVERY: Duration = Duration::from_secs(5);
+/// How often breakers are published and the cache evicted, unless configured.
+const PUBLISH_EVERY: Duration = Duration::from_secs(5);
+const EVICT_EVERY: Duration = Duration::from_secs(300);
 
 /// A running server's parts, for the demo to share.
 #[derive(Debug)]
@@ -30,6 +38,15 @@ pub struct Running {
     pub addr: SocketAddr,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: tokio::sync::watch::Sender<bool>,
+    background: Background,
+}
+
+/// The tasks beside the HTTP server.
+#[derive(Debug)]
+struct Background {
+    worker: tokio::task::JoinHandle<()>,
+    publisher: PublisherHandle,
+    evictor: tokio::task::JoinHandle<()>,
 }
 
 /// Installs the Prometheus recorder once per process.
@@ -47,19 +64,21 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
 /// Starts everything and serves on `bind`; returns once listening.
 pub async fn start(config: &Config, bind: SocketAddr, redactor: Redactor) -> anyhow::Result<Running> {
     let stores = Stores::open(config)?;
-    start_with(config, bind, redactor, stores, Arc::new(CircuitBreakerRegistry::default())).await
+    let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
+    start_with(config, bind, redactor, stores, Arc::new(CircuitBreakerRegistry::default()), rm).await
 }
 
-/// Like [`start`], over given stores and breakers (the demo shares its own).
+/// Like [`start`], over given stores, breakers and resource manager (the demo shares its own).
+/// Starts the manager's samplers.
 pub async fn start_with(
     config: &Config,
     bind: SocketAddr,
     redactor: Redactor,
     stores: Stores,
     breakers: Arc<CircuitBreakerRegistry>,
+    rm: ResourceManager,
 ) -> anyhow::Result<Running> {
     let metrics = install_metrics();
-    let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
     let health = health_monitor(config);
     checks::register(&health, config, &rm, 2)?;
     let token = token(config, &stores.dir)?;
@@ -71,6 +90,7 @@ pub async fn start_with(
     let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let background = background(config, &state, &stores, stop.subscribe())?;
     let router = app(state.clone(), redactor);
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -81,7 +101,29 @@ pub async fn start_with(
     });
     state.set_ready(true);
     tracing::info!(%addr, "serving dashboard, API and /metrics");
-    Ok(Running { state, stores, addr, server, stop })
+    Ok(Running { state, stores, addr, server, stop, background })
+}
+
+/// The queue worker, the breaker publisher and the cache evictor.
+fn background(
+    config: &Config,
+    state: &AppState,
+    stores: &Stores,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Background> {
+    let gate: Arc<dyn ResourceGate> = Arc::new(state.resources.clone());
+    let worker = replay::queue_worker(config, state.queue.clone(), gate, SystemClock::shared())?;
+    let status = replay::status(config);
+    state.set_replay(status.clone());
+    let worker = tokio::spawn(replay::run(worker, status, replay::interval(config), stop));
+    let me = Owner::this_process();
+    state.set_shared_breakers(SharedBreakers::new(stores.breakers.clone(), me.clone(), config));
+    let every = config.breakers.publish_interval.map_or(PUBLISH_EVERY, |d| d.0);
+    let publisher =
+        BreakerPublisher::new(state.breakers.clone(), stores.breakers.clone()).owner(me).spawn(every);
+    let evict_every = config.storage.cache_evict_interval.map_or(EVICT_EVERY, |d| d.0);
+    let evictor = stores.cache.spawn_evictor(SystemClock::shared(), evict_every);
+    Ok(Background { worker, publisher, evictor })
 }
 
 impl Running {
@@ -90,6 +132,9 @@ impl Running {
         self.state.set_ready(false);
         let _ = self.stop.send(true);
         let served = self.server.await;
+        let _ = self.background.worker.await; // the delivery in flight finishes and is acked
+        self.background.publisher.stop().await;
+        self.background.evictor.abort();
         self.state.health.stop().await;
         self.state.resources.stop();
         self.stores.ledger.flush().context("flushing the usage ledger")?;

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use elf_resilience::HealthMonitor;
@@ -11,6 +11,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 
 use crate::config::Secret;
+use crate::replay::ReplayStatus;
+use crate::shared::SharedBreakers;
 
 /// Points of usage history kept per resource for the dashboard charts.
 pub const HISTORY_POINTS: usize = 240;
@@ -45,6 +47,8 @@ pub struct Shared {
     pub metrics: Option<PrometheusHandle>,
     history: Mutex<[VecDeque<UsagePoint>; 8]>,
     ready: AtomicBool,
+    replay: OnceLock<Arc<ReplayStatus>>,
+    shared: OnceLock<SharedBreakers>,
 }
 
 impl AppState {
@@ -59,7 +63,39 @@ impl AppState {
     ) -> Self {
         let history = Mutex::new(std::array::from_fn(|_| VecDeque::with_capacity(HISTORY_POINTS)));
         let ready = AtomicBool::new(false);
-        Self(Arc::new(Shared { resources, health, breakers, queue, token, metrics, history, ready }))
+        let (replay, shared) = (OnceLock::new(), OnceLock::new());
+        Self(Arc::new(Shared {
+            resources,
+            health,
+            breakers,
+            queue,
+            token,
+            metrics,
+            history,
+            ready,
+            replay,
+            shared,
+        }))
+    }
+
+    /// Shows the queue worker's handlers and totals in `/api/queue` (first call wins).
+    pub fn set_replay(&self, status: Arc<ReplayStatus>) {
+        let _ = self.0.replay.set(status);
+    }
+
+    /// The queue worker's status, when one runs.
+    pub fn replay(&self) -> Option<&Arc<ReplayStatus>> {
+        self.0.replay.get()
+    }
+
+    /// Shows other processes' breakers and routes commands to them (first call wins).
+    pub fn set_shared_breakers(&self, shared: SharedBreakers) {
+        let _ = self.0.shared.set(shared);
+    }
+
+    /// The shared breaker store, when one is set.
+    pub fn shared_breakers(&self) -> Option<&SharedBreakers> {
+        self.0.shared.get()
     }
 
     /// Marks the service ready (or not) for `/readyz`.

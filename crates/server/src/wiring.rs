@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use elf_resilience::probes::{HttpProbe, McpProbe, PostgresProbe, SqliteProbe, TcpProbe};
+use elf_resilience::{DEFAULT_MAX_STALENESS, SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue};
 use elf_resilience::{
     HealthMonitor, LogSink, QuotaLimit, QuotaTracker, QuotaWindow, ResourceManager, ResourceManagerBuilder,
     ResourceType, SystemClock, UsageLedger, WebhookSink,
 };
-use elf_resilience::{SqliteCache, SqliteLedger, SqliteQueue};
 
 use crate::config::{AlertSink, Config, Secret, Window};
 
@@ -34,6 +34,8 @@ pub struct Stores {
     pub ledger: Arc<SqliteLedger>,
     /// The response cache (`cache.db`).
     pub cache: Arc<SqliteCache>,
+    /// Every process's breakers (`breakers.db`).
+    pub breakers: Arc<SqliteBreakerStore>,
 }
 
 impl Stores {
@@ -44,10 +46,22 @@ impl Stores {
         Ok(Self {
             queue: Arc::new(SqliteQueue::open(dir.join("queue.db"))?),
             ledger: Arc::new(SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), retention)?),
-            cache: Arc::new(SqliteCache::open(dir.join("cache.db"))?),
+            cache: Arc::new(cache(config, &dir)?),
+            breakers: Arc::new(SqliteBreakerStore::open(dir.join("breakers.db"))?),
             dir,
         })
     }
+}
+
+/// The cache with the configured staleness and size bound.
+fn cache(config: &Config, dir: &Path) -> anyhow::Result<SqliteCache> {
+    let s = &config.storage;
+    let mut cache = SqliteCache::open(dir.join("cache.db"))?
+        .max_staleness(s.cache_max_staleness.map_or(DEFAULT_MAX_STALENESS, |d| d.0));
+    if let Some(n) = s.cache_max_entries {
+        cache = cache.max_entries(n);
+    }
+    Ok(cache)
 }
 
 /// The quota tracker over the ledger, with the configured limits.

@@ -65,6 +65,10 @@ fn errors_say_what_was_expected() {
         ("04_bind_not_address.toml", 2, "expected an address"),
         ("16_endpoint_tcp_without_port.toml", 3, "expected \"host:port\""),
         ("08_threshold_unknown_type.toml", 2, "unknown field `gpu`"),
+        ("31_queue_handler_bad_url.toml", 3, "expected a URL with scheme http or https"),
+        ("32_queue_unknown_key.toml", 3, "unknown field `workers`"),
+        ("33_queue_handler_unknown_resource.toml", 4, "expected a resource type"),
+        ("34_queue_duplicate_handler.toml", 2, "expected unique queue handler names"),
     ];
     for (name, want_line, want) in cases {
         let path = dir.join(name).display().to_string();

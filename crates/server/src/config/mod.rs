@@ -2,6 +2,7 @@
 //! errors that name `file:line:col`.
 
 mod error;
+mod runtime;
 mod types;
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
+pub use runtime::{Breakers, Queue, QueueHandler};
 pub use types::{
     Bind, DatabaseUrl, HttpUrl, HumanDuration, Percent, RedisUrl, Secret, Url, format_duration,
     parse_duration,
@@ -40,6 +42,10 @@ pub struct Config {
     pub storage: Storage,
     /// The HTTP server.
     pub server: Server,
+    /// Replay of queued requests.
+    pub queue: Queue,
+    /// Breakers shared between processes.
+    pub breakers: Breakers,
 }
 
 /// Warning and critical levels, in percent.
@@ -257,6 +263,12 @@ pub struct Storage {
     pub redis_url: Option<RedisUrl>,
     /// How long usage history is kept. Default 30 days.
     pub retention: Option<HumanDuration>,
+    /// How long past its TTL a cached answer is kept (and may be served stale). Default 1 day.
+    pub cache_max_staleness: Option<HumanDuration>,
+    /// At most this many cached answers; the oldest go first. Default: no bound.
+    pub cache_max_entries: Option<usize>,
+    /// How often `serve` evicts the cache. Default 5 min.
+    pub cache_evict_interval: Option<HumanDuration>,
 }
 
 impl Storage {
@@ -338,6 +350,7 @@ impl Config {
             }
         }
         self.check_names(&at)?;
+        self.check_handlers(&at)?;
         for c in &self.health.checks {
             c.check_target().map_err(|m| at(&c.target, m))?;
         }
@@ -369,6 +382,25 @@ impl Config {
             if !seen.insert(n) {
                 return Err(at(n, format!("expected unique names, found `{n}` twice")));
             }
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    fn check_handlers(&self, at: &dyn Fn(&str, String) -> ConfigError) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for h in &self.queue.handlers {
+            if h.name.trim().is_empty() {
+                return Err(at("name", "queue handler: expected a non-empty name".into()));
+            }
+            if !seen.insert(&h.name) {
+                return Err(at(
+                    &h.name,
+                    format!("expected unique queue handler names, found `{}` twice", h.name),
+                ));
+            }
+            h.resource_type().map_err(|m| at(h.resource.as_deref().unwrap_or(&h.name), m))?;
         }
         Ok(())
     }

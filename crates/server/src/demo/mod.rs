@@ -135,20 +135,28 @@ pub async fn run(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyh
     let stores = Stores::open(config)?;
     let quota = quota_tracker(config, stores.ledger.clone())?;
     let rm = resource_manager(config, quota.clone())?;
+    rm.start(); // live readings for the dashboard; the gate's quota comes from the tracker
     let breakers = breakers()?;
     let provider = FlakyProvider::start(opts.seed).await?;
     println!("flaky LLM provider on http://{} (seed {})", provider.addr, opts.seed);
     let server = match opts.serve {
         true => {
             let bind = config.server.bind();
-            let running =
-                crate::serve::start_with(config, bind, redactor, stores.clone(), breakers.clone()).await?;
+            let running = crate::serve::start_with(
+                config,
+                bind,
+                redactor,
+                stores.clone(),
+                breakers.clone(),
+                rm.clone(),
+            )
+            .await?;
             println!("dashboard: http://{}/", running.addr);
             Some(running)
         }
         false => None,
     };
-    let gate: Arc<dyn elf_resilience::ResourceGate> = Arc::new(rm);
+    let gate: Arc<dyn elf_resilience::ResourceGate> = Arc::new(rm.clone());
     let protocol = protocol(&stores, gate, breakers.clone())?;
     let llm = LlmClient::new(provider.url(), quota);
     let summary = stream(&protocol, &llm, &breakers, &provider, opts).await;
@@ -161,6 +169,7 @@ pub async fn run(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyh
         crate::serve::shutdown_signal().await;
         running.shutdown().await?;
     }
+    rm.stop();
     Ok(())
 }
 

@@ -1,18 +1,20 @@
 //! The JSON API and the probe endpoints.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use elf_resilience::{HEALTH_JSON_CONTENT_TYPE, ResourceType, TicketStatus, health_json};
+use elf_resilience::{BreakerCommand, HEALTH_JSON_CONTENT_TYPE, ResourceType, TicketStatus, health_json};
 use serde_json::{Value, json};
 
 use super::HttpState;
 use super::auth::require_token;
 use super::error::AppError;
 use crate::gauges;
+use crate::shared::local_listing;
 
 /// `/livez`: the process answers.
 pub async fn livez() -> &'static str {
@@ -60,16 +62,25 @@ pub async fn health_report(State(s): State<HttpState>) -> Json<Value> {
     Json(s.redactor.json(&s.app.health.get_health_report()))
 }
 
-/// `/api/breakers`: every breaker's stats.
-pub async fn breakers(State(s): State<HttpState>) -> Json<Value> {
-    Json(s.redactor.json(&s.app.breakers.stats()))
+/// `/api/breakers`: every breaker's stats, this process's first, then other processes' from
+/// the shared store; each with `owner`, `local`, `age` (seconds) and `stale`.
+pub async fn breakers(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
+    let local = s.app.breakers.stats();
+    let listing = match s.app.shared_breakers() {
+        Some(shared) => {
+            shared.listing(&local, SystemTime::now()).map_err(|e| AppError::Internal(e.to_string()))?
+        }
+        None => local_listing(&local),
+    };
+    Ok(Json(s.redactor.json(&listing)))
 }
 
 /// `/api/queue`: counts per status and the oldest 100 requests.
 pub async fn queue(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
     let items = s.app.queue.list(None, 100).map_err(|e| AppError::Internal(e.to_string()))?;
     let counts = queue_counts(&s)?;
-    Ok(Json(s.redactor.json(&json!({ "counts": counts, "items": items }))))
+    let worker = s.app.replay().map(|r| json!({ "handlers": r.handlers, "totals": r.totals() }));
+    Ok(Json(s.redactor.json(&json!({ "counts": counts, "items": items, "worker": worker }))))
 }
 
 fn queue_counts(s: &HttpState) -> Result<BTreeMap<&'static str, usize>, AppError> {
@@ -85,21 +96,41 @@ fn queue_counts(s: &HttpState) -> Result<BTreeMap<&'static str, usize>, AppError
         .collect()
 }
 
+/// Which process a breaker command is for: `?owner=ID` (default: every process that has it).
+#[derive(Debug, serde::Deserialize)]
+pub struct Target {
+    owner: Option<String>,
+}
+
 /// `POST /api/breakers/{name}/{action}` with action `trip` or `reset`; bearer token required.
+/// A local breaker changes at once (200 with its stats); another process's gets a command it
+/// applies on its next tick (202 with `sent_to`).
 pub async fn breaker_action(
     State(s): State<HttpState>,
     headers: HeaderMap,
     Path((name, action)): Path<(String, String)>,
-) -> Result<Json<Value>, AppError> {
+    Query(target): Query<Target>,
+) -> Result<Response, AppError> {
     require_token(&headers, &s.app.token)?;
-    let breaker = s.app.breakers.get(&name).ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
-    match action.as_str() {
-        "trip" => breaker.trip(),
-        "reset" => breaker.reset(),
-        other => {
-            return Err(AppError::BadRequest(format!("unknown action `{other}`: expected trip or reset")));
+    let command = BreakerCommand::parse(&action)
+        .ok_or_else(|| AppError::BadRequest(format!("unknown action `{action}`: expected trip or reset")))?;
+    let local = s.app.breakers.get(&name).filter(|_| target.owner.is_none());
+    if let Some(breaker) = local {
+        match command {
+            BreakerCommand::Trip => breaker.trip(),
+            BreakerCommand::Reset => breaker.reset(),
         }
+        tracing::info!(breaker = %name, %action, "breaker changed by operator");
+        return Ok(Json(s.redactor.json(&breaker.stats())).into_response());
     }
-    tracing::info!(breaker = %name, %action, "breaker changed by operator");
-    Ok(Json(s.redactor.json(&breaker.stats())))
+    let shared = s.app.shared_breakers().ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
+    let sent = shared
+        .send(&name, target.owner.as_deref(), command, SystemTime::now())
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    if sent.is_empty() {
+        return Err(AppError::NotFound(format!("breaker `{name}`")));
+    }
+    tracing::info!(breaker = %name, %action, owners = ?sent, "breaker command sent to its owners");
+    let body = json!({ "name": name, "command": command, "sent_to": sent, "state": "pending" });
+    Ok((StatusCode::ACCEPTED, Json(s.redactor.json(&body))).into_response())
 }

@@ -1,0 +1,162 @@
+//! `serve`'s queue worker: replays queued requests by POSTing their payload to the handler
+//! URLs of `[[queue.handlers]]`, while each handler's resource is usable.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use elf_resilience::{
+    Context, GateReading, QueueWorker, RequestQueue, ResourceGate, ResourceStatus, ResourceType, SharedClock,
+    WorkerPass,
+};
+use serde::Serialize;
+
+use crate::config::{Config, QueueHandler};
+
+const INTERVAL: Duration = Duration::from_secs(5);
+const RETRY_IN: Duration = Duration::from_secs(30);
+const LEASE_FOR: Duration = Duration::from_secs(60);
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Totals of the worker's passes, for `/api/queue` and the dashboard.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayTotals {
+    /// Passes run.
+    pub passes: u64,
+    /// Requests handed to a handler.
+    pub delivered: u64,
+    /// Of those, answered with 2xx.
+    pub succeeded: u64,
+    /// Failed attempts (retried or dead-lettered).
+    pub failed: u64,
+    /// Failed attempts that dead-lettered their request.
+    pub dead_lettered: u64,
+    /// Handler passes skipped because their resource was not usable.
+    pub gated: u64,
+}
+
+impl ReplayTotals {
+    fn add(&mut self, p: &WorkerPass) {
+        self.passes += 1;
+        self.delivered += p.delivered as u64;
+        self.succeeded += p.succeeded as u64;
+        self.failed += p.failed as u64;
+        self.dead_lettered += p.dead_lettered as u64;
+        self.gated += p.gated as u64;
+    }
+}
+
+/// What the server shows about replay: the handlers (URLs redacted) and the totals.
+#[derive(Debug, Default, Serialize)]
+pub struct ReplayStatus {
+    /// The configured handlers; their `url` serializes redacted.
+    pub handlers: Vec<QueueHandler>,
+    totals: Mutex<ReplayTotals>,
+}
+
+impl ReplayStatus {
+    /// The totals so far.
+    pub fn totals(&self) -> ReplayTotals {
+        *self.totals.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn record(&self, pass: &WorkerPass) {
+        self.totals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(pass);
+    }
+}
+
+/// The gate replay asks: critical or exhausted resources hold requests back, an unknown one
+/// (nothing measures it, or its probe failed) does not, since a failed delivery is retried.
+#[derive(Debug)]
+pub struct ReplayGate(pub Arc<dyn ResourceGate>);
+
+impl ResourceGate for ReplayGate {
+    fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
+        let reading = self.0.check(resource, ctx);
+        match reading.status {
+            ResourceStatus::Unknown => GateReading::new(ResourceStatus::Healthy, reading.usage_percent)
+                .with_reason("not measured; replaying anyway"),
+            _ => reading,
+        }
+    }
+}
+
+/// The worker over `queue` with one HTTP handler per `[[queue.handlers]]`, gated by `gate`.
+pub fn queue_worker(
+    config: &Config,
+    queue: Arc<dyn RequestQueue>,
+    gate: Arc<dyn ResourceGate>,
+    clock: SharedClock,
+) -> anyhow::Result<QueueWorker> {
+    let q = &config.queue;
+    let gate: Arc<dyn ResourceGate> = Arc::new(ReplayGate(gate));
+    let mut worker = QueueWorker::new(queue, gate)
+        .clock(clock)
+        .retry_in(q.retry_in.map_or(RETRY_IN, |d| d.0))
+        .lease_for(q.lease_for.map_or(LEASE_FOR, |d| d.0));
+    let client = reqwest::Client::new();
+    for h in &q.handlers {
+        let resource = h.resource_type().map_err(anyhow::Error::msg)?;
+        let (client, url) = (client.clone(), h.url.0.expose().to_owned());
+        let timeout = h.timeout.map_or(TIMEOUT, |d| d.0);
+        worker = worker.register(h.name.clone(), resource, move |payload, _ctx| {
+            post(client.clone(), url.clone(), timeout, payload)
+        });
+    }
+    Ok(worker)
+}
+
+/// POSTs `payload`; the answer (JSON if it is, else text) on 2xx, else why not. Errors never
+/// carry the URL, which may hold credentials.
+async fn post(
+    client: reqwest::Client,
+    url: String,
+    timeout: Duration,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    let sent = client.post(&url).timeout(timeout).json(&payload).send().await;
+    let response = sent.map_err(|e| format!("delivery failed: {}", e.without_url()))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if !status.is_success() {
+        return Err(format!("handler answered HTTP {}", status.as_u16()));
+    }
+    Ok(serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
+}
+
+/// The pause between passes: `[queue] interval`, default 5 s.
+pub fn interval(config: &Config) -> Duration {
+    config.queue.interval.map_or(INTERVAL, |d| d.0)
+}
+
+/// Runs a pass every `interval` until `stop` turns true, recording totals.
+pub async fn run(
+    worker: QueueWorker,
+    status: Arc<ReplayStatus>,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        match worker.run_once().await {
+            Ok(pass) => {
+                status.record(&pass);
+                if pass.delivered > 0 {
+                    tracing::info!(
+                        delivered = pass.delivered,
+                        succeeded = pass.succeeded,
+                        failed = pass.failed,
+                        "queue replay"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "queue replay pass failed"),
+        }
+        if tokio::time::timeout(interval, stop.wait_for(|s| *s)).await.is_ok() {
+            return;
+        }
+    }
+}
+
+/// The status of `config`'s handlers, before any pass.
+pub fn status(config: &Config) -> Arc<ReplayStatus> {
+    Arc::new(ReplayStatus { handlers: config.queue.handlers.clone(), totals: Mutex::default() })
+}
