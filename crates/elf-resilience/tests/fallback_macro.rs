@@ -5,18 +5,28 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use elf_resilience::{
-    FallbackProtocol, InMemoryCache, ManualClock, Priority, ResourceStatus, ResourceType, StaticGate,
-    with_circuit_breaker, with_fallback, with_retry,
+    FallbackProtocol, FallbackRejection, InMemoryCache, InMemoryQueue, ManualClock, Priority, QueueWorker,
+    RequestQueue, ResourceStatus, ResourceType, StaticGate, TicketResult, TicketStatus, with_circuit_breaker,
+    with_fallback, with_retry,
 };
+use serde::Deserialize;
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
-/// The global protocol, set once: a hand-set gate, two providers, a cache, and retries that
-/// advance a manual clock instead of sleeping.
-fn gate() -> &'static Arc<StaticGate> {
-    static GATE: OnceLock<Arc<StaticGate>> = OnceLock::new();
-    GATE.get_or_init(|| {
+/// What the global protocol is built on.
+struct Global {
+    gate: Arc<StaticGate>,
+    queue: Arc<InMemoryQueue>,
+    clock: ManualClock,
+}
+
+/// The global protocol, set once: a hand-set gate, two providers, a cache, a queue, and
+/// retries that advance a manual clock instead of sleeping.
+fn global() -> &'static Global {
+    static GLOBAL: OnceLock<Global> = OnceLock::new();
+    GLOBAL.get_or_init(|| {
         let gate = Arc::new(StaticGate::new());
+        let queue = Arc::new(InMemoryQueue::new());
         let clock = ManualClock::new();
         let sleeper = clock.clone();
         let protocol = FallbackProtocol::builder()
@@ -27,13 +37,18 @@ fn gate() -> &'static Arc<StaticGate> {
                 Duration::from_secs(60),
                 Duration::from_secs(600),
             )
+            .queue(queue.clone())
             .clock(clock.shared())
             .blocking_sleeper(move |d| sleeper.advance(d))
             .build()
             .unwrap();
         FallbackProtocol::set_global(protocol);
-        gate
+        Global { gate, queue, clock }
     })
+}
+
+fn gate() -> &'static Arc<StaticGate> {
+    &global().gate
 }
 
 #[with_fallback(ApiQuota, switch = model, degrade(max_tokens))]
@@ -124,6 +139,47 @@ async fn stacks_under_retry_and_breaker() {
     gate();
     assert_eq!(fetch("http://a").await.unwrap(), "http://a: 200");
     assert_eq!(NET_FAILS.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+/// Docker is used by this test alone, so its status does not race the other tests.
+#[with_fallback(Docker, strategies = [QueueRequest], queue = "image-builds")]
+async fn build_image(tag: &str, layers: u32) -> Result<String, BoxError> {
+    Ok(format!("built {tag} ({layers} layers)"))
+}
+
+/// The arguments of `build_image`, as the replay handler reads them.
+#[derive(Debug, Deserialize)]
+struct BuildImage {
+    tag: String,
+    layers: u32,
+}
+
+#[tokio::test(start_paused = true)]
+async fn queued_calls_return_their_ticket_and_replay_through_the_named_handler() {
+    let g = global();
+    assert_eq!(build_image("web:1", 3).await.unwrap(), "built web:1 (3 layers)");
+    g.gate.set(ResourceType::Docker, ResourceStatus::Exhausted, 100.0);
+
+    let err = build_image("web:2", 4).await.unwrap_err();
+    let rejection = err.downcast_ref::<FallbackRejection>().expect("a queued call is a rejection");
+    let ticket = rejection.ticket.clone().expect("the rejection carries the ticket");
+    assert_eq!(err.to_string(), format!("request queued as ticket {ticket}"));
+    let queued = g.queue.get(&ticket).unwrap().unwrap();
+    assert_eq!(queued.handler, "image-builds");
+    assert_eq!(queued.payload, serde_json::json!({"tag": "web:2", "layers": 4}));
+    assert_eq!(queued.context.operation.as_deref(), Some("build_image"));
+
+    let worker = QueueWorker::new(g.queue.clone(), g.gate.clone()).clock(g.clock.shared()).register_typed(
+        "image-builds",
+        ResourceType::Docker,
+        |b: BuildImage, _ctx| async move { build_image(&b.tag, b.layers).await.map_err(|e| e.to_string()) },
+    );
+    assert_eq!(worker.run_once().await.unwrap().gated, 1, "no replay while Docker is exhausted");
+    assert_eq!(worker.status(&ticket).unwrap(), Some(TicketStatus::Pending));
+    g.gate.set(ResourceType::Docker, ResourceStatus::Healthy, 20.0);
+    assert_eq!(worker.run_once().await.unwrap().succeeded, 1);
+    let done = worker.wait_for(&ticket).await.unwrap();
+    assert_eq!(done, TicketResult::Done(Some(serde_json::json!("built web:2 (4 layers)"))));
 }
 
 #[test]

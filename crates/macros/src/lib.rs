@@ -18,6 +18,7 @@
 
 mod args;
 mod duration;
+mod fallback_queue;
 mod function;
 mod stack;
 mod with_circuit_breaker;
@@ -73,11 +74,36 @@ pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream
 /// | `switch = model`              | rewrites the `model: &str` / `String` argument to the provider of each attempt |
 /// | `degrade(max_tokens, batch_size, temperature)` | scales those numeric arguments by the attempt's degrade level |
 /// | `cache_key = EXPR`            | caches answers under `EXPR` (a `String`) for `UseCache`; the value type must be serde |
+/// | `queue = "handler"`           | lets `QueueRequest` queue the call for the `QueueWorker` handler of that name; every argument must be `Serialize` |
 ///
 /// The protocol is [`FallbackProtocol::global()`], configured once with
 /// `FallbackProtocol::set_global(...)`. The function keeps its signature and must return
 /// `Result<T, E>` with `E: From<FallbackRejection>` (a shed, queued or refused call). The body
 /// runs once per attempt, so it must not move its arguments out.
+///
+/// # Queueing
+///
+/// With `queue = "handler"`, each call carries its arguments as a JSON object,
+/// `{"name": value, ..}` (the receiver `self` is not part of it), serialized before the first
+/// attempt. When `QueueRequest` acts (the protocol needs a queue), the call returns at once
+/// with `Err(E::from(rejection))` where `rejection.ticket` is the queued ticket; the body is
+/// not run. A `QueueWorker` replays the request once the resource is usable again, through
+/// the handler registered under the same name, which deserializes the arguments into a
+/// struct with the same field names (and may call the function again):
+///
+/// ```ignore
+/// #[with_fallback(Memory, queue = "batch-jobs")]
+/// fn process(job: &str, rows: u32) -> Result<u32, BoxError> { .. }
+///
+/// #[derive(Deserialize)]
+/// struct ProcessArgs { job: String, rows: u32 }
+///
+/// let worker = QueueWorker::new(queue, gate).register_typed("batch-jobs", ResourceType::Memory,
+///     |a: ProcessArgs, _ctx| async move { process(&a.job, a.rows).map_err(|e| e.to_string()) });
+/// ```
+///
+/// An argument that is not `Serialize` is a compile error at its type; so is `queue` with a
+/// `strategies` list that leaves out `QueueRequest`.
 ///
 /// [`FallbackProtocol::global()`]: https://docs.rs/elf-resilience/latest/elf_resilience/struct.FallbackProtocol.html#method.global
 #[proc_macro_attribute]

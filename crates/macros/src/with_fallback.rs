@@ -2,7 +2,8 @@
 //!
 //! `#[with_fallback(ApiQuota)]`, `#[with_fallback(Database, strategies = [Retry, UseCache])]`,
 //! `#[with_fallback(ApiQuota, switch = model, degrade(max_tokens, batch_size))]`,
-//! `#[with_fallback(Database, cache_key = format!("user:{id}"))]`.
+//! `#[with_fallback(Database, cache_key = format!("user:{id}"))]`,
+//! `#[with_fallback(Memory, queue = "batch-jobs")]`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -11,7 +12,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, FnArg, Meta, Pat, Token, Type};
 
-use crate::{function, stack};
+use crate::{fallback_queue, function, stack};
 
 const NAME: &str = "with_fallback";
 const RESOURCES: &[&str] =
@@ -28,6 +29,7 @@ struct Settings {
     switch: Option<syn::Ident>,
     degrade: Vec<syn::Ident>,
     cache_key: Option<Expr>,
+    queue: Option<syn::LitStr>,
 }
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -38,7 +40,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenS
     {
         return Ok(out);
     }
-    let request = request(&settings, &target.func.sig.ident)?;
+    let request = request(&settings, &target.func.sig)?;
     let knobs = knobs(&settings, &target.func.sig)?;
     let body = target.typed_body();
     let run = if target.is_async() {
@@ -78,13 +80,16 @@ fn parse(tokens: TokenStream) -> syn::Result<Settings> {
         let msg = format!("#[{NAME}] needs a resource type first: one of {}", RESOURCES.join(", "));
         return Err(syn::Error::new(Span::call_site(), msg));
     }
+    if let Some(handler) = &s.queue {
+        fallback_queue::check_order(handler, s.strategies.as_deref())?;
+    }
     Ok(s)
 }
 
 fn usage() -> String {
     format!(
         "#[{NAME}] takes a resource type, then optionally `strategies = [..]`, `switch = ARG`, \
-         `degrade(ARG, ..)` and `cache_key = EXPR`"
+         `degrade(ARG, ..)`, `cache_key = EXPR` and `queue = \"HANDLER\"`"
     )
 }
 
@@ -110,6 +115,7 @@ fn set_pair(s: &mut Settings, nv: syn::MetaNameValue) -> syn::Result<()> {
             s.switch.replace(plain_ident(&nv.value, msg)?).is_some()
         }
         "cache_key" => s.cache_key.replace(nv.value.clone()).is_some(),
+        "queue" => s.queue.replace(fallback_queue::handler(&nv.value)?).is_some(),
         _ => return Err(syn::Error::new(nv.path.span(), format!("unknown argument `{key}`; {}", usage()))),
     };
     if taken {
@@ -159,9 +165,9 @@ fn degrade_knobs(list: &syn::MetaList) -> syn::Result<Vec<syn::Ident>> {
 }
 
 /// The `FallbackRequest` expression for one call.
-fn request(s: &Settings, func: &syn::Ident) -> syn::Result<TokenStream> {
+fn request(s: &Settings, sig: &syn::Signature) -> syn::Result<TokenStream> {
     let resource = s.resource.as_ref().map(|r| quote!(::elf_resilience::ResourceType::#r));
-    let op = func.to_string();
+    let op = sig.ident.to_string();
     let model = s.switch.as_ref().map(|m| quote!(.model(::std::string::ToString::to_string(&#m))));
     let mut req = quote! {
         ::elf_resilience::FallbackRequest::new(#resource)
@@ -172,6 +178,9 @@ fn request(s: &Settings, func: &syn::Ident) -> syn::Result<TokenStream> {
     }
     if let Some(key) = &s.cache_key {
         req.extend(quote_spanned!(key.span()=> .cache_key(#key)));
+    }
+    if let Some(handler) = &s.queue {
+        req.extend(fallback_queue::payload(handler, sig)?);
     }
     Ok(req)
 }

@@ -1,0 +1,6 @@
+#[elf_resilience::with_fallback(Memory, strategies = [DegradeService], queue = "batch-jobs")]
+fn process(rows: u32) -> Result<u32, Box<dyn std::error::Error + Send + Sync>> {
+    Ok(rows)
+}
+
+fn main() {}
