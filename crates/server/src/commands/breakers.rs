@@ -55,28 +55,46 @@ async fn change(
     if !status.is_success() {
         bail!("server refused ({status}): {}", body["error"].as_str().unwrap_or("no reason given"));
     }
-    println!("{name}: {}", body["state"].as_str().unwrap_or("?"));
+    match body["sent_to"].as_array() {
+        Some(owners) => {
+            let owners: Vec<&str> = owners.iter().filter_map(Value::as_str).collect();
+            println!("{name}: {action} sent to {} (applied on its next publish)", owners.join(", "));
+        }
+        None => println!("{name}: {}", body["state"].as_str().unwrap_or("?")),
+    }
     Ok(())
 }
 
 fn print_list(list: &Value) {
     let items = list.as_array().map(Vec::as_slice).unwrap_or_default();
     println!(
-        "{:24} {:10} {:>7} {:>7} {:>9} {:>8}",
+        "{:24} {:10} {:>7} {:>7} {:>9} {:>8}  owner",
         "name", "state", "calls", "failed", "rejected", "success"
     );
     for b in items {
         println!(
-            "{:24} {:10} {:>7} {:>7} {:>9} {:>7.1}%",
+            "{:24} {:10} {:>7} {:>7} {:>9} {:>7.1}%  {}",
             b["name"].as_str().unwrap_or("?"),
             b["state"].as_str().unwrap_or("?"),
             b["total_calls"].as_u64().unwrap_or(0),
             b["failed_calls"].as_u64().unwrap_or(0),
             b["rejected_calls"].as_u64().unwrap_or(0),
-            b["success_rate"].as_f64().unwrap_or(0.0)
+            b["success_rate"].as_f64().unwrap_or(0.0),
+            owner(b)
         );
     }
     if items.is_empty() {
         println!("(no circuit breakers)");
     }
+}
+
+/// `this process`, or the owner's id with the snapshot's age (and `stale`).
+fn owner(b: &Value) -> String {
+    if b["local"].as_bool().unwrap_or(true) {
+        return "server".to_owned();
+    }
+    let id = b["owner"]["id"].as_str().unwrap_or("?");
+    let age = b["age"].as_f64().unwrap_or(0.0);
+    let stale = if b["stale"].as_bool().unwrap_or(false) { ", stale" } else { "" };
+    format!("{id} ({age:.0} s ago{stale})")
 }
