@@ -144,3 +144,74 @@ fn limits_are_cached_and_read_again_after_a_while() {
     assert_eq!(limits.iter().filter(|l| l.is_some()).count(), LIMIT_REREAD_EVERY as usize - 2);
     assert_eq!(limits.last(), Some(&None));
 }
+
+/// A writable copy of a fixture tree.
+fn copy_fixture(name: &str) -> tempfile::TempDir {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    copy(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup").join(name), dir.path());
+    dir
+}
+
+#[test]
+fn kept_open_files_show_content_changed_between_samples() {
+    let root = copy_fixture("v2_nested");
+    let dir = root.path().join("sys/fs/cgroup/system.slice/app.service");
+    let r = CgroupReader::at_root(root.path()).unwrap();
+    let first = r.sample();
+    assert_eq!(first.memory.unwrap().usage_bytes, 160 * MIB);
+    std::fs::write(dir.join("memory.current"), format!("{}\n", 200 * MIB)).unwrap();
+    std::fs::write(dir.join("cpu.stat"), "usage_usec 3000000\nnr_periods 50\nnr_throttled 20\n").unwrap();
+    std::fs::write(dir.join("cpu.pressure"), "some avg10=33.00 avg60=0 avg300=0 total=1\n").unwrap();
+    let second = r.sample();
+    let m = second.memory.unwrap();
+    assert_eq!((m.usage_bytes, m.working_set_bytes), (200 * MIB, 168 * MIB));
+    let c = second.cpu.unwrap();
+    assert_eq!((c.usage_nanos, c.nr_periods, c.nr_throttled), (3_000_000_000, 50, 20));
+    assert_eq!(second.pressure.cpu, Some(33.0));
+}
+
+#[test]
+fn a_replaced_file_is_read_within_the_reopen_bound() {
+    let root = copy_fixture("docker");
+    let current = root.path().join("sys/fs/cgroup/memory.current");
+    let r = CgroupReader::at_root(root.path()).unwrap();
+    let before = r.memory().unwrap().usage_bytes;
+    std::fs::remove_file(&current).unwrap();
+    std::fs::write(&current, format!("{}\n", before + MIB)).unwrap();
+    let seen: Vec<u64> = (0..LIMIT_REREAD_EVERY).map(|_| r.memory().unwrap().usage_bytes).collect();
+    assert_eq!(seen.last(), Some(&(before + MIB)), "{seen:?}");
+}
+
+#[test]
+fn a_removed_cgroup_reads_as_missing_and_a_recreated_one_is_read_again() {
+    let root = copy_fixture("v2_nested");
+    let dir = root.path().join("sys/fs/cgroup/system.slice/app.service");
+    let saved = copy_fixture("v2_nested");
+    let r = CgroupReader::at_root(root.path()).unwrap();
+    assert!(r.sample().memory.is_some());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let gone: Vec<bool> = (0..=LIMIT_REREAD_EVERY).map(|_| r.sample().memory.is_some()).collect();
+    assert_eq!(gone.last(), Some(&false), "{gone:?}");
+    assert_eq!(r.sample().pressure.cpu, None);
+    std::fs::create_dir_all(&dir).unwrap();
+    let from = saved.path().join("sys/fs/cgroup/system.slice/app.service");
+    for f in ["memory.current", "memory.stat", "cpu.stat", "cpu.pressure"] {
+        std::fs::copy(from.join(f), dir.join(f)).unwrap();
+    }
+    let back = r.sample();
+    assert_eq!(back.memory.map(|m| m.usage_bytes), Some(160 * MIB));
+    assert_eq!(back.cpu.map(|c| c.usage_nanos), Some(2_000_000_000));
+    assert_eq!(back.pressure.cpu, Some(12.0));
+}

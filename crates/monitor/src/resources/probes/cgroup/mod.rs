@@ -1,5 +1,7 @@
 //! Cgroup v1 and v2: the container's view of memory and CPU, with throttling and pressure.
 
+mod files;
+mod kept;
 mod locate;
 mod parse;
 mod probe;

@@ -5,11 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use super::locate::{CgroupDir, CgroupPaths, CgroupVersion, resolve};
-use super::parse::{
-    Limit, parse_cpu_max, parse_keyed, parse_limit, parse_mountinfo, parse_proc_cgroup, parse_psi_some_avg10,
-    parse_u64, quota_in_micro_cpus,
-};
+use super::files::CgroupFiles;
+use super::locate::{CgroupPaths, CgroupVersion, resolve};
+use super::parse::{parse_mountinfo, parse_proc_cgroup};
 use crate::resources::probe::ProbeError;
 
 /// Memory of a cgroup.
@@ -70,24 +68,27 @@ pub struct CgroupSample {
 /// println!("{:?} {:?}", reader.version(), sample.memory);
 /// ```
 ///
+/// # Freshness
+///
+/// Usage, CPU counters and pressure are read on every sample. The files are resolved once
+/// and kept open: a sample re-reads each from offset 0 (one `pread`), as the kernel builds
+/// the content anew on each read. A read that fails (the cgroup was removed) reopens the
+/// file at once; if that fails too the figure is missing and the probe reports `Unknown`
+/// with the reason. Every file is also reopened after [`LIMIT_REREAD_EVERY`] reads, so a
+/// file replaced on disk is seen within that many samples.
+///
 /// Limits (memory limit, CPU quota) change rarely and cost one read per ancestor: the reader
-/// re-reads them every [`LIMIT_REREAD_EVERY`] samples and caches them in between. Pressure
-/// files are located once.
+/// reads them again every [`LIMIT_REREAD_EVERY`] samples and caches them in between, so a
+/// changed limit shows within that many samples. Clones share the open files and the cache.
 #[derive(Debug, Clone)]
 pub struct CgroupReader {
     paths: CgroupPaths,
-    psi: [Option<PathBuf>; 3],
-    limits: Arc<Mutex<LimitCache>>,
+    files: Arc<Mutex<CgroupFiles>>,
 }
 
-/// How many reads a cached limit serves before it is read again.
+/// How many samples a cached limit, or a kept-open file, serves before it is read (or
+/// opened) again.
 pub const LIMIT_REREAD_EVERY: u32 = 16;
-
-#[derive(Debug, Default)]
-struct LimitCache {
-    memory: Option<(u32, Option<u64>)>,
-    cpu: Option<(u32, Option<u64>)>,
-}
 
 impl CgroupReader {
     /// The reader of this process's cgroup.
@@ -104,7 +105,8 @@ impl CgroupReader {
         let paths = resolve(&root, &lines, &mounts)
             .ok_or_else(|| ProbeError::Absent("no cgroup hierarchy found".into()))?;
         let psi = ["cpu", "memory", "io"].map(|name| locate_psi(&root, &paths, name));
-        Ok(Self { paths, psi, limits: Arc::default() })
+        let files = Arc::new(Mutex::new(CgroupFiles::new(&paths, psi)));
+        Ok(Self { paths, files })
     }
 
     /// The version of the memory and CPU controllers.
@@ -119,82 +121,29 @@ impl CgroupReader {
 
     /// Memory, CPU and pressure in one go.
     pub fn sample(&self) -> CgroupSample {
-        CgroupSample { memory: self.memory(), cpu: self.cpu(), pressure: self.pressure() }
+        let mut files = self.files();
+        let memory = self.paths.memory.as_ref().and_then(|d| files.memory(d));
+        let cpu = self.paths.cpu.as_ref().and_then(|d| files.cpu(d));
+        CgroupSample { memory, cpu, pressure: files.pressure() }
     }
 
     /// The cgroup's memory.
     pub fn memory(&self) -> Option<CgroupMemory> {
-        let dir = self.paths.memory.as_ref()?;
-        let (usage, limit, inactive) = match self.paths.version {
-            CgroupVersion::V1 => ("memory.usage_in_bytes", "memory.limit_in_bytes", "total_inactive_file"),
-            CgroupVersion::V2 => ("memory.current", "memory.max", "inactive_file"),
-        };
-        let usage_bytes = read(&dir.file(usage)).as_deref().and_then(parse_u64)?;
-        let stat = read(&dir.file("memory.stat")).unwrap_or_default();
-        let inactive_file_bytes =
-            parse_keyed(&stat, inactive).or_else(|| parse_keyed(&stat, "inactive_file")).unwrap_or(0);
-        let limit_bytes =
-            self.cached(|c| &mut c.memory, || min_over_ancestors(dir, |d| read_limit(&d.join(limit))));
-        let working_set_bytes = usage_bytes.saturating_sub(inactive_file_bytes);
-        Some(CgroupMemory { usage_bytes, inactive_file_bytes, working_set_bytes, limit_bytes })
+        self.files().memory(self.paths.memory.as_ref()?)
     }
 
     /// The cgroup's CPU counters.
     pub fn cpu(&self) -> Option<CgroupCpu> {
-        let cpu = self.paths.cpu.as_ref()?;
-        let stat = read(&cpu.file("cpu.stat")).unwrap_or_default();
-        let usage_nanos = match self.paths.version {
-            CgroupVersion::V2 => parse_keyed(&stat, "usage_usec")?.saturating_mul(1000),
-            CgroupVersion::V1 => {
-                let acct = self.paths.cpuacct.as_ref()?;
-                read(&acct.file("cpuacct.usage")).as_deref().and_then(parse_u64)?
-            }
-        };
-        let micro = self.cached(
-            |c| &mut c.cpu,
-            || match self.paths.version {
-                CgroupVersion::V2 => {
-                    min_over_ancestors(cpu, |d| read(&d.join("cpu.max")).as_deref().and_then(parse_cpu_max))
-                }
-                CgroupVersion::V1 => min_over_ancestors(cpu, v1_quota),
-            },
-        );
-        Some(CgroupCpu {
-            usage_nanos,
-            quota_cpus: micro.map(|m| m as f64 / 1e6),
-            nr_periods: parse_keyed(&stat, "nr_periods").unwrap_or(0),
-            nr_throttled: parse_keyed(&stat, "nr_throttled").unwrap_or(0),
-        })
+        self.files().cpu(self.paths.cpu.as_ref()?)
     }
 
     /// PSI from the unified cgroup, else from `/proc/pressure`.
     pub fn pressure(&self) -> Pressure {
-        let [cpu, memory, io] = self
-            .psi
-            .each_ref()
-            .map(|p| p.as_deref().and_then(read).as_deref().and_then(parse_psi_some_avg10));
-        Pressure { cpu, memory, io }
+        self.files().pressure()
     }
 
-    /// A limit from the cache, read again after [`LIMIT_REREAD_EVERY`] uses.
-    fn cached(
-        &self,
-        slot: impl Fn(&mut LimitCache) -> &mut Option<(u32, Option<u64>)>,
-        read: impl FnOnce() -> Option<u64>,
-    ) -> Option<u64> {
-        let mut cache = self.limits.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = slot(&mut cache);
-        match entry {
-            Some((left, value)) if *left > 0 => {
-                *left -= 1;
-                *value
-            }
-            _ => {
-                let value = read();
-                *entry = Some((LIMIT_REREAD_EVERY - 1, value));
-                value
-            }
-        }
+    fn files(&self) -> std::sync::MutexGuard<'_, CgroupFiles> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -203,34 +152,6 @@ fn locate_psi(root: &Path, paths: &CgroupPaths, name: &str) -> Option<PathBuf> {
     let own = paths.unified.as_ref().map(|u| u.file(&format!("{name}.pressure")));
     let system = root.join("proc/pressure").join(name);
     own.filter(|p| p.is_file()).or_else(|| system.is_file().then_some(system))
-}
-
-fn read(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
-}
-
-fn read_limit(path: &Path) -> Option<Limit> {
-    read(path).as_deref().and_then(parse_limit)
-}
-
-fn v1_quota(dir: &Path) -> Option<Limit> {
-    match read_limit(&dir.join("cpu.cfs_quota_us"))? {
-        Limit::Unlimited => Some(Limit::Unlimited),
-        Limit::Value(q) => {
-            let period = read(&dir.join("cpu.cfs_period_us")).as_deref().and_then(parse_u64)?;
-            quota_in_micro_cpus(q, period)
-        }
-    }
-}
-
-/// The smallest limit over the directory and its ancestors; `None` when none is set.
-fn min_over_ancestors(dir: &CgroupDir, limit: impl Fn(&Path) -> Option<Limit>) -> Option<u64> {
-    dir.ancestors()
-        .filter_map(|d| match limit(d)? {
-            Limit::Value(v) => Some(v),
-            Limit::Unlimited => None,
-        })
-        .min()
 }
 
 /// CPU use between two readings `elapsed_nanos` apart, in percent of the quota (or of
