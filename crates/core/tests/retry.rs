@@ -87,18 +87,77 @@ fn not_retryable_stops_at_once() {
 }
 
 #[test]
-fn retry_on_result_retries_values_and_returns_the_last() {
+fn retry_on_result_exhaustion_reports_attempts_and_keeps_the_last_value() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
     let calls = Cell::new(0);
-    let retry = Retry::new(FixedDelay::new().with_max_retries(2)).retry_on_result(|v: &&str| *v == "busy");
+    let retry =
+        Retry::new(FixedDelay::new().with_max_retries(2)).retry_on_result(|v: &String| v.starts_with("busy"));
     let op = || {
         calls.set(calls.get() + 1);
-        Ok::<_, ()>("busy")
+        Ok::<_, std::io::Error>(format!("busy {}", calls.get()))
     };
-    assert_eq!(retry.sleeper(sleeper).call(op), Ok("busy"));
-    assert_eq!(calls.get(), 3);
-    assert_eq!(waits.borrow().len(), 2);
+    let err = retry.sleeper(sleeper).call(op).unwrap_err();
+    assert_eq!((err.kind(), err.attempts(), calls.get()), (RetryErrorKind::Exhausted, 3, 3));
+    assert!(err.is_rejected_value());
+    assert_eq!(err.rejected_value().map(String::as_str), Some("busy 3"));
+    assert!(err.error().is_none());
+    assert_eq!(err.to_string(), "retries exhausted after 3 attempts: the last result was rejected");
+    assert!(std::error::Error::source(&err).is_none());
+    assert_eq!(err.into_last().unwrap(), "busy 3");
+    assert_eq!(*waits.borrow(), [secs(1), secs(1)]);
+    assert_eq!(clock.now(), secs(2));
+}
+
+#[test]
+fn retry_on_result_keeps_the_last_error_when_an_error_ends_the_call() {
+    let calls = Cell::new(0);
+    let retry = Retry::new(FixedDelay::new().with_max_retries(3))
+        .retry_on_result(|v: &u32| *v == 0)
+        .retry_if(|e: &&str| *e != "fatal")
+        .sleeper(|_| {});
+    let err = retry
+        .call(|| {
+            calls.set(calls.get() + 1);
+            if calls.get() < 2 { Ok(0) } else { Err("fatal") }
+        })
+        .unwrap_err();
+    assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::NotRetryable, 2));
+    assert!(!err.is_rejected_value());
+    assert_eq!(err.error(), Some(&"fatal"));
+    assert_eq!(err.to_string(), "error not retryable after 2 attempts: fatal");
+    assert_eq!(err.into_last(), Err("fatal"));
+}
+
+#[test]
+fn retry_on_result_stopped_by_max_attempts_or_elapsed_keeps_the_value() {
+    let retry =
+        Retry::new(FixedDelay::new().without_max_retries()).retry_on_result(|v: &u8| *v > 0).sleeper(|_| {});
+    let err = retry.clone().max_attempts(5).call(|| Ok::<u8, &str>(7)).unwrap_err();
+    assert_eq!((err.kind(), err.attempts(), err.rejected_value()), (RetryErrorKind::Exhausted, 5, Some(&7)));
+    assert_eq!(err.to_string(), "retries exhausted after 5 attempts: the last result was rejected");
+
+    let clock = ManualClock::new();
+    let (_, sleeper) = recording(&clock);
+    let timed = Retry::new(FixedDelay::new().with_delay(secs(4)).without_max_retries())
+        .retry_on_result(|v: &u8| *v > 0)
+        .max_elapsed(secs(10))
+        .clock(clock.clone())
+        .sleeper(sleeper);
+    let err = timed.call(|| Ok::<u8, &str>(1)).unwrap_err();
+    // Waits of 4 s and 4 s fit in 10 s, a third would end at 12 s.
+    assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::ElapsedLimit, 3));
+    assert_eq!(err.to_string(), "retry time limit reached after 3 attempts: the last result was rejected");
+    assert_eq!(clock.now(), secs(8));
+}
+
+#[test]
+fn retry_on_result_with_one_attempt_says_attempt() {
+    let retry =
+        Retry::new(FixedDelay::new()).retry_on_result(|v: &i32| *v < 0).max_attempts(1).sleeper(|_| {});
+    let err = retry.call(|| Ok::<_, &str>(-1)).unwrap_err();
+    assert_eq!(err.to_string(), "retries exhausted after 1 attempt: the last result was rejected");
+    assert_eq!(err.attempts(), 1);
 }
 
 #[test]

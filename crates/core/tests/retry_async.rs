@@ -111,3 +111,74 @@ async fn retried_future_is_send_and_spawnable() {
     let err = handle.await.unwrap().unwrap_err();
     assert_eq!(err.attempts(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_result_exhaustion_async_reports_attempts_and_keeps_the_value() {
+    let start = Instant::now();
+    let calls = counter();
+    let c = calls.clone();
+    let retry = with_retry(3).retry_on_result(|status: &u16| *status == 503);
+    let err = retry
+        .call_async(|| {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<u16, std::io::Error>(if n < 10 { 503 } else { 200 }) }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::Exhausted, 4));
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(err.rejected_value(), Some(&503));
+    assert_eq!(err.to_string(), "retries exhausted after 4 attempts: the last result was rejected");
+    assert_eq!(start.elapsed(), secs(1 + 2 + 4));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_result_async_accepts_a_later_value() {
+    let start = Instant::now();
+    let calls = counter();
+    let c = calls.clone();
+    let got = with_retry(3)
+        .retry_on_result(|status: &u16| *status == 503)
+        .call_async(|| {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<u16, ()>(if n < 2 { 503 } else { 200 }) }
+        })
+        .await;
+    assert_eq!(got, Ok(200));
+    assert_eq!(start.elapsed(), secs(1 + 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_on_result_async_stops_at_the_time_limit() {
+    let start = Instant::now();
+    let retry = Retry::new(FixedDelay::new().with_delay(secs(5)).without_max_retries())
+        .retry_on_result(|v: &&str| *v == "pending")
+        .max_elapsed(secs(12));
+    let err = retry.call_async(|| async { Ok::<_, ()>("pending") }).await.unwrap_err();
+    // Waits end at 5 s and 10 s; a third would end at 15 s, past 12 s.
+    assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::ElapsedLimit, 3));
+    assert_eq!(err.into_last(), Ok("pending"));
+    assert_eq!(start.elapsed(), secs(10));
+}
+
+#[cfg(feature = "tower")]
+#[tokio::test(start_paused = true)]
+async fn retry_layer_reports_a_rejected_response() {
+    use elf_resilience_core::RetryLayer;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    let calls = counter();
+    let c = calls.clone();
+    let svc = service_fn(move |_: ()| {
+        c.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<u16, std::io::Error>(429) }
+    });
+    let retry = Retry::new(FixedDelay::new().with_delay(secs(1)).with_max_retries(2))
+        .retry_on_result(|status: &u16| *status == 429);
+    let err = RetryLayer::new(retry).layer(svc).oneshot(()).await.unwrap_err();
+    assert_eq!(
+        (err.kind(), err.attempts(), err.rejected_value()),
+        (RetryErrorKind::Exhausted, 3, Some(&429))
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}

@@ -118,3 +118,27 @@ fn counts_retries_and_give_ups() {
     assert_eq!(recorder.get("elf_retry_giveups_total{reason=exhausted}"), 1);
     assert_eq!(recorder.get("elf_retry_giveups_total{reason=not_retryable}"), 1);
 }
+
+#[test]
+fn a_rejected_value_counts_retries_and_a_give_up() {
+    let recorder = Recorded::default();
+    let err = metrics::with_local_recorder(&recorder, || {
+        let retry = with_retry(2).retry_on_result(|v: &u8| *v == 0).sleeper(|_| {});
+        retry.call(|| Ok::<u8, ()>(0)).unwrap_err()
+    });
+    assert_eq!((err.attempts(), err.rejected_value()), (3, Some(&0)));
+    assert_eq!(recorder.get("elf_retry_attempts_total{}"), 2);
+    assert_eq!(recorder.get("elf_retry_giveups_total{reason=exhausted}"), 1);
+}
+
+#[test]
+fn a_rejected_value_does_not_allocate_without_a_recorder() {
+    let retry =
+        Retry::new(FixedDelay::new().with_max_retries(5)).retry_on_result(|v: &u8| *v == 0).sleeper(|_| {});
+    let n = allocations_during(|| {
+        for _ in 0..100 {
+            assert_eq!(retry.call(|| Ok::<u8, ()>(0)).unwrap_err().attempts(), 6);
+        }
+    });
+    assert_eq!(n, 0);
+}

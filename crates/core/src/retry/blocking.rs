@@ -45,9 +45,10 @@ where
 {
     /// Runs `op` until it succeeds or the policy gives up, blocking between attempts.
     ///
-    /// Returns the first accepted value, or a [`RetryError`] with the last error, the number
-    /// of attempts and why retrying stopped.
-    pub fn call<T, E, F>(&self, mut op: F) -> Result<T, RetryError<E>>
+    /// Returns the first accepted value, or a [`RetryError`] with the number of attempts, why
+    /// retrying stopped, and the last error (or the last value
+    /// [`retry_on_result`](Self::retry_on_result) rejected).
+    pub fn call<T, E, F>(&self, mut op: F) -> Result<T, RetryError<E, R::Rejected>>
     where
         F: FnMut() -> Result<T, E>,
         P: RetryPredicate<E>,

@@ -22,7 +22,22 @@ impl<B, P, R, N, H, S> Retry<B, P, R, N, H, S> {
     }
 
     /// Retries successful values for which `predicate` returns `true` (a "busy, try later"
-    /// reply). When retrying stops, the last such value is returned as `Ok`.
+    /// reply). When retrying stops on such a value, the call fails with a
+    /// [`RetryError`](crate::RetryError) that reports the attempts made and keeps the value
+    /// ([`rejected_value`](crate::RetryError::rejected_value),
+    /// [`into_last`](crate::RetryError::into_last)).
+    ///
+    /// ```
+    /// use elf_resilience_core::{FixedDelay, Retry};
+    ///
+    /// let retry = Retry::new(FixedDelay::new().with_max_retries(2))
+    ///     .retry_on_result(|reply: &&str| *reply == "busy")
+    ///     .sleeper(|_| {});
+    /// let err = retry.call(|| Ok::<_, std::io::Error>("busy")).unwrap_err();
+    /// assert!(err.is_exhausted());
+    /// assert_eq!(err.attempts(), 3);
+    /// assert_eq!(err.rejected_value(), Some(&"busy"));
+    /// ```
     pub fn retry_on_result<R2>(self, predicate: R2) -> Retry<B, P, R2, N, H, S> {
         Retry {
             backoff: self.backoff,

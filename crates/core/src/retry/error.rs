@@ -1,5 +1,6 @@
 //! The error a retried call ends with.
 
+use std::convert::Infallible;
 use std::fmt;
 
 use super::hint::RetryAfterHint;
@@ -41,8 +42,12 @@ impl fmt::Display for RetryErrorKind {
     }
 }
 
-/// The last error of a retried call, with how many attempts were made and why retrying
-/// stopped.
+/// How a retried call failed: why retrying stopped, how many attempts were made, and what the
+/// last attempt produced, an error or (with [`retry_on_result`](crate::Retry::retry_on_result))
+/// a value the policy still rejected.
+///
+/// `T` is the type of a rejected value; it is [`Infallible`] unless the policy retries values,
+/// and then [`inner`](Self::inner) and [`into_inner`](Self::into_inner) give the last error.
 ///
 /// ```
 /// use elf_resilience_core::{FixedDelay, Retry, RetryErrorKind};
@@ -54,17 +59,30 @@ impl fmt::Display for RetryErrorKind {
 /// assert_eq!(err.kind(), RetryErrorKind::Exhausted);
 /// assert_eq!(err.to_string(), "retries exhausted after 3 attempts: down");
 /// assert_eq!(err.into_inner(), "down");
+///
+/// // A value retried until the schedule ran out ends the same way, keeping the value.
+/// let retry = retry.retry_on_result(|status: &u16| *status == 503);
+/// let err = retry.call(|| Ok::<_, String>(503)).unwrap_err();
+/// assert_eq!((err.kind(), err.attempts()), (RetryErrorKind::Exhausted, 3));
+/// assert_eq!(err.to_string(), "retries exhausted after 3 attempts: the last result was rejected");
+/// assert_eq!(err.rejected_value(), Some(&503));
+/// assert_eq!(err.into_last(), Ok(503));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryError<E> {
+pub struct RetryError<E, T = Infallible> {
     kind: RetryErrorKind,
     attempts: u32,
-    last: E,
+    /// The last attempt's outcome: `Err` an error, `Ok` a rejected value.
+    last: Result<T, E>,
 }
 
-impl<E> RetryError<E> {
+impl<E, T> RetryError<E, T> {
     pub(crate) fn new(kind: RetryErrorKind, attempts: u32, last: E) -> Self {
-        Self { kind, attempts, last }
+        Self { kind, attempts, last: Err(last) }
+    }
+
+    pub(crate) fn rejected(kind: RetryErrorKind, attempts: u32, value: T) -> Self {
+        Self { kind, attempts, last: Ok(value) }
     }
 
     /// Why retrying stopped.
@@ -77,13 +95,23 @@ impl<E> RetryError<E> {
         self.attempts
     }
 
-    /// The last error.
-    pub fn inner(&self) -> &E {
-        &self.last
+    /// The last attempt's error, if it failed.
+    pub fn error(&self) -> Option<&E> {
+        self.last.as_ref().err()
     }
 
-    /// The last error, by value.
-    pub fn into_inner(self) -> E {
+    /// The last attempt's value, if it succeeded with a value the policy rejected.
+    pub fn rejected_value(&self) -> Option<&T> {
+        self.last.as_ref().ok()
+    }
+
+    /// Whether the last attempt returned a value the policy rejected rather than an error.
+    pub fn is_rejected_value(&self) -> bool {
+        self.last.is_ok()
+    }
+
+    /// The last attempt's outcome: `Err` with its error, or `Ok` with the rejected value.
+    pub fn into_last(self) -> Result<T, E> {
         self.last
     }
 
@@ -108,21 +136,43 @@ impl<E> RetryError<E> {
     }
 }
 
-impl<E: fmt::Display> fmt::Display for RetryError<E> {
+impl<E> RetryError<E> {
+    /// The last error (no value is ever rejected here, so there is always one).
+    pub fn inner(&self) -> &E {
+        match &self.last {
+            Err(e) => e,
+            Ok(never) => match *never {},
+        }
+    }
+
+    /// The last error, by value.
+    pub fn into_inner(self) -> E {
+        match self.last {
+            Err(e) => e,
+            Ok(never) => match never {},
+        }
+    }
+}
+
+impl<E: fmt::Display, T> fmt::Display for RetryError<E, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = if self.attempts == 1 { "" } else { "s" };
-        write!(f, "{} after {} attempt{plural}: {}", self.kind, self.attempts, self.last)
+        write!(f, "{} after {} attempt{plural}: ", self.kind, self.attempts)?;
+        match &self.last {
+            Err(e) => e.fmt(f),
+            Ok(_) => f.write_str("the last result was rejected"),
+        }
     }
 }
 
-impl<E: std::error::Error + 'static> std::error::Error for RetryError<E> {
+impl<E: std::error::Error + 'static, T: fmt::Debug> std::error::Error for RetryError<E, T> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.last)
+        self.error().map(|e| e as _)
     }
 }
 
-impl<E: RetryAfterHint> RetryAfterHint for RetryError<E> {
+impl<E: RetryAfterHint, T> RetryAfterHint for RetryError<E, T> {
     fn retry_after(&self) -> Option<std::time::Duration> {
-        self.last.retry_after()
+        self.error().and_then(RetryAfterHint::retry_after)
     }
 }

@@ -43,7 +43,7 @@ where
     S: AsyncSleeper,
 {
     /// Runs the future made by `op` until it succeeds or the policy gives up, sleeping
-    /// asynchronously between attempts.
+    /// asynchronously between attempts. Ends as [`call`](Self::call) does.
     ///
     /// ```
     /// use elf_resilience_core::{ExponentialBackoff, Retry};
@@ -61,7 +61,7 @@ where
     /// assert_eq!(reply, Ok("fetched"));
     /// # }
     /// ```
-    pub async fn call_async<T, E, F, Fut>(&self, mut op: F) -> Result<T, RetryError<E>>
+    pub async fn call_async<T, E, F, Fut>(&self, mut op: F) -> Result<T, RetryError<E, R::Rejected>>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,

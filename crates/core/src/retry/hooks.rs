@@ -1,5 +1,6 @@
 //! What to retry and whom to tell: the predicates and the notify callback of a [`Retry`](crate::Retry).
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 /// Decides whether an error is worth another attempt.
@@ -30,10 +31,16 @@ impl<E, F: Fn(&E) -> bool> RetryPredicate<E> for F {
 
 /// Decides whether a successful value should still be retried (e.g. a "try later" response).
 ///
-/// Implemented by [`AcceptAnyResult`] (the default) and any `Fn(&T) -> bool`.
+/// Implemented by [`AcceptAnyResult`] (the default) and any `Fn(&T) -> bool`, which retries the
+/// values for which it returns `true`. A value still rejected when retrying stops is kept, as
+/// [`Rejected`](Self::Rejected), in the [`RetryError`](crate::RetryError) the call ends with.
 pub trait ResultPredicate<T> {
-    /// `true` to retry after getting `value`.
-    fn should_retry(&self, value: &T) -> bool;
+    /// What a rejected value is kept as: `T` for a predicate, [`Infallible`] when no value is
+    /// ever rejected.
+    type Rejected;
+
+    /// `Ok(value)` to accept the value, `Err(rejected)` to retry after it.
+    fn check(&self, value: T) -> Result<T, Self::Rejected>;
 }
 
 /// Accepts every successful value (the default).
@@ -41,16 +48,20 @@ pub trait ResultPredicate<T> {
 pub struct AcceptAnyResult;
 
 impl<T> ResultPredicate<T> for AcceptAnyResult {
+    type Rejected = Infallible;
+
     #[inline]
-    fn should_retry(&self, _: &T) -> bool {
-        false
+    fn check(&self, value: T) -> Result<T, Infallible> {
+        Ok(value)
     }
 }
 
 impl<T, F: Fn(&T) -> bool> ResultPredicate<T> for F {
+    type Rejected = T;
+
     #[inline]
-    fn should_retry(&self, value: &T) -> bool {
-        self(value)
+    fn check(&self, value: T) -> Result<T, T> {
+        if self(&value) { Err(value) } else { Ok(value) }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The tower layer for [`Retry`].
 
 use super::{AsyncSleeper, ResultPredicate, Retry, RetryError, RetryHintSource, RetryNotify, RetryPredicate};
+use std::convert::Infallible;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
@@ -94,8 +95,10 @@ impl<S: fmt::Debug, Pol: fmt::Debug> fmt::Debug for RetryService<S, Pol> {
     }
 }
 
-/// The response future of [`RetryService`].
-pub type RetryServiceFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, RetryError<E>>> + Send>>;
+/// The response future of [`RetryService`]; `V` is what a rejected response is kept as (see
+/// [`Retry::retry_on_result`]).
+pub type RetryServiceFuture<T, E, V = Infallible> =
+    Pin<Box<dyn Future<Output = Result<T, RetryError<E, V>>> + Send>>;
 
 impl<S, Req, B, P, R, N, H, Sl> Service<Req> for RetryService<S, Retry<B, P, R, N, H, Sl>>
 where
@@ -109,13 +112,13 @@ where
     Sl: AsyncSleeper,
     Sl::Sleep: Send,
     P: RetryPredicate<S::Error>,
-    R: ResultPredicate<S::Response>,
+    R: ResultPredicate<S::Response, Rejected: Send>,
     N: RetryNotify<S::Error>,
     H: RetryHintSource<S::Error>,
 {
     type Response = S::Response;
-    type Error = RetryError<S::Error>;
-    type Future = RetryServiceFuture<S::Response, S::Error>;
+    type Error = RetryError<S::Error, R::Rejected>;
+    type Future = RetryServiceFuture<S::Response, S::Error, R::Rejected>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         // Every attempt waits for readiness itself, on its own clone of the service.

@@ -6,6 +6,8 @@
 //! [`call_async`](Retry::call_async). It is reusable: each call starts a fresh schedule.
 //!
 //! - what to retry: [`retry_if`](Retry::retry_if) on errors, [`retry_on_result`](Retry::retry_on_result) on values;
+//!   a call that stops on either ends with a [`RetryError`] holding the attempt count and the last
+//!   error or rejected value;
 //! - limits: the schedule's length, [`max_attempts`](Retry::max_attempts), [`max_elapsed`](Retry::max_elapsed),
 //!   a shared [`RetryBudget`];
 //! - server hints: [`retry_after_hint`](Retry::retry_after_hint) / [`hint`](Retry::hint), never waiting less

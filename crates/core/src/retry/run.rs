@@ -34,9 +34,9 @@ pub(super) struct RetryRun<'a, B> {
     clock: Option<CallClock<'a>>,
 }
 
-/// What to do after an attempt.
-pub(super) enum Flow<T, E> {
-    Done(Result<T, RetryError<E>>),
+/// What to do after an attempt; `V` is what a rejected value is kept as.
+pub(super) enum Flow<T, E, V> {
+    Done(Result<T, RetryError<E, V>>),
     Wait(Duration),
 }
 
@@ -57,7 +57,11 @@ where
 
     /// Decides what follows an attempt's outcome.
     #[inline]
-    pub(super) fn settle<T, E>(&self, run: &mut RetryRun<'_, B>, outcome: Result<T, E>) -> Flow<T, E>
+    pub(super) fn settle<T, E>(
+        &self,
+        run: &mut RetryRun<'_, B>,
+        outcome: Result<T, E>,
+    ) -> Flow<T, E, R::Rejected>
     where
         P: RetryPredicate<E>,
         R: ResultPredicate<T>,
@@ -66,14 +70,16 @@ where
     {
         run.attempts = run.attempts.saturating_add(1);
         match outcome {
-            Ok(v) if !self.retry_on_result.should_retry(&v) => Flow::Done(Ok(v)),
-            Ok(v) => self.after_value(run, v),
+            Ok(v) => match self.retry_on_result.check(v) {
+                Ok(v) => Flow::Done(Ok(v)),
+                Err(rejected) => self.after_value(run, rejected),
+            },
             Err(e) => self.after_error(run, e),
         }
     }
 
     #[cold]
-    fn after_value<T, E>(&self, run: &mut RetryRun<'_, B>, value: T) -> Flow<T, E> {
+    fn after_value<T, E, V>(&self, run: &mut RetryRun<'_, B>, rejected: V) -> Flow<T, E, V> {
         match self.next_wait(run, true, None) {
             Ok(wait) => {
                 observe_retry(run.attempts, wait);
@@ -81,13 +87,13 @@ where
             }
             Err(kind) => {
                 observe_give_up(kind, run.attempts);
-                Flow::Done(Ok(value))
+                Flow::Done(Err(RetryError::rejected(kind, run.attempts, rejected)))
             }
         }
     }
 
     #[cold]
-    fn after_error<T, E>(&self, run: &mut RetryRun<'_, B>, error: E) -> Flow<T, E>
+    fn after_error<T, E, V>(&self, run: &mut RetryRun<'_, B>, error: E) -> Flow<T, E, V>
     where
         P: RetryPredicate<E>,
         N: RetryNotify<E>,
