@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 const TOKEN: &str = "e2e-token-7f3a9c";
 const DB_PASSWORD: &str = "e2e-db-pass-41";
 const HOOK_SECRET: &str = "e2e-hook-secret-99";
+const HANDLER_PASSWORD: &str = "e2e-handler-pw-5";
+const HANDLER_TOKEN: &str = "e2e-handler-tok-8";
 
 /// Whether a tool may be missing: only outside CI.
 fn tool_or_skip(tool: &str) -> bool {
@@ -31,9 +33,30 @@ fn config(dir: &Path) -> String {
         "[[probes.databases]]\nname = \"main\"\nurl = \"{pg}\"\n\
          [[alerts]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hooks/{HOOK_SECRET}\"\n\
          [[health.checks]]\nname = \"main-db\"\nkind = \"resource\"\ntarget = \"database\"\ncritical = false\n\
-         [storage]\ndata_dir = \"{}\"\n[server]\ntoken = \"{TOKEN}\"\n",
+         [storage]\ndata_dir = \"{}\"\n[server]\ntoken = \"{TOKEN}\"\n\
+         [queue]\ninterval = \"200ms\"\n[[queue.handlers]]\nname = \"llm\"\ntimeout = \"1s\"\n\
+         url = \"http://bot:{HANDLER_PASSWORD}@127.0.0.1:9/replay?token={HANDLER_TOKEN}\"\n",
         dir.join("data").display()
     )
+}
+
+/// Before the server starts: a request queued for the (unreachable) handler, and a breaker
+/// published by another process.
+fn seed(dir: &Path) {
+    use elf_resilience::{BreakerPublisher, CircuitBreakerRegistry, EnqueueRequest, Owner, RequestQueue};
+    let data = dir.join("data");
+    let queue = elf_resilience::SqliteQueue::open(data.join("queue.db")).unwrap();
+    queue
+        .enqueue(
+            EnqueueRequest::new("llm", serde_json::json!({"prompt": "hi"})),
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+    let store =
+        std::sync::Arc::new(elf_resilience::SqliteBreakerStore::open(data.join("breakers.db")).unwrap());
+    let registry = std::sync::Arc::new(CircuitBreakerRegistry::default());
+    registry.get_or_create("openai-remote").trip();
+    BreakerPublisher::new(registry, store).owner(Owner::named("worker-e2e")).tick().unwrap();
 }
 
 struct Server {
@@ -65,7 +88,7 @@ async fn get(base: &str, path: &str) -> (u16, String) {
 }
 
 fn assert_no_secrets(what: &str, text: &str) {
-    for secret in [TOKEN, DB_PASSWORD, HOOK_SECRET] {
+    for secret in [TOKEN, DB_PASSWORD, HOOK_SECRET, HANDLER_PASSWORD, HANDLER_TOKEN] {
         assert!(!text.contains(secret), "{what} leaks `{secret}`");
     }
 }
@@ -110,9 +133,13 @@ fn chromium(base: &str, dir: &Path) {
         assert!(dom.contains(&format!("data-resource=\"{ty}\"")), "card for {ty}");
     }
     assert!(dom.contains("<svg class=\"chart\""), "usage charts drawn");
+    assert!(dom.contains("main-db"), "health checks listed");
     assert!(
-        dom.contains("main-db") && dom.contains("no circuit breakers yet") && dom.contains("queue is empty")
+        dom.contains("openai-remote") && dom.contains("worker-e2e"),
+        "the other process's breaker, with its owner"
     );
+    assert!(dom.contains("replay: llm → http://bot:***@127.0.0.1:9/***"), "the replay handler, redacted");
+    assert!(dom.contains("delivery failed"), "the queued request's last error");
     assert_no_secrets("the rendered dashboard", &dom);
     let out = run(&[format!("--screenshot={}", shot.display()), "--window-size=1280,900".to_owned()]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -124,6 +151,7 @@ fn chromium(base: &str, dir: &Path) {
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
+    seed(dir.path());
     let mut server = start(dir.path());
     let base = server.base.clone();
     assert_eq!(get(&base, "/livez").await, (200, "ok".to_owned()));
@@ -135,6 +163,10 @@ async fn serve_end_to_end() {
     assert_eq!(code, 200);
     assert!(metrics.contains("elf_resource_usage_ratio{resource=\"memory\"}"), "{metrics}");
     assert!(metrics.contains("elf_queue_requests{status=\"pending\"}"));
+    let (_, breakers) = get(&base, "/api/breakers").await;
+    let breakers: serde_json::Value = serde_json::from_str(&breakers).unwrap();
+    assert_eq!(breakers[0]["owner"]["id"], "worker-e2e", "{breakers}");
+    assert_eq!(breakers[0]["state"], "open");
     promtool(&metrics);
     for path in ["/", "/health", "/metrics", "/api/resources", "/api/health", "/api/breakers", "/api/queue"] {
         assert_no_secrets(path, &get(&base, path).await.1);
