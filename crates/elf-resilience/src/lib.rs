@@ -16,6 +16,47 @@
 //! | `store`   | yes     | SQLite (and Redis) storage for queue, cache and usage ledger |
 //! | `macros`  | yes     | `#[with_retry]`, `#[with_circuit_breaker]`, `#[with_fallback]` |
 //! | `tower`   | no      | tower layers |
+//!
+//! ## Queueing a call for later
+//!
+//! `#[with_fallback(.., queue = "handler")]` lets `QueueRequest` queue a call with its
+//! arguments (each `Serialize`) as a JSON object. The queued call returns its error type made
+//! from a [`FallbackRejection`] holding the ticket; a [`QueueWorker`] replays it once the
+//! resource is usable, through the handler registered under the same name (example
+//! `fallback_queue`).
+//!
+//! ```
+//! # #[cfg(feature = "macros")] {
+//! use elf_resilience::{FallbackProtocol, FallbackRejection, InMemoryQueue, QueueWorker};
+//! use elf_resilience::{ResourceStatus, ResourceType, StaticGate, with_fallback};
+//! use std::sync::Arc;
+//!
+//! type BoxError = Box<dyn std::error::Error + Send + Sync>;
+//!
+//! #[with_fallback(Memory, queue = "batch-jobs")]
+//! fn process(job: &str, rows: u32) -> Result<String, BoxError> {
+//!     Ok(format!("{job}: {rows} rows"))
+//! }
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Process { job: String, rows: u32 }
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build()?.block_on(async {
+//! let (gate, queue) = (Arc::new(StaticGate::new()), Arc::new(InMemoryQueue::new()));
+//! FallbackProtocol::set_global(FallbackProtocol::builder().gate(gate.clone()).queue(queue.clone()).build()?);
+//! gate.set(ResourceType::Memory, ResourceStatus::Exhausted, 99.0);
+//! let err = process("nightly", 10_000).unwrap_err();
+//! let ticket = err.downcast_ref::<FallbackRejection>().and_then(|r| r.ticket.clone()).unwrap();
+//!
+//! let worker = QueueWorker::new(queue, gate.clone()).register_typed("batch-jobs", ResourceType::Memory,
+//!     |p: Process, _ctx| async move { process(&p.job, p.rows).map_err(|e| e.to_string()) });
+//! gate.set(ResourceType::Memory, ResourceStatus::Healthy, 40.0);
+//! worker.run_once().await?;
+//! assert_eq!(format!("{:?}", worker.wait_for(&ticket).await?), r#"Done(Some(String("nightly: 10000 rows")))"#);
+//! # Ok::<(), BoxError>(()) })?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+//! ```
 
 pub use elf_resilience_core::*;
 #[cfg(feature = "macros")]
