@@ -1,5 +1,6 @@
 //! One execution: the primary call, then the strategies in order, recording every decision.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,10 +31,10 @@ pub(crate) enum Flow<T, E> {
 }
 
 /// Counts an execution as in flight for its lifetime.
-struct InFlight<'a>(&'a AtomicUsize);
+pub(crate) struct InFlight<'a>(&'a AtomicUsize);
 
 impl<'a> InFlight<'a> {
-    fn enter(counter: &'a AtomicUsize) -> (Self, usize) {
+    pub(crate) fn enter(counter: &'a AtomicUsize) -> (Self, usize) {
         let now = counter.fetch_add(1, Ordering::AcqRel) + 1;
         (Self(counter), now)
     }
@@ -45,12 +46,21 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// A primary call made by the caller of a lean execution, in flight until it is dropped or
+/// handed to [`Run::resume`].
+pub(crate) struct LeanStart<'p> {
+    pub(crate) guard: InFlight<'p>,
+    pub(crate) in_flight: usize,
+    pub(crate) started: Duration,
+    pub(crate) provider: Option<String>,
+}
+
 pub(crate) struct Run<'p, T, E, F> {
     pub(crate) p: &'p Inner,
     pub(crate) req: FallbackRequest<T>,
     op: F,
     sleeper: Sleeper<'p>,
-    pub(crate) order: Vec<FallbackStrategy>,
+    pub(crate) order: Cow<'p, [FallbackStrategy]>,
     pub(crate) trace: Trace,
     pub(crate) attempts: u32,
     pub(crate) strategy: Option<FallbackStrategy>,
@@ -69,12 +79,27 @@ where
     F: FnMut(Attempt) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    pub(crate) fn new(p: &'p Inner, req: FallbackRequest<T>, op: F, sleeper: Sleeper<'p>) -> Self {
-        let order = match (&req.strategies, p.orders.get(&req.resource)) {
-            (Some(own), _) => own.clone(),
-            (None, Some(configured)) => configured.clone(),
-            (None, None) => FallbackStrategy::default_order(req.resource).to_vec(),
+    pub(crate) fn new(p: &'p Inner, mut req: FallbackRequest<T>, op: F, sleeper: Sleeper<'p>) -> Self {
+        let order = match (req.strategies.take(), p.orders.get(&req.resource)) {
+            (Some(own), _) => Cow::Owned(own),
+            (None, Some(configured)) => Cow::Borrowed(configured.as_slice()),
+            (None, None) => Cow::Borrowed(FallbackStrategy::default_order(req.resource)),
         };
+        Self::with_order(p, req, order, op, sleeper)
+    }
+
+    /// A run that goes on after a primary call its caller made itself (see [`LeanStart`]).
+    pub(crate) fn lean(p: &'p Inner, req: FallbackRequest<T>, order: &'p [FallbackStrategy], op: F) -> Self {
+        Self::with_order(p, req, Cow::Borrowed(order), op, Sleeper::Async)
+    }
+
+    fn with_order(
+        p: &'p Inner,
+        req: FallbackRequest<T>,
+        order: Cow<'p, [FallbackStrategy]>,
+        op: F,
+        sleeper: Sleeper<'p>,
+    ) -> Self {
         let provider = req.context.model.clone().or_else(|| p.providers.first().cloned());
         let trace = Trace { resource: Some(req.resource), ..Trace::default() };
         Self {
@@ -107,7 +132,28 @@ where
         if let Flow::Done(r) = self.primary().await {
             return r;
         }
-        for strategy in self.order.clone() {
+        self.fall_back().await
+    }
+
+    /// Goes on after a primary call that `start`'s caller made and saw fail with `failed`.
+    pub(crate) async fn resume(mut self, start: LeanStart<'p>, failed: E) -> Finished<T, E> {
+        let LeanStart { guard, in_flight, started, provider } = start;
+        (self.in_flight, self.started, self.attempts) = (in_flight, started, 1);
+        self.tried.extend(provider.iter().cloned());
+        self.provider = provider;
+        let took = self.p.clock.now().saturating_sub(started);
+        self.push(TraceKind::Failed, DegradeLevel::FULL.level, Some(failed.to_string()), None, took);
+        tracing::debug!(resource = %self.req.resource, attempt = 1, error = %failed, "fallback attempt failed");
+        self.last = Some(failed);
+        let finished = self.fall_back().await;
+        drop(guard);
+        finished
+    }
+
+    /// The strategies in order, after the primary call.
+    async fn fall_back(&mut self) -> Finished<T, E> {
+        for k in 0..self.order.len() {
+            let strategy = self.order[k];
             self.switch_to(strategy).await;
             if let Flow::Done(r) = self.apply(strategy).await {
                 return r;
@@ -147,19 +193,19 @@ where
         {
             self.tried.push(p.clone());
         }
-        self.provider = provider.clone();
+        self.provider.clone_from(&provider);
         self.fire(FallbackStage::AttemptStarted, None).await;
         let attempt = Attempt {
             number: self.attempts,
             strategy: self.strategy,
-            provider: provider.clone(),
+            provider,
             degrade: level,
             context: self.req.context.clone(),
         };
         let start = self.p.clock.now();
         let result = (self.op)(attempt).await;
-        let took = self.p.clock.now().saturating_sub(start);
         self.record_breaker(breaker, result.is_ok());
+        let took = self.p.clock.now().saturating_sub(start);
         match result {
             Ok(value) => self.succeeded(value, level, took).await,
             Err(err) => {

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use super::attempt::{Attempt, DegradeLevel};
 use super::block_on::block_on;
 use super::builder::FallbackProtocolBuilder;
-use super::engine::{Run, Sleeper};
+use super::engine::{InFlight, LeanStart, Run, Sleeper};
 use super::error::FallbackError;
 use super::gate::ResourceGate;
 use super::hooks::Hooks;
@@ -136,6 +136,64 @@ impl FallbackProtocol {
         Fut: Future<Output = Result<T, E>>,
     {
         Run::new(&self.inner, req, op, Sleeper::Async).run().await
+    }
+
+    /// Starts a lean execution for a caller that makes the primary call itself and keeps only
+    /// the value: the primary attempt, when it can go straight to the operation (no hooks, no
+    /// shedding, no per-call breaker, the gate not pressured). `None`: use [`execute`](Self::execute).
+    pub(crate) fn lean_start(
+        &self,
+        ctx: &Context,
+        resource: ResourceType,
+        order: &[FallbackStrategy],
+    ) -> Option<(LeanStart<'_>, Attempt)> {
+        let p = &*self.inner;
+        let per_call_breaker = p.breakers.is_some() && order.contains(&FallbackStrategy::CircuitBreak);
+        if !p.hooks.is_empty() || per_call_breaker || order.contains(&FallbackStrategy::LoadShed) {
+            return None;
+        }
+        let provider = ctx.model.clone().or_else(|| p.providers.first().cloned());
+        let reading = match &provider {
+            Some(m) if ctx.model.is_none() => p.gate.check(resource, &ctx.clone().model(m.as_str())),
+            _ => p.gate.check(resource, ctx),
+        };
+        if reading.status.is_pressured() {
+            return None;
+        }
+        let (guard, in_flight) = InFlight::enter(&p.inflight);
+        let attempt = Attempt {
+            number: 1,
+            strategy: None,
+            provider: provider.clone(),
+            degrade: DegradeLevel::FULL,
+            context: ctx.clone(),
+        };
+        Some((LeanStart { guard, in_flight, started: p.clock.now(), provider }, attempt))
+    }
+
+    /// A lean execution's primary call succeeded.
+    pub(crate) fn lean_served(&self, start: LeanStart<'_>, resource: ResourceType) {
+        metrics::counter!("elf_fallback_served_total", "resource" => resource.as_str(), "by" => "primary")
+            .increment(1);
+        tracing::debug!(%resource, by = "primary", calls = 1, "fallback served");
+        drop(start);
+    }
+
+    /// A lean execution's primary call failed with `failed`: the strategies of `order` follow.
+    pub(crate) async fn resume_lean<'p, T, E, F, Fut>(
+        &'p self,
+        start: LeanStart<'p>,
+        req: FallbackRequest<T>,
+        order: &'p [FallbackStrategy],
+        failed: E,
+        op: F,
+    ) -> Result<Outcome<T>, FallbackError<E>>
+    where
+        E: fmt::Display,
+        F: FnMut(Attempt) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        Run::lean(&self.inner, req, order, op).resume(start, failed).await
     }
 
     /// The blocking twin of [`execute_with_fallback`](Self::execute_with_fallback).

@@ -30,6 +30,7 @@
 //! ```
 
 mod error;
+mod layers;
 mod run;
 
 use std::fmt;
@@ -44,14 +45,21 @@ use crate::fallback::{FallbackProtocol, FallbackStrategy};
 use crate::rate_limit::RateLimiter;
 use crate::resource::ResourceType;
 
-type BackoffFactory = Arc<dyn Fn() -> Box<dyn Iterator<Item = Duration> + Send> + Send + Sync>;
+/// Makes a retry layer's delays; called only when a call is to be retried.
+type BackoffFactory = Box<dyn Fn() -> Box<dyn Iterator<Item = Duration> + Send> + Send + Sync>;
+
+/// A fallback layer, with its strategy order resolved when the pipeline is built.
+pub(crate) struct FallbackStep {
+    pub(crate) protocol: FallbackProtocol,
+    pub(crate) resource: ResourceType,
+    pub(crate) order: Box<[FallbackStrategy]>,
+}
 
 /// One layer of a pipeline.
-#[derive(Clone)]
 pub(crate) enum Layer {
     CircuitBreaker(CircuitBreaker),
     Retry(BackoffFactory),
-    Fallback { protocol: FallbackProtocol, resource: ResourceType, order: Option<Vec<FallbackStrategy>> },
+    Fallback(FallbackStep),
     RateLimit(Arc<RateLimiter>),
     Bulkhead(Bulkhead),
     Timeout(Duration),
@@ -62,7 +70,7 @@ impl Layer {
         match self {
             Self::CircuitBreaker(_) => "circuit_breaker",
             Self::Retry(_) => "retry",
-            Self::Fallback { .. } => "fallback",
+            Self::Fallback(_) => "fallback",
             Self::RateLimit(_) => "rate_limit",
             Self::Bulkhead(_) => "bulkhead",
             Self::Timeout(_) => "timeout",
@@ -74,7 +82,7 @@ impl Layer {
         match self {
             Self::CircuitBreaker(_) => 0,
             Self::Retry(_) => 1,
-            Self::Fallback { .. } => 2,
+            Self::Fallback(_) => 2,
             Self::RateLimit(_) => 3,
             Self::Bulkhead(_) => 4,
             Self::Timeout(_) => 5,
@@ -135,14 +143,14 @@ impl PipelineBuilder {
     where
         B: Iterator<Item = Duration> + Clone + Send + Sync + 'static,
     {
-        self.layers.push(Layer::Retry(Arc::new(move || Box::new(backoff.clone()))));
+        self.layers.push(Layer::Retry(Box::new(move || Box::new(backoff.clone()))));
         self
     }
 
     /// Adds a fallback layer for `resource` with the protocol's order for it.
-    pub fn fallback(mut self, protocol: FallbackProtocol, resource: ResourceType) -> Self {
-        self.layers.push(Layer::Fallback { protocol, resource, order: None });
-        self
+    pub fn fallback(self, protocol: FallbackProtocol, resource: ResourceType) -> Self {
+        let order = protocol.order_for(resource).to_vec();
+        self.fallback_with(protocol, resource, order)
     }
 
     /// Adds a fallback layer for `resource` with a custom strategy order.
@@ -152,8 +160,8 @@ impl PipelineBuilder {
         resource: ResourceType,
         order: impl IntoIterator<Item = FallbackStrategy>,
     ) -> Self {
-        let order = Some(order.into_iter().collect());
-        self.layers.push(Layer::Fallback { protocol, resource, order });
+        let order = order.into_iter().collect();
+        self.layers.push(Layer::Fallback(FallbackStep { protocol, resource, order }));
         self
     }
 

@@ -1,35 +1,37 @@
 //! Running an operation through the layers, outermost first.
+//!
+//! Each layer's step is a future of its own type, nested inside the step of the layer around
+//! it: the levels below are types, so the whole call is one future, allocated nowhere, for
+//! pipelines of up to [`UNBOXED`] layers. Deeper layers are boxed, one box per step.
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
-use std::time::Duration;
 
-use super::{Layer, Pipeline, PipelineError};
-use crate::circuit_breaker::CircuitBreaker;
-use crate::fallback::{Attempt, FallbackError, FallbackProtocol, FallbackRequest, FallbackStrategy, Outcome};
-use crate::resource::{Context, ResourceType};
+use super::{Layer, Pipeline, PipelineError, layers};
+use crate::fallback::Attempt;
+use crate::resource::Context;
 
-type Step<'a, T, E> = Pin<Box<dyn Future<Output = Result<T, PipelineError<E>>> + Send + 'a>>;
+/// How many layers run without boxing.
+const UNBOXED: usize = 6;
 
 /// The operation a pipeline runs, with the bounds every layer needs stated once.
-trait Op<'a>: Sync {
+pub(super) trait Op: Sync {
     /// The success value.
-    type T: Send + 'a;
+    type T: Send;
     /// The operation's own error.
-    type E: fmt::Display + Send + 'a;
+    type E: fmt::Display + Send;
     /// One attempt.
-    type Fut: Future<Output = Result<Self::T, Self::E>> + Send + 'a;
+    type Fut: Future<Output = Result<Self::T, Self::E>> + Send;
 
     fn run(&self, attempt: Attempt) -> Self::Fut;
 }
 
-impl<'a, T, E, F, Fut> Op<'a> for F
+impl<T, E, F, Fut> Op for F
 where
-    T: Send + 'a,
-    E: fmt::Display + Send + 'a,
+    T: Send,
+    E: fmt::Display + Send,
     F: Fn(Attempt) -> Fut + Sync,
-    Fut: Future<Output = Result<T, E>> + Send + 'a,
+    Fut: Future<Output = Result<T, E>> + Send,
 {
     type T = T;
     type E = E;
@@ -37,6 +39,54 @@ where
 
     fn run(&self, attempt: Attempt) -> Fut {
         self(attempt)
+    }
+}
+
+/// What a step yields.
+pub(super) type Out<O> = Result<<O as Op>::T, PipelineError<<O as Op>::E>>;
+
+/// A depth in the pipeline: its step runs layer `i` with the next depth's step inside.
+trait Level {
+    fn step<'a, O: Op>(
+        p: &'a Pipeline,
+        i: usize,
+        op: &'a O,
+        attempt: Attempt,
+    ) -> impl Future<Output = Out<O>> + Send + 'a;
+}
+
+macro_rules! levels {
+    ($($level:ident => $next:ident),* $(,)?) => {$(
+        struct $level;
+
+        impl Level for $level {
+            fn step<'a, O: Op>(
+                p: &'a Pipeline,
+                i: usize,
+                op: &'a O,
+                attempt: Attempt,
+            ) -> impl Future<Output = Out<O>> + Send + 'a {
+                p.layer::<O, $next>(i, op, attempt)
+            }
+        }
+    )*};
+}
+
+// One level per layer, and one for the operation itself.
+levels! { L0 => L1, L1 => L2, L2 => L3, L3 => L4, L4 => L5, L5 => L6, L6 => Deep }
+const _: () = assert!(UNBOXED == 6, "one level per unboxed layer, plus the operation's");
+
+/// Past [`UNBOXED`] layers: each step is boxed, which ends the nesting of types.
+struct Deep;
+
+impl Level for Deep {
+    fn step<'a, O: Op>(
+        p: &'a Pipeline,
+        i: usize,
+        op: &'a O,
+        attempt: Attempt,
+    ) -> impl Future<Output = Out<O>> + Send + 'a {
+        Box::pin(p.layer::<O, Deep>(i, op, attempt))
     }
 }
 
@@ -50,96 +100,28 @@ impl Pipeline {
         F: Fn(Attempt) -> Fut + Sync,
         Fut: Future<Output = Result<T, E>> + Send,
     {
-        self.step(0, &op, Attempt::first(ctx)).await
+        L0::step(self, 0, &op, Attempt::first(ctx)).await
     }
 
-    fn step<'a, O: Op<'a>>(&'a self, i: usize, op: &'a O, attempt: Attempt) -> Step<'a, O::T, O::E> {
+    /// Runs layer `i` (or the operation, past the last layer) with level `N` inside.
+    async fn layer<'a, O: Op, N: Level>(&'a self, i: usize, op: &'a O, attempt: Attempt) -> Out<O> {
         let Some(layer) = self.layers.get(i) else {
-            return Box::pin(async move { op.run(attempt).await.map_err(PipelineError::Inner) });
+            return op.run(attempt).await.map_err(PipelineError::Inner);
         };
+        let next = move |a| N::step(self, i + 1, op, a);
         match layer {
-            Layer::CircuitBreaker(cb) => Box::pin(self.breaker(cb, i, op, attempt)),
-            Layer::Retry(backoff) => Box::pin(self.retry(backoff(), i, op, attempt)),
-            Layer::Fallback { protocol, resource, order } => {
-                Box::pin(self.fallback(protocol, *resource, order.as_deref(), i, op, attempt))
-            }
+            Layer::CircuitBreaker(cb) => layers::breaker(cb, attempt, next).await,
+            Layer::Retry(backoff) => layers::retry(backoff, attempt, next).await,
+            Layer::Fallback(fallback) => layers::fallback(fallback, attempt, next).await,
             Layer::RateLimit(limiter) => {
-                let checked = limiter.check();
-                Box::pin(async move {
-                    checked.map_err(PipelineError::RateLimited)?;
-                    self.step(i + 1, op, attempt).await
-                })
+                limiter.check().map_err(PipelineError::RateLimited)?;
+                next(attempt).await
             }
-            Layer::Bulkhead(b) => Box::pin(async move {
-                let _permit = b.acquire_async().await.map_err(PipelineError::Bulkhead)?;
-                self.step(i + 1, op, attempt).await
-            }),
-            Layer::Timeout(limit) => Box::pin(async move {
-                let inner = self.step(i + 1, op, attempt);
-                tokio::time::timeout(*limit, inner).await.unwrap_or(Err(PipelineError::Timeout(*limit)))
-            }),
-        }
-    }
-
-    async fn breaker<'a, O: Op<'a>>(
-        &'a self,
-        cb: &'a CircuitBreaker,
-        i: usize,
-        op: &'a O,
-        attempt: Attempt,
-    ) -> Result<O::T, PipelineError<O::E>> {
-        let permit = cb.try_acquire_owned().map_err(PipelineError::CircuitOpen)?;
-        let result = self.step(i + 1, op, attempt).await;
-        match &result {
-            Ok(_) => permit.success(),
-            Err(PipelineError::Queued(_)) => permit.ignore(),
-            Err(_) => permit.failure(),
-        }
-        result
-    }
-
-    async fn retry<'a, O: Op<'a>>(
-        &'a self,
-        delays: Box<dyn Iterator<Item = Duration> + Send>,
-        i: usize,
-        op: &'a O,
-        attempt: Attempt,
-    ) -> Result<O::T, PipelineError<O::E>> {
-        let mut delays = delays;
-        let mut attempt = attempt;
-        loop {
-            let err = match self.step(i + 1, op, attempt.clone()).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            let Some(delay) = delays.next().filter(|_| err.is_retryable()) else { return Err(err) };
-            tracing::debug!(attempt = attempt.number, ?delay, error = %err, "pipeline retry");
-            tokio::time::sleep(delay).await;
-            attempt.number += 1;
-        }
-    }
-
-    async fn fallback<'a, O: Op<'a>>(
-        &'a self,
-        protocol: &'a FallbackProtocol,
-        resource: ResourceType,
-        order: Option<&'a [FallbackStrategy]>,
-        i: usize,
-        op: &'a O,
-        attempt: Attempt,
-    ) -> Result<O::T, PipelineError<O::E>> {
-        let mut req = FallbackRequest::new(resource).context(attempt.context);
-        if let Some(order) = order {
-            req = req.strategies(order.iter().copied());
-        }
-        match protocol.execute(req, |a| self.step(i + 1, op, a)).await {
-            Ok(Outcome::Value { value, .. }) => Ok(value),
-            Ok(Outcome::Queued { ticket, .. }) => Err(PipelineError::Queued(ticket)),
-            Err(FallbackError::Exhausted { last: Some(e), .. }) => Err(e),
-            Err(other) => {
-                let message = other.to_string();
-                Err(PipelineError::Fallback { message, trace: Box::new(other.trace().clone()) })
+            Layer::Bulkhead(bulkhead) => {
+                let _permit = bulkhead.acquire_async().await.map_err(PipelineError::Bulkhead)?;
+                next(attempt).await
             }
+            Layer::Timeout(limit) => layers::timeout(*limit, attempt, next).await,
         }
     }
 }
