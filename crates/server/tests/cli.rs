@@ -224,6 +224,42 @@ fn the_demo_runs_with_no_config_and_uses_the_chain() {
     assert!(!v["usage"].as_array().unwrap().is_empty(), "demo usage reached the ledger: {v}");
 }
 
+/// While the demo runs with `--serve`, the dashboard's resources are live readings of the
+/// demo's own resource manager (its samplers run), and the demo's breakers are listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_dashboard_shows_live_resources() {
+    use std::io::{BufRead, BufReader};
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("elf-resilience.toml"), "[server]\nbind = \"127.0.0.1:0\"\n").unwrap();
+    let mut child = bin()
+        .current_dir(work.path())
+        .args(["demo", "--serve", "--requests", "8", "--seed", "3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok);
+    let dashboard = lines.find_map(|l| l.strip_prefix("dashboard: ").map(str::to_owned)).unwrap();
+    let resources: serde_json::Value =
+        reqwest::get(format!("{dashboard}api/resources")).await.unwrap().json().await.unwrap();
+    let memory = resources["report"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["resource_type"] == "memory")
+        .unwrap()
+        .clone();
+    assert_ne!(memory["status"], "unknown", "memory is sampled while the demo runs: {memory}");
+    assert!(memory["usage_percent"].as_f64().unwrap() > 0.0, "{memory}");
+    assert!(lines.any(|l| l.starts_with("dashboard stays up")), "the demo finished");
+    let breakers: serde_json::Value =
+        reqwest::get(format!("{dashboard}api/breakers")).await.unwrap().json().await.unwrap();
+    assert!(breakers.as_array().unwrap().iter().any(|b| b["name"] == "gpt-4"), "{breakers}");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    assert!(child.wait().unwrap().success(), "Ctrl-C stops the demo's dashboard cleanly");
+}
+
 #[test]
 fn configured_probes_appear_in_status() {
     let work = tempfile::tempdir().unwrap();
