@@ -103,7 +103,10 @@ pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream
 /// ```
 ///
 /// An argument that is not `Serialize` is a compile error at its type; so is `queue` with a
-/// `strategies` list that leaves out `QueueRequest`.
+/// `strategies` list that leaves out `QueueRequest`. The default orders of `Database`,
+/// `McpServer` and `Network` have no `QueueRequest`, and those of `Cpu`, `Docker` and
+/// `K8sPod` shed a pressured call before it reaches `QueueRequest`: with these resources,
+/// list the strategies (e.g. `strategies = [DegradeService, QueueRequest]`).
 ///
 /// [`FallbackProtocol::global()`]: https://docs.rs/elf-resilience/latest/elf_resilience/struct.FallbackProtocol.html#method.global
 #[proc_macro_attribute]
