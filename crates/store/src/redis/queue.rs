@@ -16,7 +16,11 @@ use super::{Conn, RedisStoreError};
 
 const TICKET_PREFIX: &str = "rq-";
 
-/// A [`RequestQueue`] in Redis. See the [module docs](self) for the layout.
+/// A [`RequestQueue`] in Redis.
+///
+/// Keys: `P:seq` (ticket counter), `P:req:ID` (the request as JSON), `P:all` and `P:open`
+/// (sorted sets of IDs by age), and `P:ver`, bumped by every change; changes are optimistic
+/// transactions watching `P:ver`, so concurrent consumers never lease the same request twice.
 #[derive(Debug)]
 pub struct RedisQueue {
     conn: Conn,
