@@ -119,3 +119,27 @@ fn a_remote_trip_reaches_the_owner_through_redis() {
     assert_eq!(dashboard.snapshots().unwrap()[0].state, "open");
     cleanup(&url, &p);
 }
+
+#[test]
+fn replay_all_readies_waiting_requests_and_revives_dead_letters() {
+    let Some(url) = url() else { return };
+    let p = prefix("replay");
+    let q = RedisQueue::open(&url, &p).unwrap();
+    let now = SystemTime::now();
+    let waiting = q.enqueue(EnqueueRequest::new("h", serde_json::json!(1)), now).unwrap();
+    let dead = q.enqueue(EnqueueRequest::new("h", serde_json::json!(2)).max_attempts(1), now).unwrap();
+    for _ in 0..2 {
+        let r = q.lease(None, now, Duration::from_secs(60)).unwrap().unwrap();
+        q.nack(&r.ticket, "down", now, Duration::from_secs(3600)).unwrap();
+    }
+    assert_eq!(q.status(&dead).unwrap(), Some(TicketStatus::DeadLettered));
+    assert!(q.lease(None, now, Duration::from_secs(60)).unwrap().is_none(), "both wait");
+
+    assert_eq!(q.replay_all(now).unwrap(), 2);
+    let mut leased: Vec<_> = std::iter::from_fn(|| q.lease(None, now, Duration::from_secs(60)).unwrap())
+        .map(|r| r.ticket)
+        .collect();
+    leased.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(leased, vec![waiting, dead]);
+    cleanup(&url, &p);
+}

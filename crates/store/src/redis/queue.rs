@@ -82,11 +82,34 @@ impl RedisQueue {
         }
     }
 
+    /// Makes every waiting request ready at `now` and revives dead letters; returns how many
+    /// requests changed (as `SqliteQueue::replay_all`).
+    pub fn replay_all(&self, now: SystemTime) -> Result<usize, QueueError> {
+        self.transact(|c| {
+            let ids: Vec<u64> = c.zrange(self.conn.key("all"), 0, -1).map_err(backend)?;
+            let mut writes = Vec::new();
+            for mut r in self.load(c, &ids)? {
+                let delayed = r.status == TicketStatus::Pending && r.not_before > now;
+                let dead = r.status == TicketStatus::DeadLettered;
+                if dead {
+                    (r.status, r.attempts, r.lease_until) = (TicketStatus::Pending, 0, None);
+                }
+                if delayed || dead {
+                    r.not_before = now;
+                    writes.push(r);
+                }
+            }
+            Ok((writes.len(), writes))
+        })
+    }
+
     fn write_into(&self, pipe: &mut redis::Pipeline, r: &QueuedRequest) -> Result<(), QueueError> {
         let id = id_of(&r.ticket).ok_or_else(|| QueueError::UnknownTicket(r.ticket.clone()))?;
         pipe.set(self.req_key(id), serde_json::to_string(r).map_err(ser)?).ignore();
         if r.status.is_final() {
             pipe.zrem(self.conn.key("open"), id).ignore();
+        } else {
+            pipe.zadd(self.conn.key("open"), id, id).ignore(); // a revived dead letter is open again
         }
         Ok(())
     }
