@@ -17,4 +17,5 @@ pub mod replay;
 pub mod serve;
 pub mod shared;
 pub mod state;
+pub mod stores;
 pub mod wiring;

@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use elf_resilience::{
-    BreakerPublisher, CircuitBreakerRegistry, Owner, PublisherHandle, RequestQueue, ResourceGate,
-    ResourceManager, SystemClock, UsageLedger,
+    BreakerPublisher, CircuitBreakerRegistry, Owner, PublisherHandle, ResourceGate, ResourceManager,
+    SystemClock, UsageLedger,
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
@@ -46,7 +46,7 @@ pub struct Running {
 struct Background {
     worker: tokio::task::JoinHandle<()>,
     publisher: PublisherHandle,
-    evictor: tokio::task::JoinHandle<()>,
+    evictor: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Installs the Prometheus recorder once per process.
@@ -84,7 +84,7 @@ pub async fn start_with(
     let token = token(config, &stores.dir)?;
     rm.start();
     health.start_monitoring().await;
-    let queue: Arc<dyn RequestQueue> = stores.queue.clone();
+    let queue = stores.queue.clone();
     let state = AppState::new(rm, health, breakers, queue, token, metrics);
     tokio::spawn(history_loop(state.clone()));
     let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
@@ -100,7 +100,7 @@ pub async fn start_with(
             .await
     });
     state.set_ready(true);
-    tracing::info!(%addr, "serving dashboard, API and /metrics");
+    tracing::info!(%addr, backend = ?stores.backend, "serving dashboard, API and /metrics");
     Ok(Running { state, stores, addr, server, stop, background })
 }
 
@@ -122,7 +122,7 @@ fn background(
     let publisher =
         BreakerPublisher::new(state.breakers.clone(), stores.breakers.clone()).owner(me).spawn(every);
     let evict_every = config.storage.cache_evict_interval.map_or(EVICT_EVERY, |d| d.0);
-    let evictor = stores.cache.spawn_evictor(SystemClock::shared(), evict_every);
+    let evictor = stores.evictable.as_ref().map(|c| c.spawn_evictor(SystemClock::shared(), evict_every));
     Ok(Background { worker, publisher, evictor })
 }
 
@@ -134,12 +134,14 @@ impl Running {
         let served = self.server.await;
         let _ = self.background.worker.await; // the delivery in flight finishes and is acked
         self.background.publisher.stop().await;
-        self.background.evictor.abort();
+        if let Some(evictor) = &self.background.evictor {
+            evictor.abort();
+        }
         self.state.health.stop().await;
         self.state.resources.stop();
         self.stores.ledger.flush().context("flushing the usage ledger")?;
         self.stores.ledger.close().context("closing the usage ledger")?;
-        tracing::info!("stopped; ledger flushed, queue is on disk");
+        tracing::info!(backend = ?self.stores.backend, "stopped; ledger flushed, queue kept");
         served??;
         Ok(())
     }

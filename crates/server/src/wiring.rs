@@ -1,68 +1,25 @@
-//! Turning the config into running parts: stores in the data directory, the resource manager
+//! Turning the config into running parts: the stores (see [`crate::stores`]), the resource manager
 //! with its probes and quota tracker, the health monitor with its alert sinks.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use elf_resilience::probes::{HttpProbe, McpProbe, PostgresProbe, SqliteProbe, TcpProbe};
-use elf_resilience::{DEFAULT_MAX_STALENESS, SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue};
 use elf_resilience::{
     HealthMonitor, LogSink, QuotaLimit, QuotaTracker, QuotaWindow, ResourceManager, ResourceManagerBuilder,
-    ResourceType, SystemClock, UsageLedger, WebhookSink,
+    ResourceType, UsageLedger, WebhookSink,
 };
 
 use crate::config::{AlertSink, Config, Secret, Window};
+pub use crate::stores::Stores;
 
 /// The default probe interval and timeout.
 const PROBE_INTERVAL: Duration = Duration::from_secs(15);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default retention of usage history.
-const RETENTION: Duration = Duration::from_secs(30 * 86_400);
 /// The environment variable that may hold the server token.
 pub const TOKEN_ENV: &str = "ELF_RESILIENCE_TOKEN";
-
-/// The SQLite stores in the data directory.
-#[derive(Debug, Clone)]
-pub struct Stores {
-    /// The directory.
-    pub dir: PathBuf,
-    /// The request queue (`queue.db`).
-    pub queue: Arc<SqliteQueue>,
-    /// The usage ledger (`usage.db`).
-    pub ledger: Arc<SqliteLedger>,
-    /// The response cache (`cache.db`).
-    pub cache: Arc<SqliteCache>,
-    /// Every process's breakers (`breakers.db`).
-    pub breakers: Arc<SqliteBreakerStore>,
-}
-
-impl Stores {
-    /// Opens (creating) the stores in the configured data directory.
-    pub fn open(config: &Config) -> anyhow::Result<Self> {
-        let dir = config.storage.data_dir();
-        let retention = config.storage.retention.map_or(RETENTION, |d| d.0);
-        Ok(Self {
-            queue: Arc::new(SqliteQueue::open(dir.join("queue.db"))?),
-            ledger: Arc::new(SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), retention)?),
-            cache: Arc::new(cache(config, &dir)?),
-            breakers: Arc::new(SqliteBreakerStore::open(dir.join("breakers.db"))?),
-            dir,
-        })
-    }
-}
-
-/// The cache with the configured staleness and size bound.
-fn cache(config: &Config, dir: &Path) -> anyhow::Result<SqliteCache> {
-    let s = &config.storage;
-    let mut cache = SqliteCache::open(dir.join("cache.db"))?
-        .max_staleness(s.cache_max_staleness.map_or(DEFAULT_MAX_STALENESS, |d| d.0));
-    if let Some(n) = s.cache_max_entries {
-        cache = cache.max_entries(n);
-    }
-    Ok(cache)
-}
 
 /// The quota tracker over the ledger, with the configured limits.
 pub fn quota_tracker(config: &Config, ledger: Arc<dyn UsageLedger>) -> anyhow::Result<Arc<QuotaTracker>> {

@@ -1,4 +1,5 @@
-//! `queue list | replay | purge`, straight on the queue file (no server needed).
+//! `queue list | replay | purge`, straight on the queue (the SQLite file, or Redis with
+//! `[storage] redis_url`; no server needed).
 
 use std::time::SystemTime;
 
@@ -15,7 +16,7 @@ pub fn run(config: &Config, action: &QueueAction) -> anyhow::Result<()> {
     match action {
         QueueAction::List { json } => list(q, *json),
         QueueAction::Replay => {
-            let n = q.replay_all(SystemTime::now())?;
+            let n = stores.replay_all(SystemTime::now())?;
             println!("{n} request(s) ready for delivery");
             Ok(())
         }

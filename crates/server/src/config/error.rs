@@ -55,6 +55,20 @@ impl ConfigError {
         Self::at_offset(path, text, offset, message)
     }
 
+    /// An error at the first line that sets `key` (`key = ...`, comments skipped), else at 1:1.
+    pub(crate) fn at_key(path: &Path, text: &str, key: &str, message: String) -> Self {
+        let mut offset = 0;
+        for line in text.split_inclusive('\n') {
+            let indent = line.len() - line.trim_start().len();
+            let rest = line.trim_start().strip_prefix(key).map(str::trim_start);
+            if rest.is_some_and(|r| r.starts_with('=')) {
+                return Self::at_offset(path, text, offset + indent, message);
+            }
+            offset += line.len();
+        }
+        Self::at_offset(path, text, 0, message)
+    }
+
     fn at_offset(path: &Path, text: &str, offset: usize, message: String) -> Self {
         let (line, col) = line_col(text, offset);
         Self::Invalid { path: path.to_owned(), line, col, message }

@@ -21,6 +21,8 @@ pub use types::{
 pub const DEFAULT_FILE: &str = "elf-resilience.toml";
 /// The environment variable naming the config file.
 pub const CONFIG_ENV: &str = "ELF_RESILIENCE_CONFIG";
+/// The Redis key prefix unless `[storage] redis_prefix` says otherwise.
+pub const DEFAULT_REDIS_PREFIX: &str = "elf-resilience";
 /// The default config, with comments: what `config default` prints.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
 
@@ -259,8 +261,12 @@ pub enum AlertSink {
 pub struct Storage {
     /// The directory for the SQLite files. Default `./.elf-resilience`.
     pub data_dir: Option<PathBuf>,
-    /// A `redis://` URL: queue and cache go there instead of SQLite.
+    /// A `redis://` URL: the queue, the cache and the shared breaker state go there instead of
+    /// SQLite (the usage ledger stays in SQLite). Needs the `redis` feature.
     pub redis_url: Option<RedisUrl>,
+    /// The first part of every Redis key: `PREFIX:queue`, `PREFIX:cache`, `PREFIX:breakers`.
+    /// Default `elf-resilience`.
+    pub redis_prefix: Option<String>,
     /// How long usage history is kept. Default 30 days.
     pub retention: Option<HumanDuration>,
     /// How long past its TTL a cached answer is kept (and may be served stale). Default 1 day.
@@ -275,6 +281,11 @@ impl Storage {
     /// The data directory, defaulted.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(|| PathBuf::from(".elf-resilience"))
+    }
+
+    /// The Redis key prefix, defaulted.
+    pub fn redis_prefix(&self) -> &str {
+        self.redis_prefix.as_deref().unwrap_or(DEFAULT_REDIS_PREFIX)
     }
 }
 
@@ -301,6 +312,7 @@ impl Config {
     pub fn parse(text: &str, origin: &Path) -> Result<Self, ConfigError> {
         let config: Self = toml::from_str(text).map_err(|e| ConfigError::from_toml(origin, text, &e))?;
         config.check(origin, text)?;
+        config.storage.check_redis(cfg!(feature = "redis"), origin, text)?;
         Ok(config)
     }
 
@@ -406,6 +418,31 @@ impl Config {
     }
 }
 
+impl Storage {
+    /// Rejects a `redis_url` the binary cannot use, and an empty `redis_prefix`.
+    fn check_redis(&self, with_redis: bool, origin: &Path, text: &str) -> Result<(), ConfigError> {
+        if self.redis_url.is_some() && !with_redis {
+            return Err(ConfigError::at_key(
+                origin,
+                text,
+                "redis_url",
+                "`redis_url`: this binary was built without the redis feature; rebuild with \
+                 `--features redis`, or remove `redis_url` to keep the queue and cache in SQLite"
+                    .into(),
+            ));
+        }
+        if self.redis_prefix.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            return Err(ConfigError::at_key(
+                origin,
+                text,
+                "redis_prefix",
+                "expected a non-empty prefix".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl HealthCheckConfig {
     fn check_target(&self) -> Result<(), String> {
         match self.kind {
@@ -437,6 +474,27 @@ mod tests {
         assert_eq!(parsed.server.bind(), "127.0.0.1:8686".parse().unwrap());
         assert_eq!(parsed.storage.data_dir(), PathBuf::from(".elf-resilience"));
         assert!(parsed.probes.databases.is_empty());
+    }
+
+    #[test]
+    fn a_redis_url_without_the_feature_is_an_error_at_its_key() {
+        let text = "[storage]\n# redis_url = \"redis://old\"\n  redis_url = \"redis://127.0.0.1:6379\"\n";
+        let config = Config::parse(text, Path::new("r.toml"));
+        assert_eq!(config.is_ok(), cfg!(feature = "redis"), "{config:?}");
+        let storage: Config = toml::from_str(text).unwrap();
+        let err = storage.storage.check_redis(false, Path::new("r.toml"), text).unwrap_err().to_string();
+        assert!(err.starts_with("r.toml:3:3: "), "{err}");
+        assert!(err.contains("built without the redis feature"), "{err}");
+        storage.storage.check_redis(true, Path::new("r.toml"), text).unwrap();
+    }
+
+    #[test]
+    fn without_a_redis_url_the_feature_does_not_matter() {
+        let text = "[storage]\nredis_prefix = \"app\"\n";
+        let config = Config::parse(text, Path::new("r.toml")).unwrap();
+        config.storage.check_redis(false, Path::new("r.toml"), text).unwrap();
+        assert_eq!(config.storage.redis_prefix(), "app");
+        assert_eq!(Config::default().storage.redis_prefix(), DEFAULT_REDIS_PREFIX);
     }
 
     #[test]
