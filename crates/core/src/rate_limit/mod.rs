@@ -25,6 +25,7 @@
 //! ```
 
 mod builder;
+mod denials;
 mod error;
 mod gcra;
 #[cfg(feature = "tower")]
@@ -37,10 +38,12 @@ mod wait;
 pub use layer::*;
 
 pub use builder::RateLimiterBuilder;
+pub use denials::RATE_LIMIT_PUBLISH_EVERY;
 pub use error::{RateLimitConfigError, RateLimitError, RateLimited};
 pub use quota::Quota;
 
 use crate::clock::{Clock, SharedClock, SystemClock};
+use denials::Denials;
 use gcra::Gcra;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -52,8 +55,7 @@ use std::time::Duration;
 #[derive(Debug)]
 pub struct RateLimiter<C: Clock = SharedClock> {
     tat: AtomicU64,
-    denied: AtomicU64,
-    published: AtomicU64,
+    denials: Denials,
     gcra: Gcra,
     quota: Quota,
     clock: C,
@@ -74,14 +76,7 @@ impl RateLimiter {
 impl<C: Clock> RateLimiter<C> {
     /// A limiter for `quota` reading time from `clock`.
     pub fn with_clock(quota: Quota, clock: C) -> Result<Self, RateLimitConfigError> {
-        Ok(Self {
-            tat: AtomicU64::new(0),
-            denied: AtomicU64::new(0),
-            published: AtomicU64::new(0),
-            gcra: quota.gcra()?,
-            quota,
-            clock,
-        })
+        Ok(Self { tat: AtomicU64::new(0), denials: Denials::new(), gcra: quota.gcra()?, quota, clock })
     }
 
     /// The configured quota.
@@ -92,10 +87,14 @@ impl<C: Clock> RateLimiter<C> {
     /// Takes one cell, or says how long until one is free.
     #[inline]
     pub fn check(&self) -> Result<(), RateLimited> {
-        self.acquire(1).map_err(|w| self.rejected(w))
+        match self.acquire(1) {
+            Ok(()) => Ok(()),
+            Err(wait) => Err(self.rejected(wait)),
+        }
     }
 
-    /// Denials since the limiter was built (a relaxed count: exact once calls have returned).
+    /// Denials by [`check`](Self::check) and [`check_n`](Self::check_n) since the limiter was
+    /// built (exact once the denied calls have returned).
     ///
     /// ```
     /// use elf_resilience_core::{ManualClock, Quota, RateLimiter};
@@ -111,29 +110,35 @@ impl<C: Clock> RateLimiter<C> {
     /// # Ok::<(), elf_resilience_core::RateLimitConfigError>(())
     /// ```
     pub fn denied_total(&self) -> u64 {
-        self.denied.load(Ordering::Relaxed)
+        self.denials.total()
     }
 
     /// Adds the denials not yet published to the `elf_rate_limited_total` counter.
     ///
-    /// A denial only counts on the limiter; the counter is brought up to date every
-    /// [`RATE_LIMIT_PUBLISH_EVERY`] denials, on drop, and whenever this is called (e.g. before a scrape).
+    /// A denial only counts on the limiter (on a slot of the denying thread, so a denial costs
+    /// no locked instruction); the counter is brought up to date each time a thread reaches a
+    /// multiple of [`RATE_LIMIT_PUBLISH_EVERY`] denials, on drop, and whenever this is called
+    /// (e.g. before a scrape). Each denial is published once.
     pub fn publish_metrics(&self) {
-        let total = self.denied.load(Ordering::Relaxed);
-        let before = self.published.fetch_max(total, Ordering::Relaxed);
-        if total > before {
-            metrics::counter!("elf_rate_limited_total").increment(total - before);
+        let unpublished = self.denials.take_unpublished();
+        if unpublished > 0 {
+            metrics::counter!("elf_rate_limited_total").increment(unpublished);
         }
     }
 
-    #[cold]
+    #[inline]
     fn rejected(&self, wait_nanos: u64) -> RateLimited {
-        let n = self.denied.fetch_add(1, Ordering::Relaxed) + 1;
-        if n.is_multiple_of(RATE_LIMIT_PUBLISH_EVERY) {
-            tracing::trace!(denied_total = n, wait_nanos, "rate limited");
-            self.publish_metrics();
+        if self.denials.add_one() {
+            self.publish_batch();
         }
         RateLimited::new(Duration::from_nanos(wait_nanos))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn publish_batch(&self) {
+        tracing::trace!(denied_total = self.denials.total(), "rate limited");
+        self.publish_metrics();
     }
 
     /// Takes `n` cells at once, or says how long until they are free, or that they never will be.
@@ -163,9 +168,6 @@ impl<C: Clock> RateLimiter<C> {
         }
     }
 }
-
-/// How many denials a limiter counts between two updates of `elf_rate_limited_total`.
-pub const RATE_LIMIT_PUBLISH_EVERY: u64 = 1024;
 
 impl<C: Clock> Drop for RateLimiter<C> {
     fn drop(&mut self) {
