@@ -34,11 +34,19 @@ pub async fn health(State(s): State<HttpState>) -> Response {
     (status, [(header::CONTENT_TYPE, HEALTH_JSON_CONTENT_TYPE)], body).into_response()
 }
 
-/// `/metrics`: Prometheus text.
+/// `/metrics`: Prometheus text, with the breakers of other processes from the shared store.
 pub async fn metrics(State(s): State<HttpState>) -> Result<Response, AppError> {
     let handle = s.app.metrics.as_ref().ok_or_else(|| AppError::NotFound("metrics recorder".into()))?;
     gauges::update(&s.app);
-    let body = s.redactor.scrub(&gauges::with_help(&handle.render()));
+    let mut text = handle.render();
+    if let Some(shared) = s.app.shared_breakers() {
+        let now = SystemTime::now();
+        match shared.remote(now) {
+            Ok(remote) => text = gauges::with_remote_breakers(&text, &remote, now),
+            Err(e) => tracing::warn!(error = %e, "/metrics without other processes' breakers"),
+        }
+    }
+    let body = s.redactor.scrub(&gauges::with_help(&text));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response())
 }
 
