@@ -1,10 +1,9 @@
 //! The in-memory usage ledger: striped series of atomic bucket rings.
 
-use std::cell::RefCell;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use foldhash::fast::FixedState;
@@ -14,73 +13,25 @@ use super::ledger::{
     LedgerError, LedgerTotal, Rollup, TimeRange, Usage, UsageBucket, UsageFilter, UsageLedger, unix_secs,
     unix_secs_ceil,
 };
-use super::ring::Ring;
+use super::local::{self, DROPPED_LEDGERS, Key};
+use super::series::Series;
 
 const STRIPES: usize = 16;
-/// Seconds kept at one-second resolution.
-const SECOND_SLOTS: usize = 128;
-/// Minutes kept at one-minute resolution: 2048, over 34 hours.
-const MINUTE_SLOTS: usize = 2048;
-/// Hours kept at one-hour resolution: 1024, over 42 days.
-const HOUR_SLOTS: usize = 1024;
-
-/// One (team, model) pair's usage at three resolutions.
-#[derive(Debug)]
-struct Series {
-    team: Box<str>,
-    model: Box<str>,
-    rings: [Ring; 3],
-    rollover: Mutex<()>,
-}
-
-impl Series {
-    fn new(team: &str, model: &str) -> Self {
-        Self {
-            team: team.into(),
-            model: model.into(),
-            rings: [Ring::new(1, SECOND_SLOTS), Ring::new(60, MINUTE_SLOTS), Ring::new(3600, HOUR_SLOTS)],
-            rollover: Mutex::new(()),
-        }
-    }
-
-    fn add(&self, secs: u64, usage: Usage) {
-        // Constant divisors compile to multiplications.
-        self.rings[0].add(secs, usage, &self.rollover);
-        self.rings[1].add(secs / 60, usage, &self.rollover);
-        self.rings[2].add(secs / 3600, usage, &self.rollover);
-    }
-
-    /// The finest ring that still holds `from`, or the coarsest.
-    fn ring_for(&self, from: u64, high_water: u64) -> &Ring {
-        self.rings.iter().find(|r| r.covers(from, high_water)).unwrap_or(&self.rings[2])
-    }
-
-    fn usage(&self, from: u64, to: u64, high_water: u64) -> Usage {
-        let ring = self.ring_for(from, high_water);
-        ring.buckets(from, to, high_water).map(|b| ring.get(b)).fold(Usage::default(), |a, u| a + u)
-    }
-}
 
 type Stripe = RwLock<HashTable<(u64, Arc<Series>)>>;
 
-/// Ledger ids, so a thread's cache never mixes ledgers.
+/// Ledger ids, so a thread's handles never mix ledgers.
 static NEXT_LEDGER_ID: AtomicU64 = AtomicU64::new(1);
-const RECENT_SLOTS: usize = 16;
-/// A cached series: (ledger id, hash, series).
-type Recent = Option<(u64, u64, Arc<Series>)>;
 
-thread_local! {
-    /// The series this thread recorded to lately, by (ledger id, hash): lets `record` skip the
-    /// stripe lock. Direct-mapped; a miss falls back to the stripes.
-    static RECENT: RefCell<[Recent; RECENT_SLOTS]> = const { RefCell::new([const { None }; RECENT_SLOTS]) };
-}
-
-/// A usage ledger held in memory: lock-free counters per (team, model), kept at one-second
-/// resolution for two minutes, one-minute for 34 hours and one-hour for 42 days.
+/// A usage ledger held in memory: counters per (team, model), kept at one-second resolution
+/// for two minutes, one-minute for 34 hours and one-hour for 42 days.
 ///
-/// Recording is a handful of atomic adds: each thread remembers the series it wrote to lately,
-/// and otherwise finds them under a striped read lock; only the first record of a new pair, or
-/// the first in a new bucket, takes a lock for writing.
+/// Recording takes no lock and no locked instruction in the common case: each thread keeps,
+/// per (team, model), what it recorded in its current second in a cell only it writes, and
+/// adds that to the shared atomic bucket rings when its second changes (or when it exits).
+/// Queries add every thread's pending cell to the rings, so a record is visible as soon as
+/// `record` returns. The first record of a thread to a pair finds the pair under a striped
+/// lock; a record older than the thread's pending second goes straight to the rings.
 ///
 /// ```
 /// use elf_resilience_monitor::{InMemoryLedger, TimeRange, Usage, UsageFilter, UsageLedger};
@@ -97,6 +48,14 @@ pub struct InMemoryLedger {
     hasher: FixedState,
     high_water: AtomicU64,
     id: u64,
+    alive: Arc<AtomicBool>,
+}
+
+impl Drop for InMemoryLedger {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Relaxed);
+        DROPPED_LEDGERS.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl fmt::Debug for InMemoryLedger {
@@ -119,6 +78,7 @@ impl InMemoryLedger {
             hasher: FixedState::with_seed(0x5eed_e1f0),
             high_water: AtomicU64::new(0),
             id: NEXT_LEDGER_ID.fetch_add(1, Ordering::Relaxed),
+            alive: Arc::new(AtomicBool::new(true)),
         }
     }
 
@@ -164,25 +124,12 @@ fn read(stripe: &Stripe) -> std::sync::RwLockReadGuard<'_, HashTable<(u64, Arc<S
 
 impl UsageLedger for InMemoryLedger {
     fn record(&self, team: &str, model: &str, usage: Usage, at: SystemTime) -> Result<(), LedgerError> {
-        let secs = unix_secs(at);
+        let secs = local::unix_secs_cached(at);
         self.bump_high_water(secs);
         let hash = self.hash(team, model);
-        let slot = (hash as usize) % RECENT_SLOTS;
-        let hit = RECENT
-            .try_with(|recent| match &recent.borrow()[slot] {
-                Some((id, h, s))
-                    if *id == self.id && *h == hash && &*s.team == team && &*s.model == model =>
-                {
-                    s.add(secs, usage);
-                    true
-                }
-                _ => false,
-            })
-            .unwrap_or(false);
-        if !hit {
-            let series = self.series(hash, team, model);
-            series.add(secs, usage);
-            let _ = RECENT.try_with(|recent| recent.borrow_mut()[slot] = Some((self.id, hash, series)));
+        let key = Key { ledger: self.id, alive: &self.alive, hash, team, model };
+        if !local::record(key, secs, usage, || self.series(hash, team, model)) {
+            self.series(hash, team, model).add(secs, usage);
         }
         Ok(())
     }
@@ -220,12 +167,8 @@ impl UsageLedger for InMemoryLedger {
         let index = if step == Rollup::Minute { 1 } else { 2 };
         let mut sums = std::collections::BTreeMap::<u64, Usage>::new();
         self.for_each(filter, |s| {
-            let ring = &s.rings[index];
-            for b in ring.buckets(from, to, hw) {
-                let u = ring.get(b);
-                if !u.is_zero() {
-                    *sums.entry(b).or_default() += u;
-                }
+            for (b, u) in s.buckets(index, from, to, hw) {
+                *sums.entry(b).or_default() += u;
             }
         });
         let width = step.seconds();

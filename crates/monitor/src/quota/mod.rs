@@ -2,7 +2,8 @@
 //! headers and the classification of LLM errors.
 //!
 //! - [`UsageLedger`] stores what each team spent on each model; [`InMemoryLedger`] keeps it in
-//!   atomic bucket rings, the store crate keeps it in SQLite. [`conformance`] checks a backend.
+//!   atomic bucket rings fed by per-thread pending cells, the store crate keeps it in SQLite.
+//!   [`conformance`] checks a backend.
 //! - [`QuotaTracker`] compares the ledger with [`QuotaLimit`]s (per team, model and window of a
 //!   minute, hour or day, in tokens and requests) and with what providers last said in their
 //!   rate-limit headers ([`RateLimitSnapshot`]); the worst figure wins. It is the resource
@@ -45,9 +46,12 @@ mod headers;
 mod ledger;
 mod limits;
 mod llm_error;
+mod local;
 mod memory;
 mod parse;
+mod pending;
 mod ring;
+mod series;
 mod source;
 mod tracker;
 

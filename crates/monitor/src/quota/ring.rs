@@ -35,6 +35,11 @@ impl Ring {
         self.slots.len() as u64
     }
 
+    /// The bucket that second `secs` falls in.
+    pub(crate) fn bucket_of(&self, secs: u64) -> u64 {
+        secs / self.width
+    }
+
     fn slot(&self, bucket: u64) -> &Slot {
         &self.slots[(bucket & self.mask) as usize]
     }
