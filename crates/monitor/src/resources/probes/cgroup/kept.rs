@@ -11,8 +11,9 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
-/// How many reads one descriptor serves before the file is opened again.
-pub(crate) const REOPEN_EVERY: u32 = 16;
+/// How many reads one descriptor serves before the file is opened again: as many as a cached
+/// limit serves.
+pub(crate) const REOPEN_EVERY: u32 = super::reader::LIMIT_REREAD_EVERY;
 
 /// Largest content read (the biggest cgroup file read, `memory.stat`, is a few kilobytes).
 const MAX_LEN: usize = 1 << 20;
