@@ -6,12 +6,14 @@
 //! take it.
 
 use super::builder::BreakerConfig;
+use super::counters::{Count, Counters};
+use super::error::intern;
 use super::metrics::BreakerMetrics;
 use super::state::{Event, Outcome, State, Verdict, decide, needs_clock};
-use super::stats::{Count, Counters};
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
 use super::window::{FAILED, RECORDED, SLOW, Window};
 use super::{CircuitOpen, CircuitState};
+use crate::clock::RecentClock;
 use std::time::{Duration, SystemTime};
 
 /// Transition bookkeeping, guarded by the lock.
@@ -33,9 +35,23 @@ pub(crate) struct Inner {
     window: Option<Window>,
     pub counters: Counters,
     metrics: BreakerMetrics,
+    /// The name for rejections, interned so that a rejection touches no reference count.
+    name: &'static str,
+    /// The clock's background reading, if it has one, for rejections while open.
+    recent: Option<&'static RecentClock>,
 }
 
 const STAY_LIMIT: u32 = 1 << 29;
+
+/// A rejection before it becomes a [`CircuitOpen`]: two words, returned in registers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rejection {
+    state: CircuitState,
+    /// Nanoseconds until a probe is allowed, or [`NO_RETRY`].
+    retry_after: u64,
+}
+
+const NO_RETRY: u64 = u64::MAX;
 
 /// The start time of a call whose duration is not measured.
 pub(crate) const NO_START: u64 = u64::MAX;
@@ -53,6 +69,8 @@ impl Inner {
             book: Mutex::new(book),
             counters: Counters::default(),
             metrics,
+            name: intern(&cfg.name),
+            recent: cfg.clock.recent(),
             cfg,
         }
     }
@@ -64,24 +82,34 @@ impl Inner {
     }
 
     /// Admits a call or rejects it; an admitted call gets the packed state word it was
-    /// admitted in. A closed breaker answers with one atomic load.
+    /// admitted in. A closed breaker answers with one atomic load; an open one before its
+    /// deadline with one more (the clock's recent reading) and a counter increment.
     #[inline]
-    pub(crate) fn acquire(&self) -> Result<u64, CircuitOpen> {
+    pub(crate) fn acquire(&self) -> Result<u64, Rejection> {
         let word = self.word.load(Ordering::Acquire);
         if State::admits_freely(word) {
             return Ok(word);
         }
-        self.acquire_slow(word)
+        if let Some(until) = State::open_until(word)
+            && let Some(now) = self.recent_nanos()
+            && now < until
+        {
+            return Err(self.reject(State::Open { until }, Some(until - now)));
+        }
+        self.acquire_slow()
+    }
+
+    /// The clock's recent reading if it has one (`None` while it is idle), else its reading.
+    #[inline]
+    fn recent_nanos(&self) -> Option<u64> {
+        match self.recent {
+            Some(recent) => recent.recent_nanos(),
+            None => Some(self.cfg.clock.now_nanos()),
+        }
     }
 
     #[cold]
-    fn acquire_slow(&self, word: u64) -> Result<u64, CircuitOpen> {
-        if let State::Open { until } = State::unpack(word) {
-            let now = self.cfg.clock.now_nanos();
-            if now < until {
-                return Err(self.reject(State::unpack(word), Some(until - now)));
-            }
-        }
+    fn acquire_slow(&self) -> Result<u64, Rejection> {
         match self.apply(Event::Acquire, None) {
             (Verdict::Admitted(permit), _) => Ok(permit.pack()),
             (Verdict::Rejected { retry_after }, seen) => Err(self.reject(seen, retry_after)),
@@ -89,13 +117,18 @@ impl Inner {
         }
     }
 
-    fn reject(&self, seen: State, retry_after: Option<u64>) -> CircuitOpen {
+    #[inline]
+    fn reject(&self, seen: State, retry_after: Option<u64>) -> Rejection {
         self.count(Count::Rejected);
-        CircuitOpen {
-            name: self.cfg.name.clone(),
-            state: seen.kind(),
-            retry_after: retry_after.map(Duration::from_nanos),
-        }
+        Rejection { state: seen.kind(), retry_after: retry_after.unwrap_or(NO_RETRY) }
+    }
+
+    /// The error for a rejection, built where it is returned (a `CircuitOpen` moved through
+    /// intermediate results is copied piecewise, which stalls store forwarding).
+    #[inline]
+    pub(crate) fn open_error(&self, r: Rejection) -> CircuitOpen {
+        let retry_after = (r.retry_after != NO_RETRY).then(|| Duration::from_nanos(r.retry_after));
+        CircuitOpen { name: self.name, state: r.state, retry_after }
     }
 
     #[inline]
@@ -187,7 +220,10 @@ impl Inner {
                 return self.apply_locked(event, now);
             }
             match self.word.compare_exchange_weak(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => return (d.verdict, state),
+                Ok(_) => {
+                    self.entered(next);
+                    return (d.verdict, state);
+                }
                 Err(seen) => word = seen,
             }
         }
@@ -210,15 +246,26 @@ impl Inner {
             }
             match self.word.compare_exchange(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) if changes_kind => {
+                    self.entered(next);
                     book.stay = fresh;
                     self.book_transition(&mut book, state.kind(), next.kind(), self.now(&mut now));
                     drop(book);
                     self.cfg.listeners.notify(&self.cfg.name, state.kind(), next.kind());
                     return (d.verdict, state);
                 }
-                Ok(_) => return (d.verdict, state),
+                Ok(_) => {
+                    self.entered(next);
+                    return (d.verdict, state);
+                }
                 Err(seen) => word = seen,
             }
+        }
+    }
+
+    /// Keeps the clock's recent reading ticking while an open state rejects calls.
+    fn entered(&self, next: State) {
+        if let (State::Open { until }, Some(recent)) = (next, self.recent) {
+            recent.keep_until(until);
         }
     }
 

@@ -16,7 +16,7 @@
 //! | `elf_circuit_breaker_state` | gauge | `name` (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled) |
 
 use super::CircuitState;
-use super::stats::{Count, Counters};
+use super::counters::{Count, Counters};
 use metrics::{Counter, Gauge, counter, gauge};
 use std::sync::Arc;
 

@@ -64,12 +64,20 @@
 //!
 //! # Cost
 //!
-//! A call through a closed breaker is one atomic load of the state word plus one relaxed
-//! increment on a per-thread counter stripe; no lock, no allocation, and no clock read unless
-//! slow calls or a time window are measured. A rejection by an open breaker reads the clock
-//! once to compare it with the deadline cached in the state word (and to say when to retry).
+//! A call through a closed breaker is one atomic load of the state word and one increment of
+//! a counter stripe owned by the calling thread (a plain load and store: the first threads
+//! that count each own a stripe; later ones share the rest and use `fetch_add`); no lock, no
+//! allocation, and no clock read unless slow calls or a time window are measured.
+//!
+//! A rejection by an open breaker compares its deadline, cached in the state word, with the
+//! clock's [recent reading](crate::RecentClock) (one more load; a [`ManualClock`](crate::ManualClock)
+//! or `TokioClock` is read exactly instead), counts the rejection, and
+//! returns a [`CircuitOpen`] whose name is interned once per distinct breaker name: no
+//! reference count is touched. With the system clock, an open breaker may therefore reject for
+//! up to one [`RECENT_TICK`](crate::RECENT_TICK) past its deadline.
 
 mod builder;
+mod counters;
 mod engine;
 mod error;
 mod listener;
@@ -152,13 +160,19 @@ impl CircuitBreaker {
     /// Asks to make one call; see [`CircuitPermit`].
     #[inline]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, CircuitOpen> {
-        self.inner.acquire().map(|s| CircuitPermit::new(&self.inner, s))
+        match self.inner.acquire() {
+            Ok(word) => Ok(CircuitPermit::new(&self.inner, word)),
+            Err(r) => Err(self.inner.open_error(r)),
+        }
     }
 
     /// Like [`try_acquire`](Self::try_acquire), with a permit that owns a handle to the
     /// breaker (for futures that outlive the borrow).
     pub fn try_acquire_owned(&self) -> Result<OwnedCircuitPermit, CircuitOpen> {
-        self.inner.acquire().map(|s| OwnedCircuitPermit::new(self.inner.clone(), s))
+        match self.inner.acquire() {
+            Ok(word) => Ok(OwnedCircuitPermit::new(self.inner.clone(), word)),
+            Err(r) => Err(self.inner.open_error(r)),
+        }
     }
 
     /// Runs `f` through the breaker. A panic in `f` counts as a failure and propagates.
@@ -179,7 +193,10 @@ impl CircuitBreaker {
     where
         F: FnOnce() -> Result<T, E>,
     {
-        let permit = self.try_acquire()?;
+        let permit = match self.inner.acquire() {
+            Ok(word) => CircuitPermit::new(&self.inner, word),
+            Err(r) => return Err(CircuitBreakerError::Open(self.inner.open_error(r))),
+        };
         let result = f();
         permit.record(&result);
         result.map_err(CircuitBreakerError::Inner)
@@ -249,7 +266,7 @@ impl CircuitBreaker {
 }
 
 fn stats_of(inner: &Inner) -> CircuitStats {
-    use stats::Count;
+    use counters::Count;
     let book = sync::lock(&inner.book);
     let state = inner.load();
     let now = inner.cfg.clock.now_nanos().max(book.entered_at);

@@ -132,6 +132,12 @@ impl State {
         matches!(word & 0b111, 0 | 4)
     }
 
+    /// The deadline of `word` if it is an open state.
+    #[inline]
+    pub(crate) const fn open_until(word: u64) -> Option<u64> {
+        if word & 0b111 == 1 { Some(word >> 3) } else { None }
+    }
+
     /// True if `word` is a closed state with no failures counted.
     #[inline]
     pub(crate) const fn is_clean_closed(word: u64) -> bool {

@@ -1,61 +1,8 @@
-//! Call counters (striped per thread) and the statistics snapshot.
+//! The statistics snapshot.
 
 use super::CircuitState;
 use serde::{Serialize, Serializer};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::time::{Duration, SystemTime};
-
-/// Number of counter stripes per breaker.
-const STRIPES: usize = 8;
-
-/// What a counter slot counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Count {
-    Success = 0,
-    Failure = 1,
-    Rejected = 2,
-    Ignored = 3,
-    Slow = 4,
-}
-
-/// One cache line (two, for adjacent-line prefetchers) of counters.
-#[derive(Debug, Default)]
-#[repr(align(128))]
-struct Stripe([AtomicU64; 5]);
-
-/// Call counters spread over stripes, so threads do not fight over one cache line.
-#[derive(Debug, Default)]
-pub(crate) struct Counters {
-    stripes: [Stripe; STRIPES],
-}
-
-#[inline]
-fn stripe_index() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    INDEX.with(|i| {
-        if i.get() == usize::MAX {
-            i.set(NEXT.fetch_add(1, Relaxed) % STRIPES);
-        }
-        i.get()
-    })
-}
-
-impl Counters {
-    /// Adds one to `what` on this thread's stripe: one relaxed RMW.
-    #[inline]
-    pub(crate) fn bump(&self, what: Count) {
-        self.stripes[stripe_index()].0[what as usize].fetch_add(1, Relaxed);
-    }
-
-    /// The sum over all stripes.
-    pub(crate) fn get(&self, what: Count) -> u64 {
-        self.stripes.iter().map(|s| s.0[what as usize].load(Relaxed)).sum()
-    }
-}
 
 /// Cumulative time spent in each state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -168,18 +115,6 @@ fn unix_secs<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counters_sum_across_threads() {
-        let c = Counters::default();
-        std::thread::scope(|s| {
-            for _ in 0..4 {
-                s.spawn(|| (0..1000).for_each(|_| c.bump(Count::Success)));
-            }
-        });
-        assert_eq!(c.get(Count::Success), 4000);
-        assert_eq!(c.get(Count::Failure), 0);
-    }
 
     #[test]
     fn success_rate_is_a_percentage() {
