@@ -287,3 +287,21 @@ fn configured_probes_appear_in_status() {
     assert_ne!(find("mcp_server")["status"], "healthy", "nothing listens on port 9");
     assert!(name(&find("database")).ends_with("local"));
 }
+
+#[test]
+fn a_redis_url_needs_the_redis_feature() {
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("r.toml");
+    std::fs::write(&file, "[storage]\n# redis_url = \"redis://old\"\nredis_url = \"redis://127.0.0.1:1\"\n")
+        .unwrap();
+    let shown = file.display().to_string();
+    let out = run_in(work.path(), &["config", "check", &shown]);
+    let err = text(&out.stderr);
+    if cfg!(feature = "redis") {
+        assert!(out.status.success(), "checking does not connect: {err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(position(&err, &shown).map(|(l, c, _)| (l, c)), Some((3, 1)), "{err}");
+    assert!(err.contains("built without the redis feature"), "{err}");
+}
