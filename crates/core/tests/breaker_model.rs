@@ -1,5 +1,6 @@
 //! The breaker against a small reference model, over random sequences of calls (fast, slow,
-//! failing, ignored, held open across other operations), clock advances and manual controls.
+//! failing, ignored, held open across other operations), clock advances and manual controls,
+//! with and without a time limit on the half-open state.
 //! Every step compares the answer, the state, the failure count, the counters and the time
 //! booked per state.
 
@@ -49,15 +50,25 @@ struct Cfg {
     window: Option<(Win, u32, f64)>,
     slow: Option<(u64, f64)>,
     predicate: bool,
+    max_wait_ms: Option<u64>,
 }
 
 const MS: u64 = 1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum MState {
-    Closed { failures: u32 },
-    Open { until: u64 },
-    HalfOpen { admitted: u32, succeeded: u32 },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: u64,
+    },
+    /// `until`: when the stay times out (`u64::MAX`: never).
+    HalfOpen {
+        admitted: u32,
+        succeeded: u32,
+        until: u64,
+    },
     Forced,
     Disabled,
 }
@@ -130,18 +141,33 @@ impl Model {
         self.go(MState::Open { until: self.now + self.cfg.recovery_ms * MS });
     }
 
+    /// Reopens a half-open stay that outlived its time limit; true if it did.
+    fn time_out_half_open(&mut self) -> bool {
+        let timed_out = matches!(self.state, MState::HalfOpen { until, .. } if self.now >= until);
+        if timed_out {
+            self.open();
+        }
+        timed_out
+    }
+
     fn acquire(&mut self) -> Result<Ticket, Option<Duration>> {
         let reject = |counts: &mut [u64; 5], after: Option<u64>| {
             counts[2] += 1;
             Err(after.map(Duration::from_nanos))
         };
+        if self.time_out_half_open() {
+            return reject(&mut self.counts, Some(self.cfg.recovery_ms * MS));
+        }
         match self.state {
             MState::Open { until } if self.now < until => {
                 return reject(&mut self.counts, Some(until - self.now));
             }
-            MState::Open { .. } => self.go(MState::HalfOpen { admitted: 1, succeeded: 0 }),
-            MState::HalfOpen { admitted, succeeded } if admitted < self.cfg.permits => {
-                self.state = MState::HalfOpen { admitted: admitted + 1, succeeded }
+            MState::Open { .. } => {
+                let until = self.cfg.max_wait_ms.map_or(u64::MAX, |ms| self.now + ms * MS);
+                self.go(MState::HalfOpen { admitted: 1, succeeded: 0, until })
+            }
+            MState::HalfOpen { admitted, succeeded, until } if admitted < self.cfg.permits => {
+                self.state = MState::HalfOpen { admitted: admitted + 1, succeeded, until }
             }
             MState::HalfOpen { .. } | MState::Forced => return reject(&mut self.counts, None),
             MState::Closed { .. } | MState::Disabled => {}
@@ -165,6 +191,9 @@ impl Model {
             return;
         }
         let exceeded = t.kind == CircuitState::Closed && !ignored && self.record(failed, slow);
+        if self.time_out_half_open() {
+            return;
+        }
         if t.stay != self.stay || t.kind != self.state.kind() {
             return;
         }
@@ -174,15 +203,15 @@ impl Model {
             MState::Closed { .. } if !failed => self.state = MState::Closed { failures: 0 },
             MState::Closed { failures } if failures + 1 >= self.cfg.threshold => self.open(),
             MState::Closed { failures } => self.state = MState::Closed { failures: failures + 1 },
-            MState::HalfOpen { admitted, succeeded } if ignored => {
-                self.state = MState::HalfOpen { admitted: admitted - 1, succeeded }
+            MState::HalfOpen { admitted, succeeded, until } if ignored => {
+                self.state = MState::HalfOpen { admitted: admitted - 1, succeeded, until }
             }
             MState::HalfOpen { .. } if failed => self.open(),
             MState::HalfOpen { succeeded, .. } if succeeded + 1 >= self.cfg.successes => {
                 self.go(MState::Closed { failures: 0 })
             }
-            MState::HalfOpen { admitted, succeeded } => {
-                self.state = MState::HalfOpen { admitted, succeeded: succeeded + 1 }
+            MState::HalfOpen { admitted, succeeded, until } => {
+                self.state = MState::HalfOpen { admitted, succeeded: succeeded + 1, until }
             }
             _ => {}
         }
@@ -256,6 +285,9 @@ fn build(cfg: Cfg, clock: &ManualClock) -> CircuitBreaker {
     }
     if cfg.predicate {
         b = b.record_error_if(|e: &Kind| *e == Kind::Counted);
+    }
+    if let Some(ms) = cfg.max_wait_ms {
+        b = b.max_wait_in_half_open(Duration::from_millis(ms));
     }
     b.build().expect("generated configs are valid")
 }
@@ -381,11 +413,14 @@ fn window() -> impl Strategy<Value = Option<(Win, u32, f64)>> {
 
 fn cfg() -> impl Strategy<Value = Cfg> {
     let slow = prop_oneof![Just(None), (50..250u64, prop_oneof![Just(50.0), 10.0..=100.0f64]).prop_map(Some)];
-    (1..6u32, 500..3000u64, (1..4u32).prop_flat_map(|p| (Just(p), 1..=p)), window(), slow, any::<bool>())
-        .prop_map(|(threshold, recovery_ms, (permits, successes), window, slow, predicate)| {
+    let max_wait = prop_oneof![Just(None), (1..3000u64).prop_map(Some)];
+    let half_open = ((1..4u32).prop_flat_map(|p| (Just(p), 1..=p)), max_wait);
+    (1..6u32, 500..3000u64, half_open, window(), slow, any::<bool>()).prop_map(
+        |(threshold, recovery_ms, ((permits, successes), max_wait_ms), window, slow, predicate)| {
             let slow = if window.is_some() { slow } else { None };
-            Cfg { threshold, recovery_ms, permits, successes, window, slow, predicate }
-        })
+            Cfg { threshold, recovery_ms, permits, successes, window, slow, predicate, max_wait_ms }
+        },
+    )
 }
 
 proptest! {

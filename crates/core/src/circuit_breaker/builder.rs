@@ -24,6 +24,7 @@ pub(crate) type ErrorFilter = Arc<dyn Fn(&dyn Any) -> bool + Send + Sync>;
 /// | recovery_timeout | 60 s |
 /// | half_open_permits | 1 probe call |
 /// | half_open_successes | = half_open_permits |
+/// | max_wait_in_half_open | none: half-open waits for its probes however long they take |
 /// | sliding_window | none (only consecutive failures count) |
 /// | failure_rate_threshold | 50 % once a window is set |
 /// | minimum_calls | 10 |
@@ -54,6 +55,7 @@ pub struct CircuitBreakerBuilder {
     recovery_timeout: Duration,
     half_open_permits: u32,
     half_open_successes: Option<u32>,
+    max_wait_in_half_open: Option<Duration>,
     window: Option<SlidingWindow>,
     minimum_calls: u32,
     failure_rate: Option<f64>,
@@ -70,6 +72,7 @@ impl fmt::Debug for CircuitBreakerBuilder {
             .field("name", &self.name)
             .field("failure_threshold", &self.failure_threshold)
             .field("recovery_timeout", &self.recovery_timeout)
+            .field("max_wait_in_half_open", &self.max_wait_in_half_open)
             .field("window", &self.window)
             .finish_non_exhaustive()
     }
@@ -83,6 +86,7 @@ impl Default for CircuitBreakerBuilder {
             recovery_timeout: Duration::from_secs(60),
             half_open_permits: 1,
             half_open_successes: None,
+            max_wait_in_half_open: None,
             window: None,
             minimum_calls: 10,
             failure_rate: None,
@@ -129,6 +133,36 @@ impl CircuitBreakerBuilder {
     /// reopens the breaker.
     pub fn half_open_successes(mut self, n: u32) -> Self {
         self.half_open_successes = Some(n);
+        self
+    }
+
+    /// Longest time the breaker stays half-open waiting for its probes to decide (resilience4j's
+    /// `maxWaitDurationInHalfOpenState`); after it, the next call or probe report reopens the
+    /// breaker for the recovery timeout, and reports of the probes still in flight no longer
+    /// count. Without it (the default), a probe that never returns keeps the breaker half-open.
+    ///
+    /// ```
+    /// use elf_resilience_core::{CircuitBreaker, CircuitState, ManualClock};
+    /// use std::time::Duration;
+    ///
+    /// let clock = ManualClock::new();
+    /// let cb = CircuitBreaker::builder()
+    ///     .recovery_timeout(Duration::from_secs(10))
+    ///     .max_wait_in_half_open(Duration::from_secs(30))
+    ///     .clock(clock.shared())
+    ///     .build()
+    ///     .unwrap();
+    /// cb.trip();
+    /// clock.advance(Duration::from_secs(10));
+    /// let probe = cb.try_acquire().unwrap(); // a probe that hangs
+    /// clock.advance(Duration::from_secs(30));
+    /// let open = cb.try_acquire().unwrap_err();
+    /// assert_eq!((open.state, open.retry_after), (CircuitState::Open, Some(Duration::from_secs(10))));
+    /// probe.success(); // too late to count
+    /// assert_eq!(cb.state(), CircuitState::Open);
+    /// ```
+    pub fn max_wait_in_half_open(mut self, max_wait: Duration) -> Self {
+        self.max_wait_in_half_open = Some(max_wait);
         self
     }
 
@@ -230,11 +264,15 @@ impl CircuitBreakerBuilder {
         if successes > permits {
             return Err(InvalidBreakerConfig::SuccessesExceedPermits { successes, permits });
         }
+        if self.max_wait_in_half_open.is_some_and(|d| d.is_zero()) {
+            return Err(InvalidBreakerConfig::ZeroDuration { field: "max_wait_in_half_open" });
+        }
         Ok(Limits {
             failure_threshold: self.failure_threshold,
             recovery_nanos: duration_to_nanos(self.recovery_timeout),
             half_open_permits: permits,
             half_open_successes: successes,
+            half_open_max_nanos: self.max_wait_in_half_open.map(duration_to_nanos),
         })
     }
 

@@ -9,7 +9,7 @@ use super::builder::BreakerConfig;
 use super::counters::{Count, Counters};
 use super::error::intern;
 use super::metrics::BreakerMetrics;
-use super::state::{Event, Outcome, State, Verdict, decide, needs_clock};
+use super::state::{Event, NO_DEADLINE, Outcome, State, Verdict, decide, half_open_deadline, needs_clock};
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
 use super::window::{FAILED, RECORDED, SLOW, Window};
 use super::{CircuitOpen, CircuitState};
@@ -31,6 +31,9 @@ pub(crate) struct Book {
 pub(crate) struct Inner {
     pub cfg: BreakerConfig,
     word: AtomicU64,
+    /// When the current half-open stay times out; written under the lock before the word
+    /// turns half-open.
+    half_open_until: AtomicU64,
     pub book: Mutex<Book>,
     window: Option<Window>,
     pub counters: Counters,
@@ -66,6 +69,7 @@ impl Inner {
         Self {
             window: cfg.window.map(Window::new),
             word: AtomicU64::new(State::initial().pack()),
+            half_open_until: AtomicU64::new(NO_DEADLINE),
             book: Mutex::new(book),
             counters: Counters::default(),
             metrics,
@@ -120,7 +124,10 @@ impl Inner {
     #[inline]
     fn reject(&self, seen: State, retry_after: Option<u64>) -> Rejection {
         self.count(Count::Rejected);
-        Rejection { state: seen.kind(), retry_after: retry_after.unwrap_or(NO_RETRY) }
+        // A rejection with a retry time comes from an open state (perhaps one just reopened
+        // from a timed-out half-open stay).
+        let state = if retry_after.is_some() { CircuitState::Open } else { seen.kind() };
+        Rejection { state, retry_after: retry_after.unwrap_or(NO_RETRY) }
     }
 
     /// The error for a rejection, built where it is returned (a `CircuitOpen` moved through
@@ -213,8 +220,8 @@ impl Inner {
         let mut word = self.word.load(Ordering::Acquire);
         loop {
             let state = State::unpack(word);
-            let t = if needs_clock(state, event) { self.now(&mut now) } else { 0 };
-            let d = decide(state, event, t, &self.cfg.limits, 0);
+            let t = if needs_clock(state, event, &self.cfg.limits) { self.now(&mut now) } else { 0 };
+            let d = decide(state, event, t, &self.cfg.limits, 0, self.half_open_until(state));
             let Some(next) = d.next else { return (d.verdict, state) };
             if next.kind() != state.kind() || event == Event::Reset {
                 return self.apply_locked(event, now);
@@ -236,11 +243,15 @@ impl Inner {
         let mut word = self.word.load(Ordering::Acquire);
         loop {
             let state = State::unpack(word);
-            let t = if needs_clock(state, event) { self.now(&mut now) } else { 0 };
+            let t = if needs_clock(state, event, &self.cfg.limits) { self.now(&mut now) } else { 0 };
             let fresh = (book.stay + 1) % STAY_LIMIT;
-            let d = decide(state, event, t, &self.cfg.limits, fresh);
+            let d = decide(state, event, t, &self.cfg.limits, fresh, self.half_open_until(state));
             let Some(next) = d.next else { return (d.verdict, state) };
             let changes_kind = next.kind() != state.kind();
+            if changes_kind && next.kind() == CircuitState::HalfOpen {
+                let until = half_open_deadline(t, &self.cfg.limits);
+                self.half_open_until.store(until, Ordering::Relaxed);
+            }
             if next.kind() == CircuitState::Closed && (changes_kind || event == Event::Reset) {
                 self.clear_window();
             }
@@ -259,6 +270,14 @@ impl Inner {
                 }
                 Err(seen) => word = seen,
             }
+        }
+    }
+
+    /// When `state`, if half-open, times out (read after the word that holds `state`).
+    fn half_open_until(&self, state: State) -> u64 {
+        match state {
+            State::HalfOpen { .. } => self.half_open_until.load(Ordering::Relaxed),
+            _ => NO_DEADLINE,
         }
     }
 

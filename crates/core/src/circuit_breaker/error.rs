@@ -181,6 +181,12 @@ pub enum InvalidBreakerConfig {
     /// A slow-call rate threshold without a slow-call duration, or the reverse.
     #[error("slow_call_duration and slow_call_rate_threshold must be set together")]
     SlowCallIncomplete,
+    /// A duration that must be longer than zero was zero.
+    #[error("{field} must be longer than zero")]
+    ZeroDuration {
+        /// The setting.
+        field: &'static str,
+    },
     /// A time window of zero length.
     #[error("the time window must be longer than zero")]
     EmptyTimeWindow,

@@ -4,7 +4,10 @@
 //! failures (or, with a [`SlidingWindow`], a failure or slow-call rate over its threshold) it
 //! **opens** and rejects calls with [`CircuitOpen`] for `recovery_timeout`. Then it goes
 //! **half-open**: exactly `half_open_permits` probe calls pass; `half_open_successes` of them
-//! succeeding closes it, any failure reopens it. [`force_open`](CircuitBreaker::force_open)
+//! succeeding closes it, any failure reopens it; with
+//! [`max_wait_in_half_open`](CircuitBreakerBuilder::max_wait_in_half_open), so does a half-open
+//! stay that lasts longer than that (by default it waits for its probes however long they
+//! take). [`force_open`](CircuitBreaker::force_open)
 //! and [`disable`](CircuitBreaker::disable) override all that until
 //! [`reset`](CircuitBreaker::reset).
 //!
@@ -152,7 +155,9 @@ impl CircuitBreaker {
     }
 
     /// The current state. An open breaker whose recovery timeout has passed still reads as
-    /// open until the next call makes it half-open.
+    /// open until the next call makes it half-open; likewise a half-open breaker past its
+    /// [`max_wait_in_half_open`](CircuitBreakerBuilder::max_wait_in_half_open) reads as
+    /// half-open until the next call or probe report reopens it.
     pub fn state(&self) -> CircuitState {
         self.inner.load().kind()
     }

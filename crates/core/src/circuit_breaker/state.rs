@@ -197,7 +197,12 @@ pub(crate) struct Limits {
     pub recovery_nanos: u64,
     pub half_open_permits: u32,
     pub half_open_successes: u32,
+    /// Longest stay half-open before the breaker reopens (`None`: no limit).
+    pub half_open_max_nanos: Option<u64>,
 }
+
+/// The half-open deadline of a state that is not half-open, or has no time limit.
+pub(crate) const NO_DEADLINE: u64 = u64::MAX;
 
 /// The answer to a caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,18 +232,40 @@ impl Decision {
 }
 
 /// True if deciding `event` in `state` may need the current time.
-pub(crate) const fn needs_clock(state: State, event: Event) -> bool {
+pub(crate) const fn needs_clock(state: State, event: Event, lim: &Limits) -> bool {
+    let timed_half_open = matches!(state, State::HalfOpen { .. }) && lim.half_open_max_nanos.is_some();
     match event {
-        Event::Acquire => matches!(state, State::Open { .. }),
-        Event::Finish { outcome, rate_exceeded, .. } => rate_exceeded || matches!(outcome, Outcome::Failure),
+        Event::Acquire => matches!(state, State::Open { .. }) || timed_half_open,
+        Event::Finish { outcome, rate_exceeded, .. } => {
+            rate_exceeded || matches!(outcome, Outcome::Failure) || timed_half_open
+        }
         Event::Trip | Event::OpenFor(_) => true,
         Event::Reset | Event::ForceOpen | Event::Disable => false,
     }
 }
 
-/// The pure transition function. `fresh_stay` is the generation to give a newly entered state.
-pub(crate) fn decide(state: State, event: Event, now: u64, lim: &Limits, fresh_stay: u32) -> Decision {
+/// When a half-open stay entered at `now` times out ([`NO_DEADLINE`] if it does not).
+pub(crate) fn half_open_deadline(now: u64, lim: &Limits) -> u64 {
+    lim.half_open_max_nanos.map_or(NO_DEADLINE, |max| now.saturating_add(max).min(NO_DEADLINE - 1))
+}
+
+/// The pure transition function. `fresh_stay` is the generation to give a newly entered state;
+/// `half_open_until` is when the current half-open stay times out ([`NO_DEADLINE`] if it does
+/// not, or the state is not half-open).
+pub(crate) fn decide(
+    state: State,
+    event: Event,
+    now: u64,
+    lim: &Limits,
+    fresh_stay: u32,
+    half_open_until: u64,
+) -> Decision {
     let open = |nanos: u64| State::Open { until: now.saturating_add(nanos).min(MAX_DEADLINE) };
+    let probing = matches!(event, Event::Acquire | Event::Finish { .. });
+    let timed_out = half_open_until != NO_DEADLINE && now >= half_open_until;
+    if probing && timed_out && matches!(state, State::HalfOpen { .. }) {
+        return reopen_timed_out(event, now, open(lim.recovery_nanos));
+    }
     match event {
         Event::Acquire => acquire(state, now, lim, fresh_stay),
         Event::Finish { permit, outcome, rate_exceeded } => {
@@ -262,6 +289,17 @@ pub(crate) fn decide(state: State, event: Event, now: u64, lim: &Limits, fresh_s
         Event::ForceOpen | Event::Disable if state.kind() == kind_of(event) => Decision::keep(Verdict::Done),
         Event::ForceOpen => Decision::to(State::ForcedOpen { stay: fresh_stay }, Verdict::Done),
         Event::Disable => Decision::to(State::Disabled { stay: fresh_stay }, Verdict::Done),
+    }
+}
+
+/// A half-open stay that outlived its time limit reopens: a caller asking to pass is rejected,
+/// a probe reporting late is stale.
+fn reopen_timed_out(event: Event, now: u64, reopened: State) -> Decision {
+    match (event, reopened) {
+        (Event::Acquire, State::Open { until }) => {
+            Decision::to(reopened, Verdict::Rejected { retry_after: Some(until - now) })
+        }
+        _ => Decision::to(reopened, Verdict::Done),
     }
 }
 
@@ -332,8 +370,13 @@ fn finish(
 mod tests {
     use super::*;
 
-    const LIM: Limits =
-        Limits { failure_threshold: 2, recovery_nanos: 100, half_open_permits: 2, half_open_successes: 2 };
+    const LIM: Limits = Limits {
+        failure_threshold: 2,
+        recovery_nanos: 100,
+        half_open_permits: 2,
+        half_open_successes: 2,
+        half_open_max_nanos: None,
+    };
 
     fn fin(permit: State, outcome: Outcome) -> Event {
         Event::Finish { permit, outcome, rate_exceeded: false }
@@ -357,19 +400,19 @@ mod tests {
     #[test]
     fn failures_open_at_threshold() {
         let s = State::initial();
-        let d = decide(s, fin(s, Outcome::Failure), 5, &LIM, 9);
+        let d = decide(s, fin(s, Outcome::Failure), 5, &LIM, 9, NO_DEADLINE);
         let s1 = d.next.unwrap();
         assert_eq!(s1, State::Closed { stay: 0, failures: 1 });
-        let d = decide(s1, fin(s, Outcome::Failure), 5, &LIM, 9);
+        let d = decide(s1, fin(s, Outcome::Failure), 5, &LIM, 9, NO_DEADLINE);
         assert_eq!(d.next, Some(State::Open { until: 105 }));
     }
 
     #[test]
     fn open_rejects_then_admits_one_probe() {
         let s = State::Open { until: 100 };
-        let d = decide(s, Event::Acquire, 40, &LIM, 3);
+        let d = decide(s, Event::Acquire, 40, &LIM, 3, NO_DEADLINE);
         assert_eq!(d.verdict, Verdict::Rejected { retry_after: Some(60) });
-        let d = decide(s, Event::Acquire, 100, &LIM, 3);
+        let d = decide(s, Event::Acquire, 100, &LIM, 3, NO_DEADLINE);
         let probe = State::HalfOpen { stay: 3, admitted: 1, succeeded: 0 };
         assert_eq!(d, Decision::to(probe, Verdict::Admitted(probe)));
     }
@@ -378,31 +421,57 @@ mod tests {
     fn stale_permit_changes_nothing() {
         let old = State::Closed { stay: 1, failures: 0 };
         let cur = State::Closed { stay: 2, failures: 1 };
-        assert_eq!(decide(cur, fin(old, Outcome::Failure), 0, &LIM, 5).next, None);
+        assert_eq!(decide(cur, fin(old, Outcome::Failure), 0, &LIM, 5, NO_DEADLINE).next, None);
     }
 
     #[test]
     fn half_open_needs_all_successes() {
         let s = State::HalfOpen { stay: 4, admitted: 2, succeeded: 0 };
-        let s1 = decide(s, fin(s, Outcome::Success), 0, &LIM, 8).next.unwrap();
+        let s1 = decide(s, fin(s, Outcome::Success), 0, &LIM, 8, NO_DEADLINE).next.unwrap();
         assert_eq!(s1, State::HalfOpen { stay: 4, admitted: 2, succeeded: 1 });
-        let s2 = decide(s1, fin(s, Outcome::Success), 0, &LIM, 8).next.unwrap();
+        let s2 = decide(s1, fin(s, Outcome::Success), 0, &LIM, 8, NO_DEADLINE).next.unwrap();
         assert_eq!(s2, State::Closed { stay: 8, failures: 0 });
     }
 
     #[test]
     fn overrides_keep_the_stay_when_already_there() {
         let s = State::Closed { stay: 4, failures: 3 };
-        assert_eq!(decide(s, Event::Reset, 0, &LIM, 9).next, Some(State::Closed { stay: 4, failures: 0 }));
+        assert_eq!(
+            decide(s, Event::Reset, 0, &LIM, 9, NO_DEADLINE).next,
+            Some(State::Closed { stay: 4, failures: 0 })
+        );
         let f = State::ForcedOpen { stay: 2 };
-        assert_eq!(decide(f, Event::ForceOpen, 0, &LIM, 9).next, None);
-        assert_eq!(decide(f, Event::Reset, 0, &LIM, 9).next, Some(State::Closed { stay: 9, failures: 0 }));
+        assert_eq!(decide(f, Event::ForceOpen, 0, &LIM, 9, NO_DEADLINE).next, None);
+        assert_eq!(
+            decide(f, Event::Reset, 0, &LIM, 9, NO_DEADLINE).next,
+            Some(State::Closed { stay: 9, failures: 0 })
+        );
     }
 
     #[test]
     fn open_for_never_shortens() {
         let s = State::Open { until: 500 };
-        assert_eq!(decide(s, Event::OpenFor(10), 100, &LIM, 0).next, None);
-        assert_eq!(decide(s, Event::OpenFor(900), 100, &LIM, 0).next, Some(State::Open { until: 1000 }));
+        assert_eq!(decide(s, Event::OpenFor(10), 100, &LIM, 0, NO_DEADLINE).next, None);
+        assert_eq!(
+            decide(s, Event::OpenFor(900), 100, &LIM, 0, NO_DEADLINE).next,
+            Some(State::Open { until: 1000 })
+        );
+    }
+
+    #[test]
+    fn half_open_times_out_into_open() {
+        let lim = Limits { half_open_max_nanos: Some(50), ..LIM };
+        let d = decide(State::Open { until: 100 }, Event::Acquire, 100, &lim, 3, NO_DEADLINE);
+        let probe = d.next.unwrap();
+        let until = half_open_deadline(100, &lim);
+        assert_eq!(until, 150);
+        let full = State::HalfOpen { stay: 3, admitted: 2, succeeded: 0 };
+        assert_eq!(decide(full, Event::Acquire, 149, &lim, 4, until).next, None);
+        let d = decide(full, Event::Acquire, 150, &lim, 4, until);
+        assert_eq!(d, Decision::to(State::Open { until: 250 }, Verdict::Rejected { retry_after: Some(100) }));
+        let late = decide(full, fin(probe, Outcome::Success), 170, &lim, 4, until);
+        assert_eq!(late.next, Some(State::Open { until: 270 }));
+        assert!(needs_clock(full, fin(probe, Outcome::Success), &lim));
+        assert!(!needs_clock(full, fin(probe, Outcome::Success), &LIM));
     }
 }

@@ -93,6 +93,68 @@ fn half_open_needs_the_configured_successes() {
 }
 
 #[test]
+fn a_hung_probe_reopens_after_the_half_open_time_limit() {
+    let clock = ManualClock::new();
+    let cb = builder(&clock)
+        .failure_threshold(1)
+        .recovery_timeout(secs(10))
+        .max_wait_in_half_open(secs(30))
+        .build()
+        .unwrap();
+    let _ = fail(&cb);
+    clock.advance(secs(10));
+    let hung = cb.try_acquire().unwrap();
+    clock.advance(secs(29));
+    let busy = cb.try_acquire().unwrap_err();
+    assert_eq!((busy.state, busy.retry_after), (CircuitState::HalfOpen, None));
+    clock.advance(secs(1));
+    let open = cb.try_acquire().unwrap_err();
+    assert_eq!((open.state, open.retry_after), (CircuitState::Open, Some(secs(10))));
+    hung.success(); // its stay timed out: the report changes nothing
+    assert_eq!(cb.state(), CircuitState::Open);
+    clock.advance(secs(10));
+    assert_eq!(ok(&cb).unwrap(), 1);
+    assert_eq!(cb.state(), CircuitState::Closed);
+    let s = cb.stats();
+    assert_eq!((s.transitions, s.rejected_calls), (5, 2));
+    assert_eq!(s.time_in_states.half_open, secs(30));
+}
+
+#[test]
+fn a_late_probe_report_reopens_a_timed_out_half_open_stay() {
+    let clock = ManualClock::new();
+    let cb = builder(&clock).failure_threshold(1).max_wait_in_half_open(secs(5)).build().unwrap();
+    cb.trip();
+    clock.advance(secs(60));
+    let slow = cb.call(|| {
+        clock.advance(secs(6));
+        Ok::<_, ApiError>(1)
+    });
+    assert_eq!(slow.unwrap(), 1);
+    assert_eq!(cb.state(), CircuitState::Open);
+    assert_eq!(cb.stats().successful_calls, 1);
+}
+
+#[test]
+fn without_a_time_limit_half_open_waits_for_its_probe() {
+    let clock = ManualClock::new();
+    let cb = breaker(&clock, 1);
+    cb.trip();
+    clock.advance(secs(10));
+    let hung = cb.try_acquire().unwrap();
+    clock.advance(secs(86_400));
+    assert_eq!(cb.try_acquire().unwrap_err().state, CircuitState::HalfOpen);
+    hung.success();
+    assert_eq!(cb.state(), CircuitState::Closed);
+}
+
+#[test]
+fn a_zero_half_open_time_limit_is_rejected() {
+    let err = CircuitBreaker::builder().max_wait_in_half_open(secs(0)).build().unwrap_err();
+    assert_eq!(err.to_string(), "max_wait_in_half_open must be longer than zero");
+}
+
+#[test]
 fn expected_error_predicate_counts_only_matching_errors() {
     let clock = ManualClock::new();
     let cb = builder(&clock)
