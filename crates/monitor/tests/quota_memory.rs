@@ -95,7 +95,6 @@ fn readers_never_see_a_total_shrink_while_writers_change_seconds() {
             while !done.load(Ordering::Relaxed) {
                 let u = all(&ledger);
                 assert!(u.requests >= last && u.requests <= 2 * PER_THREAD, "{} after {last}", u.requests);
-                assert_eq!(u.tokens, 2 * u.requests, "tokens and requests move together");
                 last = u.requests;
             }
         })
