@@ -111,16 +111,17 @@ fn max_staleness(config: &Config) -> Duration {
 
 #[cfg(feature = "redis")]
 fn open_redis(config: &Config, url: &crate::config::RedisUrl) -> anyhow::Result<Stores> {
-    use anyhow::Context as _;
-    use elf_resilience::{RedisBreakerStore, RedisCache, RedisQueue};
+    use elf_resilience::{RedisBreakerStore, RedisCache, RedisQueue, RedisStoreError};
 
     let prefix = config.storage.redis_prefix();
     let raw = url.0.expose();
-    let cannot = || format!("cannot connect to Redis at {} (`[storage] redis_url`)", url.0);
-    let queue = Arc::new(RedisQueue::open(raw, &format!("{prefix}:queue")).with_context(cannot)?);
-    let cache =
-        RedisCache::open(raw, &format!("{prefix}:cache"), max_staleness(config)).with_context(cannot)?;
-    let breakers = RedisBreakerStore::open(raw, &format!("{prefix}:breakers")).with_context(cannot)?;
+    // The error's own text only: its sources repeat it.
+    let cannot = |e: RedisStoreError| {
+        anyhow::anyhow!("cannot connect to Redis at {} (`[storage] redis_url`): {e}", url.0)
+    };
+    let queue = Arc::new(RedisQueue::open(raw, &format!("{prefix}:queue")).map_err(cannot)?);
+    let cache = RedisCache::open(raw, &format!("{prefix}:cache"), max_staleness(config)).map_err(cannot)?;
+    let breakers = RedisBreakerStore::open(raw, &format!("{prefix}:breakers")).map_err(cannot)?;
     let dir = config.storage.data_dir();
     Ok(Stores {
         backend: Backend::Redis,
