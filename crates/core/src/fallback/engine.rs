@@ -52,7 +52,7 @@ pub(crate) struct LeanStart<'p> {
     pub(crate) guard: InFlight<'p>,
     pub(crate) in_flight: usize,
     pub(crate) started: Duration,
-    pub(crate) provider: Option<String>,
+    pub(crate) provider: Option<&'p str>,
 }
 
 pub(crate) struct Run<'p, T, E, F> {
@@ -139,6 +139,7 @@ where
     pub(crate) async fn resume(mut self, start: LeanStart<'p>, failed: E) -> Finished<T, E> {
         let LeanStart { guard, in_flight, started, provider } = start;
         (self.in_flight, self.started, self.attempts) = (in_flight, started, 1);
+        let provider = provider.map(str::to_owned);
         self.tried.extend(provider.iter().cloned());
         self.provider = provider;
         let took = self.p.clock.now().saturating_sub(started);

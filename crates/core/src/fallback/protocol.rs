@@ -139,36 +139,30 @@ impl FallbackProtocol {
     }
 
     /// Starts a lean execution for a caller that makes the primary call itself and keeps only
-    /// the value: the primary attempt, when it can go straight to the operation (no hooks, no
-    /// shedding, no per-call breaker, the gate not pressured). `None`: use [`execute`](Self::execute).
-    pub(crate) fn lean_start(
-        &self,
-        ctx: &Context,
+    /// the value: the primary's provider, when the call can go straight to the operation (no
+    /// hooks, no shedding, no per-call breaker, the gate not pressured). `None`: use
+    /// [`execute`](Self::execute).
+    pub(crate) fn lean_start<'p>(
+        &'p self,
+        ctx: &'p Context,
         resource: ResourceType,
         order: &[FallbackStrategy],
-    ) -> Option<(LeanStart<'_>, Attempt)> {
+    ) -> Option<(LeanStart<'p>, Option<&'p str>)> {
         let p = &*self.inner;
         let per_call_breaker = p.breakers.is_some() && order.contains(&FallbackStrategy::CircuitBreak);
         if !p.hooks.is_empty() || per_call_breaker || order.contains(&FallbackStrategy::LoadShed) {
             return None;
         }
-        let provider = ctx.model.clone().or_else(|| p.providers.first().cloned());
-        let reading = match &provider {
-            Some(m) if ctx.model.is_none() => p.gate.check(resource, &ctx.clone().model(m.as_str())),
+        let provider = ctx.model.as_deref().or_else(|| p.providers.first().map(String::as_str));
+        let reading = match provider {
+            Some(m) if ctx.model.is_none() => p.gate.check(resource, &ctx.clone().model(m)),
             _ => p.gate.check(resource, ctx),
         };
         if reading.status.is_pressured() {
             return None;
         }
         let (guard, in_flight) = InFlight::enter(&p.inflight);
-        let attempt = Attempt {
-            number: 1,
-            strategy: None,
-            provider: provider.clone(),
-            degrade: DegradeLevel::FULL,
-            context: ctx.clone(),
-        };
-        Some((LeanStart { guard, in_flight, started: p.clock.now(), provider }, attempt))
+        Some((LeanStart { guard, in_flight, started: p.clock.now(), provider }, provider))
     }
 
     /// A lean execution's primary call succeeded.

@@ -51,7 +51,7 @@ impl<E> PipelineError<E> {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::CircuitOpen(open) => open.retry_after,
-            Self::RateLimited(r) => Some(r.retry_after),
+            Self::RateLimited(r) => Some(r.retry_after()),
             _ => None,
         }
     }

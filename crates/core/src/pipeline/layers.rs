@@ -1,4 +1,8 @@
 //! What each layer does around the step inside it (`next`).
+//!
+//! The steps are async blocks, not async fns: an async fn keeps its arguments twice in its
+//! future (as given and as moved into its body), and these futures nest once per layer.
+#![allow(clippy::manual_async_fn)]
 
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -6,55 +10,63 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
+use super::call::Call;
+use super::run::{Level, Next, Op, Out};
 use super::{BackoffFactory, FallbackStep, PipelineError};
+use crate::bulkhead::{Bulkhead, BulkheadPermit};
 use crate::circuit_breaker::CircuitBreaker;
 use crate::fallback::{Attempt, FallbackError, FallbackRequest, Outcome};
 
-type Out<T, E> = Result<T, PipelineError<E>>;
 
 /// One outcome per call through the layers inside; a queued request is not counted.
-pub(super) async fn breaker<T, E, Fut>(
-    cb: &CircuitBreaker,
-    attempt: Attempt,
-    next: impl FnOnce(Attempt) -> Fut,
-) -> Out<T, E>
-where
-    Fut: Future<Output = Out<T, E>>,
-{
-    let permit = cb.try_acquire().map_err(PipelineError::CircuitOpen)?;
-    let result = next(attempt).await;
-    match &result {
-        Ok(_) => permit.success(),
-        Err(PipelineError::Queued(_)) => permit.ignore(),
-        Err(_) => permit.failure(),
+pub(super) fn breaker<'a, O: Op, N: Level>(
+    cb: &'a CircuitBreaker,
+    call: Call<'a>,
+    next: Next<'a, O, N>,
+) -> impl Future<Output = Out<O>> + 'a {
+    async move {
+        let permit = cb.try_acquire().map_err(PipelineError::CircuitOpen)?;
+        let result = next.run(call).await;
+        match &result {
+            Ok(_) => permit.success(),
+            Err(PipelineError::Queued(_)) => permit.ignore(),
+            Err(_) => permit.failure(),
+        }
+        result
     }
-    result
+}
+
+/// A bulkhead slot: taken at once when one is free; the wait for one (boxed, so its size stays
+/// out of every pipeline's future) only when the bulkhead is full and may be waited on.
+pub(super) async fn bulkhead_permit<E>(bulkhead: &Bulkhead) -> Result<BulkheadPermit, PipelineError<E>> {
+    match bulkhead.try_acquire() {
+        Ok(permit) => Ok(permit),
+        Err(shed) if bulkhead.max_wait().is_zero() => Err(PipelineError::Bulkhead(shed)),
+        Err(_) => Box::pin(bulkhead.acquire_async()).await.map_err(PipelineError::Bulkhead),
+    }
 }
 
 /// Tries again after retryable errors; the delays are made at the first retry.
-pub(super) async fn retry<T, E, Fut>(
-    backoff: &BackoffFactory,
-    attempt: Attempt,
-    next: impl Fn(Attempt) -> Fut,
-) -> Out<T, E>
-where
-    E: fmt::Display,
-    Fut: Future<Output = Out<T, E>>,
-{
-    let mut attempt = attempt;
-    let mut delays = None;
-    loop {
-        let err = match next(attempt.clone()).await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
-        if !err.is_retryable() {
-            return Err(err);
+pub(super) fn retry<'a, O: Op, N: Level>(
+    backoff: &'a BackoffFactory,
+    mut call: Call<'a>,
+    next: Next<'a, O, N>,
+) -> impl Future<Output = Out<O>> + 'a {
+    async move {
+        let mut delays = None;
+        loop {
+            let err = match next.run(call).await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if !err.is_retryable() {
+                return Err(err);
+            }
+            let Some(delay) = delays.get_or_insert_with(backoff).next() else { return Err(err) };
+            tracing::debug!(attempt = call.number, ?delay, error = %err, "pipeline retry");
+            tokio::time::sleep(delay).await;
+            call.number += 1;
         }
-        let Some(delay) = delays.get_or_insert_with(backoff).next() else { return Err(err) };
-        tracing::debug!(attempt = attempt.number, ?delay, error = %err, "pipeline retry");
-        tokio::time::sleep(delay).await;
-        attempt.number += 1;
     }
 }
 
@@ -62,33 +74,34 @@ where
 ///
 /// The primary call is made here when the protocol allows it; the protocol's engine (boxed, so
 /// its size stays out of every pipeline's future) runs only when that call fails or cannot go.
-pub(super) async fn fallback<T, E, Fut>(
-    step: &FallbackStep,
-    attempt: Attempt,
-    next: impl Fn(Attempt) -> Fut,
-) -> Out<T, E>
-where
-    E: fmt::Display,
-    Fut: Future<Output = Out<T, E>>,
-{
+pub(super) fn fallback<'a, O: Op, N: Level>(
+    step: &'a FallbackStep,
+    call: Call<'a>,
+    next: Next<'a, O, N>,
+) -> impl Future<Output = Out<O>> + 'a {
     let FallbackStep { protocol, resource, order } = step;
-    let ctx = attempt.context;
-    let Some((start, primary)) = protocol.lean_start(&ctx, *resource, order) else {
-        let req = FallbackRequest::new(*resource).context(ctx).strategies(order.iter().copied());
-        return answer(Box::pin(protocol.execute(req, next)).await);
-    };
-    let failed = match next(primary).await {
-        Ok(value) => {
-            protocol.lean_served(start, *resource);
-            return Ok(value);
-        }
-        Err(e) => e,
-    };
-    let req = FallbackRequest::new(*resource).context(ctx);
-    answer(Box::pin(protocol.resume_lean(start, req, order, failed, next)).await)
+    let op = move |a: Attempt| async move { next.run(Call::of(&a)).await };
+    async move {
+        let Some((start, provider)) = protocol.lean_start(call.ctx, *resource, order) else {
+            let req =
+                FallbackRequest::new(*resource).context(call.ctx.clone()).strategies(order.iter().copied());
+            return answer(Box::pin(protocol.execute(req, op)).await);
+        };
+        let failed = match next.run(Call { provider, ..Call::first(call.ctx) }).await {
+            Ok(value) => {
+                protocol.lean_served(start, *resource);
+                return Ok(value);
+            }
+            Err(e) => e,
+        };
+        let req = FallbackRequest::new(*resource).context(call.ctx.clone());
+        answer(Box::pin(protocol.resume_lean(start, req, order, failed, op)).await)
+    }
 }
 
-fn answer<T, E: fmt::Display>(finished: Result<Outcome<T>, FallbackError<PipelineError<E>>>) -> Out<T, E> {
+fn answer<T, E: fmt::Display>(
+    finished: Result<Outcome<T>, FallbackError<PipelineError<E>>>,
+) -> Result<T, PipelineError<E>> {
     match finished {
         Ok(Outcome::Value { value, .. }) => Ok(value),
         Ok(Outcome::Queued { ticket, .. }) => Err(PipelineError::Queued(ticket)),
@@ -100,20 +113,19 @@ fn answer<T, E: fmt::Display>(finished: Result<Outcome<T>, FallbackError<Pipelin
     }
 }
 
-/// Bounds the step `next` makes to `limit` from now. A step ready at its first poll never
-/// touches the timer.
-pub(super) async fn timeout<T, E, Fut>(
+/// Bounds the step inside to `limit` from now. A step ready at its first poll never touches
+/// the timer.
+pub(super) fn timeout<'a, O: Op, N: Level>(
     limit: Duration,
-    attempt: Attempt,
-    next: impl FnOnce(Attempt) -> Fut,
-) -> Out<T, E>
-where
-    Fut: Future<Output = Out<T, E>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut inner = pin!(next(attempt));
-    if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx))).await {
-        return out;
+    call: Call<'a>,
+    next: Next<'a, O, N>,
+) -> impl Future<Output = Out<O>> + 'a {
+    async move {
+        let start = tokio::time::Instant::now();
+        let mut inner = pin!(next.run(call));
+        if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx))).await {
+            return out;
+        }
+        tokio::time::timeout_at(start + limit, inner).await.unwrap_or(Err(PipelineError::Timeout(limit)))
     }
-    tokio::time::timeout_at(start + limit, inner).await.unwrap_or(Err(PipelineError::Timeout(limit)))
 }

@@ -29,6 +29,7 @@
 //! # });
 //! ```
 
+mod call;
 mod error;
 mod layers;
 mod run;

@@ -7,6 +7,9 @@
 use std::fmt;
 use std::future::Future;
 
+use std::marker::PhantomData;
+
+use super::call::Call;
 use super::{Layer, Pipeline, PipelineError, layers};
 use crate::fallback::Attempt;
 use crate::resource::Context;
@@ -46,13 +49,39 @@ where
 pub(super) type Out<O> = Result<<O as Op>::T, PipelineError<<O as Op>::E>>;
 
 /// A depth in the pipeline: its step runs layer `i` with the next depth's step inside.
-trait Level {
+pub(super) trait Level: 'static {
     fn step<'a, O: Op>(
         p: &'a Pipeline,
         i: usize,
         op: &'a O,
-        attempt: Attempt,
+        call: Call<'a>,
     ) -> impl Future<Output = Out<O>> + Send + 'a;
+}
+
+/// The step inside a layer: the layers below it, then the operation.
+pub(super) struct Next<'a, O, N> {
+    p: &'a Pipeline,
+    i: usize,
+    op: &'a O,
+    level: PhantomData<N>,
+}
+
+impl<O, N> Clone for Next<'_, O, N> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O, N> Copy for Next<'_, O, N> {}
+
+impl<'a, O: Op, N: Level> Next<'a, O, N> {
+    /// Runs the step for `call`, which may borrow less long than the pipeline.
+    pub(super) fn run<'b>(self, call: Call<'b>) -> impl Future<Output = Out<O>> + Send + 'b
+    where
+        'a: 'b,
+    {
+        N::step(self.p, self.i, self.op, call)
+    }
 }
 
 macro_rules! levels {
@@ -64,9 +93,9 @@ macro_rules! levels {
                 p: &'a Pipeline,
                 i: usize,
                 op: &'a O,
-                attempt: Attempt,
+                call: Call<'a>,
             ) -> impl Future<Output = Out<O>> + Send + 'a {
-                p.layer::<O, $next>(i, op, attempt)
+                p.layer::<O, $next>(i, op, call)
             }
         }
     )*};
@@ -84,9 +113,9 @@ impl Level for Deep {
         p: &'a Pipeline,
         i: usize,
         op: &'a O,
-        attempt: Attempt,
+        call: Call<'a>,
     ) -> impl Future<Output = Out<O>> + Send + 'a {
-        Box::pin(p.layer::<O, Deep>(i, op, attempt))
+        Box::pin(p.layer::<O, Deep>(i, op, call))
     }
 }
 
@@ -100,28 +129,45 @@ impl Pipeline {
         F: Fn(Attempt) -> Fut + Sync,
         Fut: Future<Output = Result<T, E>> + Send,
     {
-        L0::step(self, 0, &op, Attempt::first(ctx)).await
+        let (call, op) = (Call::first(&ctx), &op);
+        // The fewer the layers, the shallower (and smaller) the future.
+        match self.layers.len() {
+            0 => L6::step(self, 0, op, call).await,
+            1 => L5::step(self, 0, op, call).await,
+            2 => L4::step(self, 0, op, call).await,
+            3 => L3::step(self, 0, op, call).await,
+            4 => L2::step(self, 0, op, call).await,
+            5 => L1::step(self, 0, op, call).await,
+            _ => L0::step(self, 0, op, call).await,
+        }
     }
 
     /// Runs layer `i` (or the operation, past the last layer) with level `N` inside.
-    async fn layer<'a, O: Op, N: Level>(&'a self, i: usize, op: &'a O, attempt: Attempt) -> Out<O> {
-        let Some(layer) = self.layers.get(i) else {
-            return op.run(attempt).await.map_err(PipelineError::Inner);
-        };
-        let next = move |a| N::step(self, i + 1, op, a);
-        match layer {
-            Layer::CircuitBreaker(cb) => layers::breaker(cb, attempt, next).await,
-            Layer::Retry(backoff) => layers::retry(backoff, attempt, next).await,
-            Layer::Fallback(fallback) => layers::fallback(fallback, attempt, next).await,
-            Layer::RateLimit(limiter) => {
-                limiter.check().map_err(PipelineError::RateLimited)?;
-                next(attempt).await
+    fn layer<'a, O: Op, N: Level>(
+        &'a self,
+        i: usize,
+        op: &'a O,
+        call: Call<'a>,
+    ) -> impl Future<Output = Out<O>> + 'a {
+        let next = Next::<O, N> { p: self, i: i + 1, op, level: PhantomData };
+        async move {
+            let Some(layer) = self.layers.get(i) else {
+                return op.run(call.attempt()).await.map_err(PipelineError::Inner);
+            };
+            match layer {
+                Layer::CircuitBreaker(cb) => layers::breaker(cb, call, next).await,
+                Layer::Retry(backoff) => layers::retry(backoff, call, next).await,
+                Layer::Fallback(fallback) => layers::fallback(fallback, call, next).await,
+                Layer::RateLimit(limiter) => {
+                    limiter.check().map_err(PipelineError::RateLimited)?;
+                    next.run(call).await
+                }
+                Layer::Bulkhead(bulkhead) => {
+                    let _permit = layers::bulkhead_permit(bulkhead).await?;
+                    next.run(call).await
+                }
+                Layer::Timeout(limit) => layers::timeout(*limit, call, next).await,
             }
-            Layer::Bulkhead(bulkhead) => {
-                let _permit = bulkhead.acquire_async().await.map_err(PipelineError::Bulkhead)?;
-                next(attempt).await
-            }
-            Layer::Timeout(limit) => layers::timeout(*limit, attempt, next).await,
         }
     }
 }
