@@ -1,5 +1,6 @@
 //! A full pipeline (breaker, retry, fallback, bulkhead, timeout, all passing) around an async
-//! operation that is ready at once, against the bare operation, on a current-thread runtime.
+//! operation that is ready at once, against the bare operation, on a current-thread runtime;
+//! then each layer alone, and tokio's own `timeout` around the bare operation for comparison.
 //!
 //! Each sample runs its iterations inside one `block_on`, so the runtime's entry cost is not
 //! counted per call.
@@ -7,11 +8,14 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use elf_resilience_bench::config;
 use elf_resilience_core::{
-    Attempt, Bulkhead, CircuitBreaker, Context, FallbackProtocol, FixedDelay, Pipeline, ResourceType,
+    Attempt, Bulkhead, CircuitBreaker, Context, FallbackProtocol, FixedDelay, Pipeline, PipelineBuilder,
+    ResourceType,
 };
+use std::future::Future;
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
 
 async fn bare() -> Result<u64, String> {
     Ok(black_box(1))
@@ -21,14 +25,42 @@ async fn op(_: Attempt) -> Result<u64, String> {
     bare().await
 }
 
+/// Adds one layer.
+type AddLayer = fn(PipelineBuilder) -> PipelineBuilder;
+
+fn breaker(b: PipelineBuilder) -> PipelineBuilder {
+    b.circuit_breaker(CircuitBreaker::new("bench"))
+}
+
+fn retry(b: PipelineBuilder) -> PipelineBuilder {
+    b.retry(FixedDelay::new().with_max_retries(3).with_delay(Duration::from_millis(1)))
+}
+
+fn fallback(b: PipelineBuilder) -> PipelineBuilder {
+    b.fallback(FallbackProtocol::default(), ResourceType::ApiQuota)
+}
+
+fn bulkhead(b: PipelineBuilder) -> PipelineBuilder {
+    b.bulkhead(Bulkhead::new(NonZeroUsize::new(64).expect("non-zero")))
+}
+
+fn timeout(b: PipelineBuilder) -> PipelineBuilder {
+    b.timeout(Duration::from_secs(1))
+}
+
 fn pipeline() -> Pipeline {
-    Pipeline::builder()
-        .circuit_breaker(CircuitBreaker::new("bench"))
-        .retry(FixedDelay::new().with_max_retries(3).with_delay(Duration::from_millis(1)))
-        .fallback(FallbackProtocol::default(), ResourceType::ApiQuota)
-        .bulkhead(Bulkhead::new(NonZeroUsize::new(64).expect("non-zero")))
-        .timeout(Duration::from_secs(1))
-        .build()
+    timeout(bulkhead(fallback(retry(breaker(Pipeline::builder()))))).build()
+}
+
+/// Times `iters` sequential awaits of `call()` inside one `block_on`.
+fn timed<F: Future>(rt: &Runtime, iters: u64, call: impl Fn() -> F) -> Duration {
+    rt.block_on(async {
+        let t = Instant::now();
+        for _ in 0..iters {
+            black_box(call().await);
+        }
+        t.elapsed()
+    })
 }
 
 fn async_call(c: &mut Criterion) {
@@ -36,26 +68,26 @@ fn async_call(c: &mut Criterion) {
     let full = pipeline();
     assert_eq!(full.layer_names().len(), 5, "every layer is in the pipeline");
     let mut g = c.benchmark_group("pipeline_async_call");
-    g.bench_function("bare_op", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let t = Instant::now();
-                for _ in 0..iters {
-                    black_box(bare().await.ok());
-                }
-                t.elapsed()
-            })
-        });
-    });
+    g.bench_function("bare_op", |b| b.iter_custom(|n| timed(&rt, n, || async { bare().await.ok() })));
     g.bench_function("full_pipeline", |b| {
-        b.iter_custom(|iters| {
-            rt.block_on(async {
-                let t = Instant::now();
-                for _ in 0..iters {
-                    black_box(full.call(Context::new(), op).await.ok());
-                }
-                t.elapsed()
-            })
+        b.iter_custom(|n| timed(&rt, n, || async { full.call(Context::new(), op).await.ok() }));
+    });
+    let alone: [(&str, AddLayer); 5] = [
+        ("breaker", breaker),
+        ("retry", retry),
+        ("fallback", fallback),
+        ("bulkhead", bulkhead),
+        ("timeout", timeout),
+    ];
+    for (name, add) in alone {
+        let one = add(Pipeline::builder()).build();
+        g.bench_function(format!("{name}_alone"), |b| {
+            b.iter_custom(|n| timed(&rt, n, || async { one.call(Context::new(), op).await.ok() }));
+        });
+    }
+    g.bench_function("tokio_timeout_bare_op", |b| {
+        b.iter_custom(|n| {
+            timed(&rt, n, || async { tokio::time::timeout(Duration::from_secs(1), bare()).await.ok() })
         });
     });
     g.finish();
