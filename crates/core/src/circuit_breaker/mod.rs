@@ -173,9 +173,10 @@ impl CircuitBreaker {
 
     /// Like [`try_acquire`](Self::try_acquire), with a permit that owns a handle to the
     /// breaker (for futures that outlive the borrow).
+    #[inline]
     pub fn try_acquire_owned(&self) -> Result<OwnedCircuitPermit, CircuitOpen> {
         match self.inner.acquire() {
-            Ok(word) => Ok(OwnedCircuitPermit::new(self.inner.clone(), word)),
+            Ok(word) => Ok(OwnedCircuitPermit::new(&self.inner, word)),
             Err(r) => Err(self.inner.open_error(r)),
         }
     }
