@@ -16,6 +16,11 @@ impl RateLimited {
     pub const fn new(retry_after: Duration) -> Self {
         Self { retry_after }
     }
+
+    /// How long until the same request would be allowed.
+    pub const fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
 }
 
 /// Why [`RateLimiter::check_n`](crate::RateLimiter::check_n) refused a batch.
