@@ -45,7 +45,7 @@ async fn rate_limit_layer_refuses_beyond_the_rate_across_clones() {
     assert_eq!(a.clone().oneshot(1).await.unwrap(), 1);
     assert_eq!(b.clone().oneshot(2).await.unwrap(), 2);
     match b.clone().oneshot(3).await.unwrap_err() {
-        RateLimitServiceError::Limited(l) => assert_eq!(l.retry_after, Duration::from_millis(500)),
+        RateLimitServiceError::Limited(l) => assert_eq!(l.retry_after(), Duration::from_millis(500)),
         other => panic!("expected a rate limit, got {other:?}"),
     }
     clock.advance(Duration::from_millis(500));
