@@ -30,7 +30,7 @@ fn burst_is_allowed_then_one_per_interval() {
     }
     assert_eq!(l.check(), Err(RateLimited::new(Duration::from_millis(100))));
     clock.advance(Duration::from_millis(60));
-    assert_eq!(l.check().unwrap_err().retry_after, Duration::from_millis(40));
+    assert_eq!(l.check().unwrap_err().retry_after(), Duration::from_millis(40));
     clock.advance(Duration::from_millis(40));
     l.check().unwrap();
     assert!(l.check().is_err());
@@ -44,7 +44,7 @@ fn long_idle_refills_only_up_to_burst() {
     clock.advance(Duration::from_secs(3600));
     l.check().unwrap();
     l.check().unwrap();
-    assert_eq!(l.check().unwrap_err().retry_after, Duration::from_secs(1));
+    assert_eq!(l.check().unwrap_err().retry_after(), Duration::from_secs(1));
 }
 
 #[test]

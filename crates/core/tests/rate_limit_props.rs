@@ -47,8 +47,8 @@ proptest! {
             let _ = l.check();
         }
         if let Err(denied) = l.check() {
-            prop_assert!(denied.retry_after > Duration::ZERO);
-            clock.advance(denied.retry_after - Duration::from_nanos(1));
+            prop_assert!(denied.retry_after() > Duration::ZERO);
+            clock.advance(denied.retry_after() - Duration::from_nanos(1));
             prop_assert!(l.check().is_err());
             clock.advance(Duration::from_nanos(1));
             prop_assert!(l.check().is_ok());

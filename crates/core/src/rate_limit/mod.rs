@@ -18,7 +18,7 @@
 //! assert!(limiter.check().is_ok());
 //! assert!(limiter.check().is_ok());
 //! let denied = limiter.check().unwrap_err();
-//! assert_eq!(denied.retry_after, Duration::from_millis(500));
+//! assert_eq!(denied.retry_after(), Duration::from_millis(500));
 //! clock.advance(Duration::from_millis(500));
 //! assert!(limiter.check().is_ok());
 //! # Ok::<(), elf_resilience_core::RateLimitConfigError>(())
@@ -47,7 +47,6 @@ use denials::Denials;
 use gcra::Gcra;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 /// A rate limiter over one atomic word. Share it with an `Arc`.
 ///
@@ -131,7 +130,7 @@ impl<C: Clock> RateLimiter<C> {
         if self.denials.add_one() {
             self.publish_batch();
         }
-        RateLimited::new(Duration::from_nanos(wait_nanos))
+        RateLimited::from_nanos(wait_nanos)
     }
 
     #[cold]
@@ -160,7 +159,7 @@ impl<C: Clock> RateLimiter<C> {
         let now = self.clock.now_nanos();
         let mut tat = self.tat.load(Ordering::Acquire);
         loop {
-            let next = self.gcra.decide(tat, now, n)?;
+            let next = if n == 1 { self.gcra.decide_one(tat, now) } else { self.gcra.decide(tat, now, n) }?;
             match self.tat.compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) => return Ok(()),
                 Err(seen) => tat = seen,

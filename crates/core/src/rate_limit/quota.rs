@@ -86,7 +86,7 @@ impl Quota {
             .interval_nanos
             .checked_mul(u64::from(burst))
             .ok_or(RateLimitConfigError::TooLong { period: self.replenish_interval(), burst })?;
-        Ok(Gcra { interval: self.interval_nanos, tolerance })
+        Ok(Gcra::new(self.interval_nanos, tolerance))
     }
 }
 
@@ -117,6 +117,6 @@ mod tests {
     #[test]
     fn gcra_tolerance_is_interval_times_burst() {
         let g = Quota::per_second(nz(10)).allow_burst(nz(3)).gcra().unwrap();
-        assert_eq!(g, Gcra { interval: 100_000_000, tolerance: 300_000_000 });
+        assert_eq!(g, Gcra::new(100_000_000, 300_000_000));
     }
 }
