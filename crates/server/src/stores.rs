@@ -90,6 +90,12 @@ fn open_sqlite(config: &Config) -> anyhow::Result<Stores> {
     })
 }
 
+/// The usage ledger alone (`status`, `health` and `report` need nothing else, so they work
+/// while Redis is down).
+pub fn open_ledger(config: &Config) -> anyhow::Result<Arc<SqliteLedger>> {
+    ledger(config, &config.storage.data_dir())
+}
+
 fn ledger(config: &Config, dir: &Path) -> anyhow::Result<Arc<SqliteLedger>> {
     let retention = config.storage.retention.map_or(RETENTION, |d| d.0);
     Ok(Arc::new(SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), retention)?))

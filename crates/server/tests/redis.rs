@@ -230,7 +230,7 @@ fn promtool(metrics: &str) {
 }
 
 #[test]
-fn an_unreachable_redis_stops_serve_and_queue_before_anything_starts() {
+fn an_unreachable_redis_stops_serve_and_queue_before_anything_starts_but_not_report() {
     let dir = tempfile::tempdir().unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let url = format!("redis://user:s3cr3t@{closed}");
@@ -248,4 +248,10 @@ fn an_unreachable_redis_stops_serve_and_queue_before_anything_starts() {
     }
     let written: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(written, ["elf-resilience.toml"], "nothing half-started in the data directory");
+    let report = bin(&file, &["report", "--hours", "1"]);
+    assert!(
+        report.status.success(),
+        "the ledger needs no Redis: {}",
+        String::from_utf8_lossy(&report.stderr)
+    );
 }

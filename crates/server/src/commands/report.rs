@@ -6,7 +6,7 @@ use elf_resilience::{Rollup, TimeRange, UsageFilter, UsageLedger};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::wiring::Stores;
+use crate::stores::open_ledger;
 
 /// One line of the report.
 #[derive(Debug, Serialize)]
@@ -21,10 +21,10 @@ pub struct Line {
 
 /// Prints usage over the last `hours` hours.
 pub fn run(config: &Config, hours: u32, json: bool) -> anyhow::Result<()> {
-    let stores = Stores::open(config)?;
+    let ledger = open_ledger(config)?;
     let now = SystemTime::now();
     let range = TimeRange::last(Duration::from_secs(u64::from(hours) * 3600), now + Duration::from_secs(1));
-    let lines = lines(stores.ledger.as_ref(), range)?;
+    let lines = lines(ledger.as_ref(), range)?;
     if json {
         let body = serde_json::json!({ "hours": hours, "usage": lines });
         println!("{}", serde_json::to_string_pretty(&body)?);

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 use elf_resilience::{ResourceReport, ResourceStatus};
 
 use crate::config::Config;
-use crate::wiring::{Stores, quota_tracker, resource_manager};
+use crate::stores::open_ledger;
+use crate::wiring::{quota_tracker, resource_manager};
 
 /// Samples every probe once and prints the report (or its JSON).
 pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
-    let stores = Stores::open(config)?;
-    let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
+    let rm = resource_manager(config, quota_tracker(config, open_ledger(config)?)?)?;
     rm.refresh_all().await;
     let report = rm.get_resource_report(24);
     if json {
