@@ -13,9 +13,10 @@
 //! |-----------|---------|--------------|
 //! | `tokio`   | yes     | async adapters |
 //! | `monitor` | yes     | resource manager and health monitor |
-//! | `store`   | yes     | SQLite (and Redis) storage for queue, cache and usage ledger |
+//! | `store`   | yes     | SQLite storage for the queue, cache, usage ledger and shared breaker state |
 //! | `macros`  | yes     | `#[with_retry]`, `#[with_circuit_breaker]`, `#[with_fallback]` |
-//! | `tower`   | no      | tower layers |
+//! | `redis`   | no      | Redis backends for the queue, cache and shared breaker state (implies `store`) |
+//! | `tower`   | no      | tower layers, including `FallbackLayer` |
 //!
 //! ## Queueing a call for later
 //!
