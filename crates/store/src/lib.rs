@@ -23,7 +23,7 @@ mod redis;
 mod sqlite;
 
 #[cfg(feature = "redis")]
-pub use redis::{RedisBreakerStore, RedisCache, RedisQueue, RedisStoreError};
+pub use redis::{REDIS_IO_TIMEOUT, RedisBreakerStore, RedisCache, RedisQueue, RedisStoreError};
 
 pub use breakers::{
     BreakerCommand, BreakerPublisher, BreakerSnapshot, BreakerStateStore, BreakerStoreError, Owner,

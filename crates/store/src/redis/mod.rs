@@ -6,6 +6,7 @@ mod cache;
 mod queue;
 
 use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 pub use breakers::RedisBreakerStore;
 pub use cache::RedisCache;
@@ -16,6 +17,10 @@ pub use queue::RedisQueue;
 #[non_exhaustive]
 #[error("redis store: {0}")]
 pub struct RedisStoreError(#[from] redis::RedisError);
+
+/// How long opening a connection, and then any one read or write on it, may take before it fails
+/// with an I/O error instead of hanging (a host that drops packets, a stalled server).
+pub const REDIS_IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection and the key prefix of one store.
 pub(crate) struct Conn {
@@ -31,7 +36,9 @@ impl std::fmt::Debug for Conn {
 
 impl Conn {
     pub(crate) fn open(url: &str, prefix: &str) -> Result<Self, RedisStoreError> {
-        let conn = redis::Client::open(url)?.get_connection()?;
+        let conn = redis::Client::open(url)?.get_connection_with_timeout(REDIS_IO_TIMEOUT)?;
+        conn.set_read_timeout(Some(REDIS_IO_TIMEOUT))?;
+        conn.set_write_timeout(Some(REDIS_IO_TIMEOUT))?;
         Ok(Self { conn: Mutex::new(conn), prefix: prefix.to_owned() })
     }
 
