@@ -152,6 +152,8 @@ const IDLE: u64 = u64::MAX;
 ///     assert!(then <= SystemClock.now_nanos());
 /// }
 /// ```
+///
+/// There is one, [`RecentClock::global`].
 #[derive(Debug)]
 pub struct RecentClock {
     nanos: AtomicU64,
