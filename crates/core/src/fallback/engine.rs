@@ -51,7 +51,6 @@ impl Drop for InFlight<'_> {
 pub(crate) struct LeanStart<'p> {
     pub(crate) guard: InFlight<'p>,
     pub(crate) in_flight: usize,
-    pub(crate) started: Duration,
     pub(crate) provider: Option<&'p str>,
 }
 
@@ -137,13 +136,20 @@ where
 
     /// Goes on after a primary call that `start`'s caller made and saw fail with `failed`.
     pub(crate) async fn resume(mut self, start: LeanStart<'p>, failed: E) -> Finished<T, E> {
-        let LeanStart { guard, in_flight, started, provider } = start;
-        (self.in_flight, self.started, self.attempts) = (in_flight, started, 1);
+        let LeanStart { guard, in_flight, provider } = start;
+        (self.in_flight, self.attempts) = (in_flight, 1);
         let provider = provider.map(str::to_owned);
         self.tried.extend(provider.iter().cloned());
         self.provider = provider;
-        let took = self.p.clock.now().saturating_sub(started);
-        self.push(TraceKind::Failed, DegradeLevel::FULL.level, Some(failed.to_string()), None, took);
+        // The primary call was not timed (a clock read per call for a trace kept only when
+        // something goes wrong): its event has no duration, and the trace's time starts here.
+        self.push(
+            TraceKind::Failed,
+            DegradeLevel::FULL.level,
+            Some(failed.to_string()),
+            None,
+            Duration::ZERO,
+        );
         tracing::debug!(resource = %self.req.resource, attempt = 1, error = %failed, "fallback attempt failed");
         self.last = Some(failed);
         let finished = self.fall_back().await;

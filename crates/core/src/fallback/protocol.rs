@@ -162,7 +162,7 @@ impl FallbackProtocol {
             return None;
         }
         let (guard, in_flight) = InFlight::enter(&p.inflight);
-        Some((LeanStart { guard, in_flight, started: p.clock.now(), provider }, provider))
+        Some((LeanStart { guard, in_flight, provider }, provider))
     }
 
     /// A lean execution's primary call succeeded.
@@ -246,14 +246,14 @@ impl FallbackProtocol {
     }
 }
 
-/// Counts an answer of the primary call in `elf_fallback_served_total`, with a key made at
-/// compile time for each resource (a key with labels made per call would allocate them).
+/// Counts an answer of the primary call in `elf_fallback_served_total`, with keys made at
+/// compile time (a key with labels made per call would allocate them and hash them).
 fn served_by_primary(resource: ResourceType) {
     use metrics::{Key, Label, Level, Metadata};
+    const ALL: [ResourceType; 8] = ResourceType::ALL;
     const fn labels(r: ResourceType) -> [Label; 2] {
         [Label::from_static_parts("resource", r.as_str()), Label::from_static_parts("by", "primary")]
     }
-    const ALL: [ResourceType; 8] = ResourceType::ALL;
     static LABELS: [[Label; 2]; 8] = [
         labels(ALL[0]),
         labels(ALL[1]),
@@ -264,8 +264,18 @@ fn served_by_primary(resource: ResourceType) {
         labels(ALL[6]),
         labels(ALL[7]),
     ];
+    const NAME: &str = "elf_fallback_served_total";
+    static KEYS: [Key; 8] = [
+        Key::from_static_parts(NAME, &LABELS[0]),
+        Key::from_static_parts(NAME, &LABELS[1]),
+        Key::from_static_parts(NAME, &LABELS[2]),
+        Key::from_static_parts(NAME, &LABELS[3]),
+        Key::from_static_parts(NAME, &LABELS[4]),
+        Key::from_static_parts(NAME, &LABELS[5]),
+        Key::from_static_parts(NAME, &LABELS[6]),
+        Key::from_static_parts(NAME, &LABELS[7]),
+    ];
     static METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
     let Some(i) = ALL.iter().position(|r| *r == resource) else { return };
-    let key = Key::from_static_parts("elf_fallback_served_total", &LABELS[i]);
-    metrics::with_recorder(|r| r.register_counter(&key, &METADATA).increment(1));
+    metrics::with_recorder(|r| r.register_counter(&KEYS[i], &METADATA).increment(1));
 }

@@ -17,7 +17,6 @@ use crate::bulkhead::{Bulkhead, BulkheadPermit};
 use crate::circuit_breaker::CircuitBreaker;
 use crate::fallback::{Attempt, FallbackError, FallbackRequest, Outcome};
 
-
 /// One outcome per call through the layers inside; a queued request is not counted.
 pub(super) fn breaker<'a, O: Op, N: Level>(
     cb: &'a CircuitBreaker,
@@ -113,19 +112,18 @@ fn answer<T, E: fmt::Display>(
     }
 }
 
-/// Bounds the step inside to `limit` from now. A step ready at its first poll never touches
-/// the timer.
+/// Bounds the step inside to `limit` from its first wait: a step ready at its first poll never
+/// reads the clock nor touches the timer.
 pub(super) fn timeout<'a, O: Op, N: Level>(
     limit: Duration,
     call: Call<'a>,
     next: Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
     async move {
-        let start = tokio::time::Instant::now();
         let mut inner = pin!(next.run(call));
         if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx))).await {
             return out;
         }
-        tokio::time::timeout_at(start + limit, inner).await.unwrap_or(Err(PipelineError::Timeout(limit)))
+        tokio::time::timeout(limit, inner).await.unwrap_or(Err(PipelineError::Timeout(limit)))
     }
 }

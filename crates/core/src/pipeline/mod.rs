@@ -179,6 +179,10 @@ impl PipelineBuilder {
     }
 
     /// Adds a timeout layer bounding each call that passes through it.
+    ///
+    /// The limit runs from the call's first wait: a call answered at its first poll costs no
+    /// clock read and no timer entry, and work done before the first wait (which no timer
+    /// could interrupt) is not counted.
     pub fn timeout(mut self, limit: Duration) -> Self {
         self.layers.push(Layer::Timeout(limit));
         self
