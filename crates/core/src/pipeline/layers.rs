@@ -20,12 +20,12 @@ use crate::fallback::{Attempt, FallbackError, FallbackRequest, Outcome};
 /// One outcome per call through the layers inside; a queued request is not counted.
 pub(super) fn breaker<'a, O: Op, N: Level>(
     cb: &'a CircuitBreaker,
-    call: Call<'a>,
-    next: Next<'a, O, N>,
+    call: &'a Call<'a>,
+    next: &'a Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
     async move {
         let permit = cb.try_acquire().map_err(PipelineError::CircuitOpen)?;
-        let result = next.run(call).await;
+        let result = next.run(*call).await;
         match &result {
             Ok(_) => permit.success(),
             Err(PipelineError::Queued(_)) => permit.ignore(),
@@ -48,10 +48,11 @@ pub(super) async fn bulkhead_permit<E>(bulkhead: &Bulkhead) -> Result<BulkheadPe
 /// Tries again after retryable errors; the delays are made at the first retry.
 pub(super) fn retry<'a, O: Op, N: Level>(
     backoff: &'a BackoffFactory,
-    mut call: Call<'a>,
-    next: Next<'a, O, N>,
+    call: &'a Call<'a>,
+    next: &'a Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
     async move {
+        let mut call = *call;
         let mut delays = None;
         loop {
             let err = match next.run(call).await {
@@ -75,10 +76,11 @@ pub(super) fn retry<'a, O: Op, N: Level>(
 /// its size stays out of every pipeline's future) runs only when that call fails or cannot go.
 pub(super) fn fallback<'a, O: Op, N: Level>(
     step: &'a FallbackStep,
-    call: Call<'a>,
-    next: Next<'a, O, N>,
+    call: &'a Call<'a>,
+    next: &'a Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
     let FallbackStep { protocol, resource, order } = step;
+    let next = *next;
     let op = move |a: Attempt| async move { next.run(Call::of(&a)).await };
     async move {
         let Some((start, provider)) = protocol.lean_start(call.ctx, *resource, order) else {
@@ -116,11 +118,11 @@ fn answer<T, E: fmt::Display>(
 /// reads the clock nor touches the timer.
 pub(super) fn timeout<'a, O: Op, N: Level>(
     limit: Duration,
-    call: Call<'a>,
-    next: Next<'a, O, N>,
+    call: &'a Call<'a>,
+    next: &'a Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
     async move {
-        let mut inner = pin!(next.run(call));
+        let mut inner = pin!(next.run(*call));
         if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx))).await {
             return out;
         }

@@ -155,9 +155,9 @@ impl Pipeline {
                 return op.run(call.attempt()).await.map_err(PipelineError::Inner);
             };
             match layer {
-                Layer::CircuitBreaker(cb) => layers::breaker(cb, call, next).await,
-                Layer::Retry(backoff) => layers::retry(backoff, call, next).await,
-                Layer::Fallback(fallback) => layers::fallback(fallback, call, next).await,
+                Layer::CircuitBreaker(cb) => layers::breaker(cb, &call, &next).await,
+                Layer::Retry(backoff) => layers::retry(backoff, &call, &next).await,
+                Layer::Fallback(fallback) => layers::fallback(fallback, &call, &next).await,
                 Layer::RateLimit(limiter) => {
                     limiter.check().map_err(PipelineError::RateLimited)?;
                     next.run(call).await
@@ -166,7 +166,7 @@ impl Pipeline {
                     let _permit = layers::bulkhead_permit(bulkhead).await?;
                     next.run(call).await
                 }
-                Layer::Timeout(limit) => layers::timeout(*limit, call, next).await,
+                Layer::Timeout(limit) => layers::timeout(*limit, &call, &next).await,
             }
         }
     }
