@@ -12,6 +12,15 @@
 //! [`PipelineBuilder`] sorts the layers into that order whatever order they are added in;
 //! [`PipelineBuilder::in_given_order`] keeps the order of the calls instead.
 //!
+//! # Cost
+//!
+//! A call is one future, nested once per layer, with no heap allocation while every layer
+//! lets it through (up to six layers; each layer past the sixth boxes its step). Work that only
+//! a refusal or a failure needs happens then: a retry layer makes its delays at the first
+//! retry, a fallback layer enters its protocol's engine (boxed) only when the primary call
+//! fails or cannot go, a timeout layer starts its timer only when the call first waits, and a
+//! bulkhead layer waits (boxed) only when it is full.
+//!
 //! ```
 //! use elf_resilience_core::{CircuitBreaker, Context, FixedDelay, Pipeline, ResourceType, FallbackProtocol};
 //! use std::time::Duration;
