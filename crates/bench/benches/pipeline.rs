@@ -1,6 +1,7 @@
 //! A full pipeline (breaker, retry, fallback, bulkhead, timeout, all passing) around an async
 //! operation that is ready at once, against the bare operation, on a current-thread runtime;
-//! then each layer alone, and tokio's own `timeout` around the bare operation for comparison.
+//! then a pipeline with no layers (the context and attempt every call makes), each layer alone,
+//! and tokio's own `timeout` around the bare operation for comparison.
 //!
 //! Each sample runs its iterations inside one `block_on`, so the runtime's entry cost is not
 //! counted per call.
@@ -71,6 +72,10 @@ fn async_call(c: &mut Criterion) {
     g.bench_function("bare_op", |b| b.iter_custom(|n| timed(&rt, n, || async { bare().await.ok() })));
     g.bench_function("full_pipeline", |b| {
         b.iter_custom(|n| timed(&rt, n, || async { full.call(Context::new(), op).await.ok() }));
+    });
+    let empty = Pipeline::builder().build();
+    g.bench_function("no_layers", |b| {
+        b.iter_custom(|n| timed(&rt, n, || async { empty.call(Context::new(), op).await.ok() }));
     });
     let alone: [(&str, AddLayer); 5] = [
         ("breaker", breaker),
