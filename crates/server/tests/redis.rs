@@ -3,12 +3,15 @@
 //! own prefix and deletes them at the end.
 #![cfg(feature = "redis")]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
+use support::receiver;
 
 use axum::http::StatusCode;
 use elf_resilience::{
@@ -19,7 +22,6 @@ use elf_resilience_server::config::Config;
 use elf_resilience_server::redact::Redactor;
 use elf_resilience_server::serve;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 const TOKEN: &str = "tok-redis-0123";
 
@@ -55,27 +57,6 @@ impl Drop for Keys {
             let _ = redis::cmd("DEL").arg(keys).exec(&mut c);
         }
     }
-}
-
-/// A loopback handler answering every POST with `status`, forwarding the bodies.
-async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Value>, Arc<AtomicU16>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let code = Arc::new(AtomicU16::new(status));
-    let answer = code.clone();
-    let app = axum::Router::new().route(
-        "/replay",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let (tx, answer) = (tx.clone(), answer.clone());
-            async move {
-                let _ = tx.send(body);
-                (StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap(), "{\"ok\":true}")
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, rx, code)
 }
 
 /// The config text (also written to `dir/elf-resilience.toml` for the binary).

@@ -1,13 +1,16 @@
 //! `serve`'s queue worker against a real HTTP receiver on loopback: delivery, retry then
 //! dead letter, gating by the resource, and the queue state in the API with secrets hidden.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
+use support::receiver;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::Request;
 use elf_resilience::{
     CircuitBreakerRegistry, EnqueueRequest, HealthMonitor, ManualClock, RequestQueue, ResourceManager,
     ResourceStatus, ResourceType, SqliteQueue, StaticGate, TicketStatus,
@@ -18,32 +21,10 @@ use elf_resilience_server::state::AppState;
 use elf_resilience_server::{http, replay, serve, wiring};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tower::ServiceExt;
 
 const PASSWORD: &str = "h4ndlerpw";
 const QUERY_TOKEN: &str = "qu3rytok3n";
-
-/// A loopback receiver answering every POST with `status`, forwarding the bodies.
-async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Value>, Arc<AtomicU16>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let code = Arc::new(AtomicU16::new(status));
-    let answer = code.clone();
-    let app = axum::Router::new().route(
-        "/replay",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let (tx, answer) = (tx.clone(), answer.clone());
-            async move {
-                let _ = tx.send(body);
-                (StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap(), "{\"ok\":true}")
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (addr, rx, code)
-}
 
 fn config(dir: &std::path::Path, addr: SocketAddr, extra: &str) -> Config {
     let text = format!(

@@ -1,0 +1,31 @@
+//! Pieces shared by the server's integration tests.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use axum::http::StatusCode;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// A loopback queue handler answering every POST to `/replay` with the status held in the
+/// returned cell (`status` at first), forwarding each JSON body it receives.
+pub async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Value>, Arc<AtomicU16>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let code = Arc::new(AtomicU16::new(status));
+    let answer = code.clone();
+    let app = axum::Router::new().route(
+        "/replay",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (tx, answer) = (tx.clone(), answer.clone());
+            async move {
+                let _ = tx.send(body);
+                (StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap(), "{\"ok\":true}")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, rx, code)
+}
