@@ -1,7 +1,10 @@
 //! The HTTP surface through `oneshot`, no socket: routes, content types, auth, secrecy.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::SystemTime;
+use support::{get, post};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -66,19 +69,6 @@ async fn call(f: &Fixture, req: Request<Body>) -> (StatusCode, Option<String>, S
     let ctype = res.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap().to_owned());
     let body = res.into_body().collect().await.unwrap().to_bytes();
     (status, ctype, String::from_utf8(body.to_vec()).unwrap())
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
-
-fn post(path: &str, token: Option<&str>) -> Request<Body> {
-    let b = Request::post(path);
-    let b = match token {
-        Some(t) => b.header(header::AUTHORIZATION, format!("Bearer {t}")),
-        None => b,
-    };
-    b.body(Body::empty()).unwrap()
 }
 
 #[tokio::test]

@@ -1,11 +1,14 @@
 //! Breakers of other processes in `/api/breakers`, and trip / reset sent to their owners.
 //! Two registries in one test stand for two processes sharing `breakers.db`.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+use support::{get, post};
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Request, StatusCode};
 use elf_resilience::{
     BreakerPublisher, CircuitBreakerRegistry, HealthMonitor, InMemoryQueue, Owner, ResourceManager,
 };
@@ -65,19 +68,6 @@ async fn call(router: &axum::Router, req: Request<Body>) -> (StatusCode, Value) 
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn get(path: &str) -> Request<Body> {
-    Request::get(path).body(Body::empty()).unwrap()
-}
-
-fn post(path: &str, token: Option<&str>) -> Request<Body> {
-    let b = Request::post(path);
-    let b = match token {
-        Some(t) => b.header(header::AUTHORIZATION, format!("Bearer {t}")),
-        None => b,
-    };
-    b.body(Body::empty()).unwrap()
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 /// A loopback queue handler answering every POST to `/replay` with the status held in the
 /// returned cell (`status` at first), forwarding each JSON body it receives.
+#[allow(dead_code)]
 pub async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Value>, Arc<AtomicU16>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let code = Arc::new(AtomicU16::new(status));
@@ -28,4 +29,21 @@ pub async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Value
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (addr, rx, code)
+}
+
+/// A GET request with no body.
+#[allow(dead_code)] // not every test crate sends requests
+pub fn get(path: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::get(path).body(axum::body::Body::empty()).unwrap()
+}
+
+/// A POST request with no body, with a bearer token when one is given.
+#[allow(dead_code)]
+pub fn post(path: &str, token: Option<&str>) -> axum::http::Request<axum::body::Body> {
+    let b = axum::http::Request::post(path);
+    let b = match token {
+        Some(t) => b.header(axum::http::header::AUTHORIZATION, format!("Bearer {t}")),
+        None => b,
+    };
+    b.body(axum::body::Body::empty()).unwrap()
 }
