@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -59,7 +60,8 @@ pub trait ResourceGate: Send + Sync + fmt::Debug {
 /// A gate whose readings are set by hand: for tests, demos and fixed deployments.
 ///
 /// Unset resources read healthy at 0 %. A reading set for a (resource, model) pair wins over
-/// the resource-wide one when the context names that model.
+/// the resource-wide one when the context names that model. While no reading is set, a check
+/// reads one flag and takes no lock.
 ///
 /// ```
 /// use elf_resilience_core::{Context, ResourceGate, ResourceStatus, ResourceType, StaticGate};
@@ -77,12 +79,14 @@ pub trait ResourceGate: Send + Sync + fmt::Debug {
 #[derive(Debug, Default)]
 pub struct StaticGate {
     inner: RwLock<StaticGateState>,
+    /// Whether any reading is set: when not, every check reads healthy without the lock.
+    any_reading: AtomicBool,
 }
 
 #[derive(Debug, Default)]
 struct StaticGateState {
     readings: HashMap<ResourceType, GateReading>,
-    per_model: HashMap<(ResourceType, String), GateReading>,
+    per_model: HashMap<ResourceType, HashMap<String, GateReading>>,
     alternatives: HashMap<ResourceType, Vec<String>>,
 }
 
@@ -99,7 +103,9 @@ impl StaticGate {
 
     /// Sets the resource-wide reading, with its reason.
     pub fn set_reading(&self, resource: ResourceType, reading: GateReading) {
-        self.write().readings.insert(resource, reading);
+        let mut state = self.write();
+        state.readings.insert(resource, reading);
+        self.any_reading.store(true, Ordering::Release);
     }
 
     /// Sets the reading for one model or provider of `resource`.
@@ -111,7 +117,9 @@ impl StaticGate {
         usage_percent: f64,
     ) {
         let reading = GateReading::new(status, usage_percent);
-        self.write().per_model.insert((resource, model.into()), reading);
+        let mut state = self.write();
+        state.per_model.entry(resource).or_default().insert(model.into(), reading);
+        self.any_reading.store(true, Ordering::Release);
     }
 
     /// Sets the suggested alternatives for `resource`.
@@ -126,7 +134,9 @@ impl StaticGate {
 
     /// Forgets every reading and alternative.
     pub fn clear(&self) {
-        *self.write() = StaticGateState::default();
+        let mut state = self.write();
+        *state = StaticGateState::default();
+        self.any_reading.store(false, Ordering::Release);
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, StaticGateState> {
@@ -140,8 +150,12 @@ impl StaticGate {
 
 impl ResourceGate for StaticGate {
     fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
+        if !self.any_reading.load(Ordering::Acquire) {
+            return GateReading::healthy();
+        }
         let state = self.read();
-        let per_model = ctx.model.as_ref().and_then(|m| state.per_model.get(&(resource, m.clone())));
+        let models = state.per_model.get(&resource);
+        let per_model = ctx.model.as_deref().and_then(|m| models.and_then(|by_model| by_model.get(m)));
         per_model.or_else(|| state.readings.get(&resource)).cloned().unwrap_or_else(GateReading::healthy)
     }
 
@@ -162,5 +176,21 @@ mod tests {
         assert_eq!(gate.check(ResourceType::Cpu, &Context::new()).status, ResourceStatus::Critical);
         gate.clear();
         assert_eq!(gate.check(ResourceType::Cpu, &Context::new()).status, ResourceStatus::Healthy);
+    }
+
+    #[test]
+    fn a_model_reading_is_seen_only_by_that_model_and_survives_until_clear() {
+        let gate = StaticGate::new();
+        let gpt = Context::new().model("gpt-4");
+        gate.set_for_model(ResourceType::ApiQuota, "gpt-4", ResourceStatus::Exhausted, 100.0);
+        assert_eq!(gate.check(ResourceType::ApiQuota, &gpt).status, ResourceStatus::Exhausted);
+        assert_eq!(gate.check(ResourceType::Cpu, &gpt), GateReading::healthy(), "other resources");
+        let claude = Context::new().model("claude");
+        assert_eq!(gate.check(ResourceType::ApiQuota, &claude), GateReading::healthy(), "other models");
+        gate.set(ResourceType::ApiQuota, ResourceStatus::Warning, 80.0);
+        assert_eq!(gate.check(ResourceType::ApiQuota, &claude).usage_percent, 80.0);
+        assert_eq!(gate.check(ResourceType::ApiQuota, &gpt).status, ResourceStatus::Exhausted);
+        gate.clear();
+        assert_eq!(gate.check(ResourceType::ApiQuota, &gpt), GateReading::healthy());
     }
 }
