@@ -121,16 +121,7 @@ impl<C: Clone, K: Clone, Q: Clone> FallbackLayer<C, K, Q> {
     /// Derives each execution's context from the request (team, model, priority, ...): a
     /// `Fn(&Req) -> Context`.
     pub fn context_from<C2>(self, context: C2) -> FallbackLayer<C2, K, Q> {
-        let s = unshare(self.shared);
-        let (cache_key, queue) = (s.cache_key, s.queue);
-        FallbackLayer::from(Shared {
-            protocol: s.protocol,
-            resource: s.resource,
-            order: s.order,
-            context,
-            cache_key,
-            queue,
-        })
+        self.retype(|_, cache_key, queue| (context, cache_key, queue))
     }
 
     /// Uses `order` instead of the protocol's strategy order for the resource.
@@ -177,17 +168,7 @@ impl<C: Clone, K: Clone, Q: Clone> FallbackLayer<C, K, Q> {
     /// # }
     /// ```
     pub fn cache_key<F>(self, key: F) -> FallbackLayer<C, CacheKeyFn<F>, Q> {
-        let s = unshare(self.shared);
-        let (context, queue) = (s.context, s.queue);
-        let cache_key = CacheKeyFn(key);
-        FallbackLayer::from(Shared {
-            protocol: s.protocol,
-            resource: s.resource,
-            order: s.order,
-            context,
-            cache_key,
-            queue,
-        })
+        self.retype(|context, _, queue| (context, CacheKeyFn(key), queue))
     }
 
     /// Gives each request the payload `QueueRequest` enqueues (with the protocol's queue) for
@@ -224,9 +205,14 @@ impl<C: Clone, K: Clone, Q: Clone> FallbackLayer<C, K, Q> {
         handler: impl Into<String>,
         payload: F,
     ) -> FallbackLayer<C, K, QueuePayloadFn<F>> {
-        let s = unshare(self.shared);
-        let (context, cache_key) = (s.context, s.cache_key);
         let queue = QueuePayloadFn { handler: handler.into().into(), payload };
+        self.retype(|context, cache_key, _| (context, cache_key, queue))
+    }
+
+    /// Replaces the per-request parts (context, cache key, queue payload), keeping the rest.
+    fn retype<C2, K2, Q2>(self, parts: impl FnOnce(C, K, Q) -> (C2, K2, Q2)) -> FallbackLayer<C2, K2, Q2> {
+        let s = unshare(self.shared);
+        let (context, cache_key, queue) = parts(s.context, s.cache_key, s.queue);
         FallbackLayer::from(Shared {
             protocol: s.protocol,
             resource: s.resource,
