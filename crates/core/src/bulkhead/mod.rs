@@ -30,6 +30,7 @@ pub use builder::BulkheadBuilder;
 pub use error::BulkheadError;
 #[cfg(feature = "tower")]
 pub use layer::*;
+pub(crate) use permit::BorrowedSlot;
 pub use permit::BulkheadPermit;
 
 use crate::clock::SharedClock;
@@ -108,18 +109,38 @@ impl Bulkhead {
         Err(self.rejection(Duration::ZERO))
     }
 
+    /// Takes a slot if one is free, never waiting, held by borrowing this bulkhead. A full
+    /// bulkhead is not counted as a refusal here: the caller may still wait, or call
+    /// [`shed`](Self::shed).
+    #[inline]
+    pub(crate) fn try_borrow(&self) -> Option<BorrowedSlot<'_>> {
+        self.shared.slots.try_take().then(|| BorrowedSlot::new(&self.shared.slots))
+    }
+
+    /// Refuses a call without waiting, as [`try_acquire`](Self::try_acquire) does when full.
+    pub(crate) fn shed(&self) -> BulkheadError {
+        self.rejection(Duration::ZERO)
+    }
+
     /// Takes a slot, blocking this thread up to the configured wait.
     pub fn acquire(&self) -> Result<BulkheadPermit, BulkheadError> {
+        let slot = self.acquire_borrowed()?;
+        std::mem::forget(slot);
+        Ok(BulkheadPermit::new(Arc::clone(&self.shared)))
+    }
+
+    /// [`acquire`](Self::acquire), held by borrowing this bulkhead.
+    fn acquire_borrowed(&self) -> Result<BorrowedSlot<'_>, BulkheadError> {
         let s = &self.shared;
         if s.slots.take_blocking(s.max_wait, s.clock.as_ref()) {
-            return Ok(BulkheadPermit::new(Arc::clone(s)));
+            return Ok(BorrowedSlot::new(&s.slots));
         }
         Err(self.rejection(s.max_wait))
     }
 
     /// Runs `f` in a slot (waiting as [`acquire`](Self::acquire) does), or refuses it.
     pub fn call<T, E>(&self, f: impl FnOnce() -> Result<T, E>) -> Result<T, BulkheadError<E>> {
-        let _permit = self.acquire().map_err(BulkheadError::widen)?;
+        let _slot = self.acquire_borrowed().map_err(BulkheadError::widen)?;
         f().map_err(BulkheadError::Inner)
     }
 

@@ -1,6 +1,7 @@
 //! A taken slot, given back on drop.
 
 use super::Shared;
+use super::slots::Slots;
 use std::fmt;
 use std::sync::Arc;
 
@@ -26,5 +27,25 @@ impl fmt::Debug for BulkheadPermit {
 impl Drop for BulkheadPermit {
     fn drop(&mut self) {
         self.shared.slots.release();
+    }
+}
+
+/// A slot held by borrowing its bulkhead: no reference count to take or give back. Used where
+/// the bulkhead outlives the call (a pipeline call, a bulkhead's own `call`).
+#[must_use = "the slot is freed as soon as it is dropped"]
+pub(crate) struct BorrowedSlot<'a> {
+    slots: &'a Slots,
+}
+
+impl<'a> BorrowedSlot<'a> {
+    pub(super) fn new(slots: &'a Slots) -> Self {
+        Self { slots }
+    }
+}
+
+impl Drop for BorrowedSlot<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.slots.release();
     }
 }

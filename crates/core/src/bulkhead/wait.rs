@@ -1,15 +1,22 @@
 //! Async slot waiting on tokio's timer.
 
-use super::{Bulkhead, BulkheadError, BulkheadPermit};
+use super::{BorrowedSlot, Bulkhead, BulkheadError, BulkheadPermit};
 use std::future::Future;
 use std::sync::Arc;
 
 impl Bulkhead {
     /// Takes a slot, waiting on tokio's timer up to the configured wait.
     pub async fn acquire_async(&self) -> Result<BulkheadPermit, BulkheadError> {
+        let slot = self.acquire_borrowed_async().await?;
+        std::mem::forget(slot);
+        Ok(BulkheadPermit::new(Arc::clone(&self.shared)))
+    }
+
+    /// [`acquire_async`](Self::acquire_async), held by borrowing this bulkhead.
+    pub(crate) async fn acquire_borrowed_async(&self) -> Result<BorrowedSlot<'_>, BulkheadError> {
         let s = &self.shared;
         if s.slots.take_async(s.max_wait).await {
-            return Ok(BulkheadPermit::new(Arc::clone(s)));
+            return Ok(BorrowedSlot::new(&s.slots));
         }
         Err(self.rejection(s.max_wait))
     }
@@ -20,7 +27,7 @@ impl Bulkhead {
     where
         F: Future<Output = Result<T, E>>,
     {
-        let _permit = self.acquire_async().await.map_err(BulkheadError::widen)?;
+        let _slot = self.acquire_borrowed_async().await.map_err(BulkheadError::widen)?;
         fut.await.map_err(BulkheadError::Inner)
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::call::Call;
 use super::run::{Level, Next, Op, Out};
 use super::{BackoffFactory, FallbackStep, PipelineError};
-use crate::bulkhead::{Bulkhead, BulkheadPermit};
+use crate::bulkhead::{BorrowedSlot, Bulkhead};
 use crate::circuit_breaker::CircuitBreaker;
 use crate::fallback::{Attempt, FallbackError, FallbackRequest, Outcome};
 
@@ -35,13 +35,14 @@ pub(super) fn breaker<'a, O: Op, N: Level>(
     }
 }
 
-/// A bulkhead slot: taken at once when one is free; the wait for one (boxed, so its size stays
-/// out of every pipeline's future) only when the bulkhead is full and may be waited on.
-pub(super) async fn bulkhead_permit<E>(bulkhead: &Bulkhead) -> Result<BulkheadPermit, PipelineError<E>> {
-    match bulkhead.try_acquire() {
-        Ok(permit) => Ok(permit),
-        Err(shed) if bulkhead.max_wait().is_zero() => Err(PipelineError::Bulkhead(shed)),
-        Err(_) => Box::pin(bulkhead.acquire_async()).await.map_err(PipelineError::Bulkhead),
+/// A bulkhead slot, held by borrowing the bulkhead (no reference count): taken at once when one
+/// is free; the wait for one (boxed, so its size stays out of every pipeline's future) only when
+/// the bulkhead is full and may be waited on.
+pub(super) async fn bulkhead_slot<E>(bulkhead: &Bulkhead) -> Result<BorrowedSlot<'_>, PipelineError<E>> {
+    match bulkhead.try_borrow() {
+        Some(slot) => Ok(slot),
+        None if bulkhead.max_wait().is_zero() => Err(PipelineError::Bulkhead(bulkhead.shed())),
+        None => Box::pin(bulkhead.acquire_borrowed_async()).await.map_err(PipelineError::Bulkhead),
     }
 }
 

@@ -163,7 +163,7 @@ impl Pipeline {
                     next.run(call).await
                 }
                 Layer::Bulkhead(bulkhead) => {
-                    let _permit = layers::bulkhead_permit(bulkhead).await?;
+                    let _slot = layers::bulkhead_slot(bulkhead).await?;
                     next.run(call).await
                 }
                 Layer::Timeout(limit) => layers::timeout(*limit, &call, &next).await,
