@@ -53,10 +53,10 @@ pub(super) fn retry<'a, O: Op, N: Level>(
     next: &'a Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
     async move {
-        let mut call = *call;
+        let mut number = call.number;
         let mut delays = None;
         loop {
-            let err = match next.run(call).await {
+            let err = match next.run(Call { number, ..*call }).await {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
@@ -64,9 +64,9 @@ pub(super) fn retry<'a, O: Op, N: Level>(
                 return Err(err);
             }
             let Some(delay) = delays.get_or_insert_with(backoff).next() else { return Err(err) };
-            tracing::debug!(attempt = call.number, ?delay, error = %err, "pipeline retry");
+            tracing::debug!(attempt = number, ?delay, error = %err, "pipeline retry");
             tokio::time::sleep(delay).await;
-            call.number += 1;
+            number += 1;
         }
     }
 }
@@ -80,10 +80,10 @@ pub(super) fn fallback<'a, O: Op, N: Level>(
     call: &'a Call<'a>,
     next: &'a Next<'a, O, N>,
 ) -> impl Future<Output = Out<O>> + 'a {
-    let FallbackStep { protocol, resource, order } = step;
-    let next = *next;
-    let op = move |a: Attempt| async move { next.run(Call::of(&a)).await };
     async move {
+        // Only `step`, `call` and `next` live across the primary call, besides the in-flight guard.
+        let FallbackStep { protocol, resource, order } = step;
+        let op = move |a: Attempt| async move { next.run(Call::of(&a)).await };
         let Some((start, provider)) = protocol.lean_start(call.ctx, *resource, order) else {
             let req =
                 FallbackRequest::new(*resource).context(call.ctx.clone()).strategies(order.iter().copied());
@@ -91,11 +91,12 @@ pub(super) fn fallback<'a, O: Op, N: Level>(
         };
         let failed = match next.run(Call { provider, ..Call::first(call.ctx) }).await {
             Ok(value) => {
-                protocol.lean_served(start, *resource);
+                step.protocol.lean_served(start, step.resource);
                 return Ok(value);
             }
             Err(e) => e,
         };
+        let FallbackStep { protocol, resource, order } = step;
         let req = FallbackRequest::new(*resource).context(call.ctx.clone());
         answer(Box::pin(protocol.resume_lean(start, req, order, failed, op)).await)
     }
@@ -116,7 +117,7 @@ fn answer<T, E: fmt::Display>(
 }
 
 /// Bounds the step inside to `limit` from its first wait: a step ready at its first poll never
-/// reads the clock nor touches the timer.
+/// reads the clock nor touches the timer (made, boxed, at the first wait).
 pub(super) fn timeout<'a, O: Op, N: Level>(
     limit: Duration,
     call: &'a Call<'a>,
@@ -127,6 +128,12 @@ pub(super) fn timeout<'a, O: Op, N: Level>(
         if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx))).await {
             return out;
         }
-        tokio::time::timeout(limit, inner).await.unwrap_or(Err(PipelineError::Timeout(limit)))
+        // The timer is boxed: kept inline it would sit in every layer's future, timeout or not.
+        let mut timer = Box::pin(tokio::time::sleep(limit));
+        poll_fn(|cx| match inner.as_mut().poll(cx) {
+            Poll::Ready(out) => Poll::Ready(out),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| Err(PipelineError::Timeout(limit))),
+        })
+        .await
     }
 }

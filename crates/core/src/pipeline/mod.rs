@@ -18,7 +18,7 @@
 //! lets it through (up to six layers; each layer past the sixth boxes its step). Work that only
 //! a refusal or a failure needs happens then: a retry layer makes its delays at the first
 //! retry, a fallback layer enters its protocol's engine (boxed) only when the primary call
-//! fails or cannot go, a timeout layer starts its timer only when the call first waits, and a
+//! fails or cannot go, a timeout layer starts its timer (boxed) only when the call first waits, and a
 //! bulkhead layer waits (boxed) only when it is full.
 //!
 //! ```

@@ -149,10 +149,11 @@ impl Pipeline {
         op: &'a O,
         call: Call<'a>,
     ) -> impl Future<Output = Out<O>> + 'a {
+        // Only `next` and `call` are kept: the layer, pipeline and operation are read from `next`.
         let next = Next::<O, N> { p: self, i: i + 1, op, level: PhantomData };
         async move {
-            let Some(layer) = self.layers.get(i) else {
-                return op.run(call.attempt()).await.map_err(PipelineError::Inner);
+            let Some(layer) = next.p.layers.get(next.i - 1) else {
+                return next.op.run(call.attempt()).await.map_err(PipelineError::Inner);
             };
             match layer {
                 Layer::CircuitBreaker(cb) => layers::breaker(cb, &call, &next).await,
