@@ -122,23 +122,28 @@ impl Level for Deep {
 impl Pipeline {
     /// Runs `op` through every layer. The operation receives an [`Attempt`] (provider and
     /// degrade knobs are set by a fallback layer, if there is one).
-    pub async fn call<T, E, F, Fut>(&self, ctx: Context, op: F) -> Result<T, PipelineError<E>>
+    ///
+    /// (Not an `async fn`: that would keep the context and operation twice in the future, as
+    /// given and as moved into its body.)
+    pub fn call<T, E, F, Fut>(&self, ctx: Context, op: F) -> impl Future<Output = Result<T, PipelineError<E>>>
     where
         T: Send,
         E: fmt::Display + Send,
         F: Fn(Attempt) -> Fut + Sync,
         Fut: Future<Output = Result<T, E>> + Send,
     {
-        let (call, op) = (Call::first(&ctx), &op);
-        // The fewer the layers, the shallower (and smaller) the future.
-        match self.layers.len() {
-            0 => L6::step(self, 0, op, call).await,
-            1 => L5::step(self, 0, op, call).await,
-            2 => L4::step(self, 0, op, call).await,
-            3 => L3::step(self, 0, op, call).await,
-            4 => L2::step(self, 0, op, call).await,
-            5 => L1::step(self, 0, op, call).await,
-            _ => L0::step(self, 0, op, call).await,
+        async move {
+            let (call, op) = (Call::first(&ctx), &op);
+            // The fewer the layers, the shallower the future that is made and moved.
+            match self.layers.len() {
+                0 => L6::step(self, 0, op, call).await,
+                1 => L5::step(self, 0, op, call).await,
+                2 => L4::step(self, 0, op, call).await,
+                3 => L3::step(self, 0, op, call).await,
+                4 => L2::step(self, 0, op, call).await,
+                5 => L1::step(self, 0, op, call).await,
+                _ => L0::step(self, 0, op, call).await,
+            }
         }
     }
 
