@@ -125,6 +125,7 @@ impl Pipeline {
     ///
     /// (Not an `async fn`: that would keep the context and operation twice in the future, as
     /// given and as moved into its body.)
+    #[allow(clippy::manual_async_fn)]
     pub fn call<T, E, F, Fut>(&self, ctx: Context, op: F) -> impl Future<Output = Result<T, PipelineError<E>>>
     where
         T: Send,
