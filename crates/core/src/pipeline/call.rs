@@ -26,7 +26,9 @@ impl<'a> Call<'a> {
         Self { ctx: context, number, strategy, provider: provider.as_deref(), degrade }
     }
 
-    /// The owned attempt handed to the operation.
+    /// The owned attempt handed to the operation (inlined, so it is written where the
+    /// operation's future keeps it).
+    #[inline]
     pub(super) fn attempt(self) -> Attempt {
         Attempt {
             number: self.number,
