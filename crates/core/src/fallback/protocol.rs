@@ -138,21 +138,23 @@ impl FallbackProtocol {
         Run::new(&self.inner, req, op, Sleeper::Async).run().await
     }
 
+    /// Whether calls with strategy `order` may ever go lean: no hooks, no shedding, no per-call
+    /// breaker. Fixed for a protocol and an order, so a caller may ask once.
+    pub(crate) fn lean_possible(&self, order: &[FallbackStrategy]) -> bool {
+        let p = &*self.inner;
+        let per_call_breaker = p.breakers.is_some() && order.contains(&FallbackStrategy::CircuitBreak);
+        p.hooks.is_empty() && !per_call_breaker && !order.contains(&FallbackStrategy::LoadShed)
+    }
+
     /// Starts a lean execution for a caller that makes the primary call itself and keeps only
-    /// the value: the primary's provider, when the call can go straight to the operation (no
-    /// hooks, no shedding, no per-call breaker, the gate not pressured). `None`: use
-    /// [`execute`](Self::execute).
+    /// the value, for an order where [`lean_possible`](Self::lean_possible) holds: the primary's
+    /// provider, when the gate is not pressured. `None`: use [`execute`](Self::execute).
     pub(crate) fn lean_start<'p>(
         &'p self,
         ctx: &'p Context,
         resource: ResourceType,
-        order: &[FallbackStrategy],
     ) -> Option<(LeanStart<'p>, Option<&'p str>)> {
         let p = &*self.inner;
-        let per_call_breaker = p.breakers.is_some() && order.contains(&FallbackStrategy::CircuitBreak);
-        if !p.hooks.is_empty() || per_call_breaker || order.contains(&FallbackStrategy::LoadShed) {
-            return None;
-        }
         let provider = ctx.model.as_deref().or_else(|| p.providers.first().map(String::as_str));
         let reading = match provider {
             Some(m) if ctx.model.is_none() => p.gate.check(resource, &ctx.clone().model(m)),

@@ -82,9 +82,10 @@ pub(super) fn fallback<'a, O: Op, N: Level>(
 ) -> impl Future<Output = Out<O>> + 'a {
     async move {
         // Only `step`, `call` and `next` live across the primary call, besides the in-flight guard.
-        let FallbackStep { protocol, resource, order } = step;
+        let FallbackStep { protocol, resource, order, lean } = step;
         let op = move |a: Attempt| async move { next.run(Call::of(&a)).await };
-        let Some((start, provider)) = protocol.lean_start(call.ctx, *resource, order) else {
+        let started = if *lean { protocol.lean_start(call.ctx, *resource) } else { None };
+        let Some((start, provider)) = started else {
             let req =
                 FallbackRequest::new(*resource).context(call.ctx.clone()).strategies(order.iter().copied());
             return answer(Box::pin(protocol.execute(req, op)).await);
@@ -96,7 +97,7 @@ pub(super) fn fallback<'a, O: Op, N: Level>(
             }
             Err(e) => e,
         };
-        let FallbackStep { protocol, resource, order } = step;
+        let FallbackStep { protocol, resource, order, .. } = step;
         let req = FallbackRequest::new(*resource).context(call.ctx.clone());
         answer(Box::pin(protocol.resume_lean(start, req, order, failed, op)).await)
     }

@@ -63,6 +63,8 @@ pub(crate) struct FallbackStep {
     pub(crate) protocol: FallbackProtocol,
     pub(crate) resource: ResourceType,
     pub(crate) order: Box<[FallbackStrategy]>,
+    /// Whether the protocol allows the primary call to be made directly (for this order).
+    pub(crate) lean: bool,
 }
 
 /// One layer of a pipeline.
@@ -170,8 +172,9 @@ impl PipelineBuilder {
         resource: ResourceType,
         order: impl IntoIterator<Item = FallbackStrategy>,
     ) -> Self {
-        let order = order.into_iter().collect();
-        self.layers.push(Layer::Fallback(FallbackStep { protocol, resource, order }));
+        let order: Box<[FallbackStrategy]> = order.into_iter().collect();
+        let lean = protocol.lean_possible(&order);
+        self.layers.push(Layer::Fallback(FallbackStep { protocol, resource, order, lean }));
         self
     }
 
