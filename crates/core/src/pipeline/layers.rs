@@ -35,15 +35,14 @@ pub(super) fn breaker<'a, O: Op, N: Level>(
     }
 }
 
-/// A bulkhead slot, held by borrowing the bulkhead (no reference count): taken at once when one
-/// is free; the wait for one (boxed, so its size stays out of every pipeline's future) only when
-/// the bulkhead is full and may be waited on.
-pub(super) async fn bulkhead_slot<E>(bulkhead: &Bulkhead) -> Result<BorrowedSlot<'_>, PipelineError<E>> {
-    match bulkhead.try_borrow() {
-        Some(slot) => Ok(slot),
-        None if bulkhead.max_wait().is_zero() => Err(PipelineError::Bulkhead(bulkhead.shed())),
-        None => Box::pin(bulkhead.acquire_borrowed_async()).await.map_err(PipelineError::Bulkhead),
+/// A bulkhead slot when none was free at once: refused at once when the bulkhead may not be
+/// waited on, else waited for (boxed, so the wait's size stays out of every pipeline's future).
+/// The slot is held by borrowing the bulkhead (no reference count).
+pub(super) async fn bulkhead_wait<E>(bulkhead: &Bulkhead) -> Result<BorrowedSlot<'_>, PipelineError<E>> {
+    if bulkhead.max_wait().is_zero() {
+        return Err(PipelineError::Bulkhead(bulkhead.shed()));
     }
+    Box::pin(bulkhead.acquire_borrowed_async()).await.map_err(PipelineError::Bulkhead)
 }
 
 /// Tries again after retryable errors; the delays are made at the first retry.

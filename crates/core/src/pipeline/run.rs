@@ -170,7 +170,11 @@ impl Pipeline {
                     next.run(call).await
                 }
                 Layer::Bulkhead(bulkhead) => {
-                    let _slot = layers::bulkhead_slot(bulkhead).await?;
+                    // A free slot is taken here, with no future of its own.
+                    let _slot = match bulkhead.try_borrow() {
+                        Some(slot) => slot,
+                        None => layers::bulkhead_wait(bulkhead).await?,
+                    };
                     next.run(call).await
                 }
                 Layer::Timeout(limit) => layers::timeout(*limit, &call, &next).await,
