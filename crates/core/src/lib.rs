@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod rate_limit;
 pub mod resource;
 pub mod retry;
+mod stripes;
 pub mod timeout;
 
 pub use backoff::*;

@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use super::attempt::{DegradeLevel, default_degrade_levels};
@@ -233,7 +232,7 @@ impl FallbackProtocolBuilder {
             wall_anchor,
             orders: self.orders,
             shed_limit: self.shed_limit,
-            inflight: AtomicUsize::new(0),
+            inflight: Default::default(),
             blocking_sleep: self.blocking_sleep,
         };
         FallbackProtocol { inner: Arc::new(inner) }

@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::attempt::{Attempt, DegradeLevel};
@@ -15,6 +14,7 @@ use super::protocol::Inner;
 use super::request::FallbackRequest;
 use super::strategy::FallbackStrategy;
 use crate::resource::Priority;
+use crate::stripes::Gauge;
 
 /// How an execution waits between retries.
 pub(crate) enum Sleeper<'a> {
@@ -30,19 +30,20 @@ pub(crate) enum Flow<T, E> {
     Done(Finished<T, E>),
 }
 
-/// Counts an execution as in flight for its lifetime.
-pub(crate) struct InFlight<'a>(&'a AtomicUsize);
+/// Counts an execution as in flight for its lifetime: up on the thread it starts on, down on
+/// the one it ends on (see [`Gauge`]), with no locked instruction on most threads.
+pub(crate) struct InFlight<'a>(&'a Gauge);
 
 impl<'a> InFlight<'a> {
-    pub(crate) fn enter(counter: &'a AtomicUsize) -> (Self, usize) {
-        let now = counter.fetch_add(1, Ordering::AcqRel) + 1;
-        (Self(counter), now)
+    pub(crate) fn enter(counter: &'a Gauge) -> Self {
+        counter.up();
+        Self(counter)
     }
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.down();
     }
 }
 
@@ -50,7 +51,6 @@ impl Drop for InFlight<'_> {
 /// handed to [`Run::resume`].
 pub(crate) struct LeanStart<'p> {
     pub(crate) guard: InFlight<'p>,
-    pub(crate) in_flight: usize,
     pub(crate) provider: Option<&'p str>,
 }
 
@@ -121,12 +121,13 @@ where
     }
 
     pub(crate) async fn run(mut self) -> Finished<T, E> {
-        let (_guard, in_flight) = InFlight::enter(&self.p.inflight);
-        self.in_flight = in_flight;
-        if self.order.contains(&FallbackStrategy::LoadShed)
-            && let Flow::Done(r) = self.shed_stage().await
-        {
-            return r;
+        let _guard = InFlight::enter(&self.p.inflight);
+        if self.order.contains(&FallbackStrategy::LoadShed) {
+            // Summing the stripes is kept for the calls that may be shed.
+            self.in_flight = self.p.inflight.get();
+            if let Flow::Done(r) = self.shed_stage().await {
+                return r;
+            }
         }
         if let Flow::Done(r) = self.primary().await {
             return r;
@@ -136,8 +137,8 @@ where
 
     /// Goes on after a primary call that `start`'s caller made and saw fail with `failed`.
     pub(crate) async fn resume(mut self, start: LeanStart<'p>, failed: E) -> Finished<T, E> {
-        let LeanStart { guard, in_flight, provider } = start;
-        (self.in_flight, self.attempts) = (in_flight, 1);
+        let LeanStart { guard, provider } = start;
+        self.attempts = 1;
         let provider = provider.map(str::to_owned);
         self.tried.extend(provider.iter().cloned());
         self.provider = provider;

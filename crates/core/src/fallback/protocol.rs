@@ -4,7 +4,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, SystemTime};
 
 use super::attempt::{Attempt, DegradeLevel};
@@ -42,7 +41,7 @@ pub(crate) struct Inner {
     pub(crate) wall_anchor: SystemTime,
     pub(crate) orders: HashMap<ResourceType, Vec<FallbackStrategy>>,
     pub(crate) shed_limit: Option<usize>,
-    pub(crate) inflight: AtomicUsize,
+    pub(crate) inflight: crate::stripes::Gauge,
     pub(crate) blocking_sleep: BlockingSleep,
 }
 
@@ -163,8 +162,8 @@ impl FallbackProtocol {
         if reading.status.is_pressured() {
             return None;
         }
-        let (guard, in_flight) = InFlight::enter(&p.inflight);
-        Some((LeanStart { guard, in_flight, provider }, provider))
+        let guard = InFlight::enter(&p.inflight);
+        Some((LeanStart { guard, provider }, provider))
     }
 
     /// A lean execution's primary call succeeded.
@@ -244,7 +243,7 @@ impl FallbackProtocol {
 
     /// How many executions are running now.
     pub fn in_flight(&self) -> usize {
-        self.inner.inflight.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner.inflight.get()
     }
 }
 
