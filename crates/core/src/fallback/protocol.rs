@@ -280,3 +280,35 @@ fn served_by_primary(resource: ResourceType) {
     let Some(i) = ALL.iter().position(|r| *r == resource) else { return };
     metrics::with_recorder(|r| r.register_counter(&KEYS[i], &METADATA).increment(1));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_is_exact_when_calls_end_on_other_threads() {
+        let protocol = FallbackProtocol::builder().providers(["a"]).build().unwrap_or_else(|e| panic!("{e}"));
+        let ctx = Context::new();
+        let (threads, calls) = (12, 50);
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            for _ in 0..threads {
+                let (tx, protocol, ctx) = (tx.clone(), &protocol, &ctx);
+                s.spawn(move || {
+                    for _ in 0..calls {
+                        let started = protocol.lean_start(ctx, ResourceType::ApiQuota);
+                        let (start, _) = started.unwrap_or_else(|| panic!("gate is not pressured"));
+                        tx.send(start).unwrap_or_else(|_| panic!("receiver gone"));
+                    }
+                });
+            }
+            drop(tx);
+            let started: Vec<_> = rx.iter().collect();
+            assert_eq!(protocol.in_flight(), threads * calls);
+            for (n, start) in started.into_iter().enumerate() {
+                protocol.lean_served(start, ResourceType::ApiQuota);
+                assert_eq!(protocol.in_flight(), threads * calls - n - 1);
+            }
+        });
+    }
+}
