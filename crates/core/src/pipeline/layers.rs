@@ -14,17 +14,24 @@ use super::call::Call;
 use super::run::{Level, Next, Op, Out};
 use super::{BackoffFactory, FallbackStep, PipelineError};
 use crate::bulkhead::{BorrowedSlot, Bulkhead};
-use crate::circuit_breaker::CircuitPermit;
+use crate::circuit_breaker::CircuitBreaker;
 use crate::fallback::{Attempt, FallbackError, FallbackRequest, Outcome};
 
-/// A breaker layer's outcome: one per call through the layers inside; a queued request is not
-/// counted.
-#[inline]
-pub(super) fn report<T, E>(permit: CircuitPermit<'_>, result: &Result<T, PipelineError<E>>) {
-    match result {
-        Ok(_) => permit.success(),
-        Err(PipelineError::Queued(_)) => permit.ignore(),
-        Err(_) => permit.failure(),
+/// One outcome per call through the layers inside; a queued request is not counted.
+pub(super) fn breaker<'a, O: Op, N: Level>(
+    cb: &'a CircuitBreaker,
+    call: &'a Call<'a>,
+    next: &'a Next<'a, O, N>,
+) -> impl Future<Output = Out<O>> + 'a {
+    async move {
+        let permit = cb.try_acquire().map_err(PipelineError::CircuitOpen)?;
+        let result = next.run(*call).await;
+        match &result {
+            Ok(_) => permit.success(),
+            Err(PipelineError::Queued(_)) => permit.ignore(),
+            Err(_) => permit.failure(),
+        }
+        result
     }
 }
 

@@ -162,13 +162,7 @@ impl Pipeline {
                 return next.op.run(call.attempt()).await.map_err(PipelineError::Inner);
             };
             match layer {
-                Layer::CircuitBreaker(cb) => {
-                    // Admitted and reported here, with no future of its own around the step.
-                    let permit = cb.try_acquire().map_err(PipelineError::CircuitOpen)?;
-                    let result = next.run(call).await;
-                    layers::report(permit, &result);
-                    result
-                }
+                Layer::CircuitBreaker(cb) => layers::breaker(cb, &call, &next).await,
                 Layer::Retry(backoff) => layers::retry(backoff, &call, &next).await,
                 Layer::Fallback(fallback) => layers::fallback(fallback, &call, &next).await,
                 Layer::RateLimit(limiter) => {
