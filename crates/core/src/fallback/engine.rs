@@ -276,8 +276,7 @@ where
     pub(crate) fn reading(&self, provider: Option<&str>) -> GateReading {
         match provider {
             Some(p) if self.req.context.model.as_deref() != Some(p) => {
-                let ctx = self.req.context.clone().model(p);
-                self.p.gate.check(self.req.resource, &ctx)
+                self.p.gate.check_model(self.req.resource, &self.req.context, p)
             }
             _ => self.p.gate.check(self.req.resource, &self.req.context),
         }

@@ -50,6 +50,16 @@ pub trait ResourceGate: Send + Sync + fmt::Debug {
     /// How `resource` stands for a call with context `ctx`.
     fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading;
 
+    /// How `resource` stands for a call with context `ctx` made with `model` (a provider the
+    /// context does not name itself). The default checks a copy of the context naming `model`;
+    /// a gate that keys on the model directly answers without the copy.
+    fn check_model(&self, resource: ResourceType, ctx: &Context, model: &str) -> GateReading {
+        if ctx.model.as_deref() == Some(model) {
+            return self.check(resource, ctx);
+        }
+        self.check(resource, &ctx.clone().model(model))
+    }
+
     /// Suggested alternative providers or endpoints for `resource`, best first.
     fn alternatives(&self, resource: ResourceType, ctx: &Context) -> Vec<String> {
         let _ = (resource, ctx);
@@ -148,15 +158,26 @@ impl StaticGate {
     }
 }
 
-impl ResourceGate for StaticGate {
-    fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
+impl StaticGate {
+    /// The reading for `resource`, the model's own when one is set for it.
+    fn reading(&self, resource: ResourceType, model: Option<&str>) -> GateReading {
         if !self.any_reading.load(Ordering::Acquire) {
             return GateReading::healthy();
         }
         let state = self.read();
         let models = state.per_model.get(&resource);
-        let per_model = ctx.model.as_deref().and_then(|m| models.and_then(|by_model| by_model.get(m)));
+        let per_model = model.and_then(|m| models.and_then(|by_model| by_model.get(m)));
         per_model.or_else(|| state.readings.get(&resource)).cloned().unwrap_or_else(GateReading::healthy)
+    }
+}
+
+impl ResourceGate for StaticGate {
+    fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
+        self.reading(resource, ctx.model.as_deref())
+    }
+
+    fn check_model(&self, resource: ResourceType, _ctx: &Context, model: &str) -> GateReading {
+        self.reading(resource, Some(model))
     }
 
     fn alternatives(&self, resource: ResourceType, _ctx: &Context) -> Vec<String> {
@@ -167,6 +188,20 @@ impl ResourceGate for StaticGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_model_reads_as_a_context_naming_the_model() {
+        let gate = StaticGate::new();
+        gate.set(ResourceType::ApiQuota, ResourceStatus::Warning, 80.0);
+        gate.set_for_model(ResourceType::ApiQuota, "gpt-4", ResourceStatus::Exhausted, 100.0);
+        let ctx = Context::new().team("search");
+        for model in ["gpt-4", "claude"] {
+            let named = gate.check(ResourceType::ApiQuota, &ctx.clone().model(model));
+            assert_eq!(gate.check_model(ResourceType::ApiQuota, &ctx, model), named);
+        }
+        assert_eq!(gate.check_model(ResourceType::ApiQuota, &ctx, "gpt-4").status, ResourceStatus::Exhausted);
+        assert_eq!(gate.check_model(ResourceType::ApiQuota, &ctx, "claude").status, ResourceStatus::Warning);
+    }
 
     #[test]
     fn unset_resources_read_healthy_and_clear_forgets() {

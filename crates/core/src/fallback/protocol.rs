@@ -156,7 +156,7 @@ impl FallbackProtocol {
         let p = &*self.inner;
         let provider = ctx.model.as_deref().or_else(|| p.providers.first().map(String::as_str));
         let reading = match provider {
-            Some(m) if ctx.model.is_none() => p.gate.check(resource, &ctx.clone().model(m)),
+            Some(m) if ctx.model.is_none() => p.gate.check_model(resource, ctx, m),
             _ => p.gate.check(resource, ctx),
         };
         if reading.status.is_pressured() {
