@@ -2,6 +2,8 @@
 //! errors that name `file:line:col`.
 
 mod error;
+mod health;
+mod probes;
 mod runtime;
 mod types;
 
@@ -11,6 +13,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use error::ConfigError;
+use health::check_host_port;
+pub use health::{AlertSink, CheckKind, Health, HealthCheckConfig};
+pub use probes::{DatabaseProbe, EndpointProbe, McpProbe, Models, Probes, Quota, Window};
 pub use runtime::{Breakers, Queue, QueueHandler};
 pub use types::{
     Bind, DatabaseUrl, HttpUrl, HumanDuration, Percent, RedisUrl, Secret, Url, format_duration,
@@ -91,168 +96,6 @@ pub struct Thresholds {
     pub network: Option<Threshold>,
     pub docker: Option<Threshold>,
     pub k8s_pod: Option<Threshold>,
-}
-
-/// Probes beyond the built-in host, cgroup and container ones.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Probes {
-    /// How often each probe samples, unless it says otherwise.
-    pub interval: Option<HumanDuration>,
-    /// How long a sample may take, unless the probe says otherwise.
-    pub timeout: Option<HumanDuration>,
-    /// Databases to watch.
-    pub databases: Vec<DatabaseProbe>,
-    /// Network endpoints to watch.
-    pub endpoints: Vec<EndpointProbe>,
-    /// MCP servers to watch.
-    pub mcp_servers: Vec<McpProbe>,
-}
-
-/// A database to watch.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseProbe {
-    /// Its name in reports.
-    pub name: String,
-    /// `postgres://user:password@host/db` or `sqlite://path`.
-    pub url: DatabaseUrl,
-    /// Databases to suggest when this one is critical.
-    #[serde(default)]
-    pub alternatives: Vec<String>,
-    /// Sampling interval.
-    pub interval: Option<HumanDuration>,
-    /// Sampling timeout.
-    pub timeout: Option<HumanDuration>,
-}
-
-/// A network endpoint to watch.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointProbe {
-    /// Its name in reports.
-    pub name: String,
-    /// `http(s)://...` for an HTTP GET, or use `tcp` for a bare connect.
-    pub url: Option<HttpUrl>,
-    /// `host:port` for a TCP connect probe.
-    pub tcp: Option<String>,
-    /// Endpoints to suggest when this one is critical.
-    #[serde(default)]
-    pub alternatives: Vec<String>,
-    /// Sampling interval.
-    pub interval: Option<HumanDuration>,
-    /// Sampling timeout.
-    pub timeout: Option<HumanDuration>,
-}
-
-/// An MCP server to watch: `command` (stdio) or `url` (streamable HTTP).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct McpProbe {
-    /// Its name in reports.
-    pub name: String,
-    /// The command line that starts a stdio server.
-    pub command: Option<Vec<String>>,
-    /// The URL of a streamable-HTTP server.
-    pub url: Option<HttpUrl>,
-    /// Sampling interval.
-    pub interval: Option<HumanDuration>,
-    /// Sampling timeout.
-    pub timeout: Option<HumanDuration>,
-}
-
-/// Models: alternatives in order of preference, and quotas per team.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Models {
-    /// For each model, the models to switch to, in order.
-    pub alternatives: BTreeMap<String, Vec<String>>,
-    /// Usage limits.
-    pub quotas: Vec<Quota>,
-}
-
-/// The window a quota counts over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
-pub enum Window {
-    Minute,
-    Hour,
-    Day,
-}
-
-/// A usage limit for one team and model over one window.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Quota {
-    /// The team; `"*"` for every team.
-    pub team: String,
-    /// The model.
-    pub model: String,
-    /// The window.
-    pub window: Window,
-    /// Tokens allowed per window.
-    pub tokens: Option<u64>,
-    /// Requests allowed per window.
-    pub requests: Option<u64>,
-}
-
-/// Health checks.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Health {
-    /// How often checks run, unless a check says otherwise.
-    pub interval: Option<HumanDuration>,
-    /// Whether to register the built-in checks (cpu, memory, disk, api quota). Default true.
-    pub default_checks: Option<bool>,
-    /// Extra checks.
-    pub checks: Vec<HealthCheckConfig>,
-}
-
-/// What a configured health check looks at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
-pub enum CheckKind {
-    Http,
-    Tcp,
-    Resource,
-}
-
-/// One health check.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthCheckConfig {
-    /// Its name.
-    pub name: String,
-    /// What it checks.
-    pub kind: CheckKind,
-    /// The URL (http), `host:port` (tcp) or resource type name (resource).
-    pub target: String,
-    /// Whether it affects overall health. Default true.
-    #[serde(default = "yes")]
-    pub critical: bool,
-    /// How often it runs.
-    pub interval: Option<HumanDuration>,
-    /// How long it may take.
-    pub timeout: Option<HumanDuration>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// Where alerts are sent.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum AlertSink {
-    /// A `tracing` event at warn or error level.
-    Log,
-    /// An HTTP POST of the alert as JSON.
-    Webhook {
-        /// Where to POST; shown redacted.
-        url: HttpUrl,
-    },
 }
 
 /// Where state is kept.
@@ -440,27 +283,6 @@ impl Storage {
             ));
         }
         Ok(())
-    }
-}
-
-impl HealthCheckConfig {
-    fn check_target(&self) -> Result<(), String> {
-        match self.kind {
-            CheckKind::Http => Url::parse(&self.target, &["http", "https"]).map(drop),
-            CheckKind::Tcp => check_host_port(&self.target),
-            CheckKind::Resource => self
-                .target
-                .parse::<elf_resilience::ResourceType>()
-                .map(drop)
-                .map_err(|e| format!("expected a resource type: {e}")),
-        }
-    }
-}
-
-fn check_host_port(text: &str) -> Result<(), String> {
-    match text.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0) => Ok(()),
-        _ => Err(format!("expected \"host:port\", found {text:?}")),
     }
 }
 
