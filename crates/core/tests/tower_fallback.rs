@@ -216,13 +216,20 @@ async fn use_cache_serves_the_answer_stored_under_the_request_key() {
     assert_eq!(uncached.trace().events.last().unwrap().note.as_deref(), Some("no cache key"));
 }
 
-#[tokio::test(start_paused = true)]
-async fn queue_request_enqueues_the_payload_and_a_worker_replays_it() {
+/// An exhausted database behind a gate, an in-memory queue, and a protocol using both.
+#[allow(clippy::type_complexity)]
+fn exhausted_database_with_queue()
+-> (Arc<StaticGate>, Arc<InMemoryQueue>, FallbackProtocol, Arc<AtomicBool>, Arc<Mutex<u32>>) {
     let gate = Arc::new(StaticGate::new());
     gate.set(ResourceType::Database, ResourceStatus::Exhausted, 100.0);
     let queue = Arc::new(InMemoryQueue::new());
     let protocol = builder(&gate).queue(queue.clone()).build().unwrap();
-    let (db_up, calls) = (Arc::new(AtomicBool::new(true)), Arc::new(Mutex::new(0)));
+    (gate, queue, protocol, Arc::new(AtomicBool::new(true)), Arc::new(Mutex::new(0)))
+}
+
+#[tokio::test(start_paused = true)]
+async fn queue_request_enqueues_the_payload_and_a_worker_replays_it() {
+    let (gate, queue, protocol, db_up, calls) = exhausted_database_with_queue();
     let svc = FallbackLayer::new(protocol, ResourceType::Database)
         .strategies([FallbackStrategy::Retry, FallbackStrategy::QueueRequest])
         .context_from(|_: &Lookup| Context::new().team("billing"))
@@ -255,11 +262,7 @@ async fn queue_request_enqueues_the_payload_and_a_worker_replays_it() {
 
 #[tokio::test(start_paused = true)]
 async fn without_a_payload_queue_request_is_skipped_and_says_why() {
-    let gate = Arc::new(StaticGate::new());
-    gate.set(ResourceType::Database, ResourceStatus::Exhausted, 100.0);
-    let queue = Arc::new(InMemoryQueue::new());
-    let protocol = builder(&gate).queue(queue.clone()).build().unwrap();
-    let (db_up, calls) = (Arc::new(AtomicBool::new(true)), Arc::new(Mutex::new(0)));
+    let (_gate, queue, protocol, db_up, calls) = exhausted_database_with_queue();
     let svc = FallbackLayer::new(protocol, ResourceType::Database)
         .strategies([FallbackStrategy::QueueRequest])
         .layer(database(&db_up, &calls));
