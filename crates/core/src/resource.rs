@@ -155,7 +155,7 @@ pub enum Priority {
 ///     .tag("region", "eu");
 /// assert_eq!(ctx.model.as_deref(), Some("gpt-4"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Context {
     /// The team making the call.
     pub team_name: Option<String>,
@@ -167,6 +167,21 @@ pub struct Context {
     pub priority: Priority,
     /// Free tags: endpoint names, database names, anything a probe or strategy keys on.
     pub tags: BTreeMap<String, String>,
+}
+
+// By hand, to be inlined where the copy is made: a context is cloned into every attempt, and
+// returned from an out-of-line clone it is read back just after being written, which stalls.
+impl Clone for Context {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        Self {
+            team_name: self.team_name.clone(),
+            model: self.model.clone(),
+            operation: self.operation.clone(),
+            priority: self.priority,
+            tags: if self.tags.is_empty() { BTreeMap::new() } else { self.tags.clone() },
+        }
+    }
 }
 
 impl Context {

@@ -163,7 +163,9 @@ impl CircuitBreaker {
     }
 
     /// Asks to make one call; see [`CircuitPermit`].
-    #[inline]
+    // Always inlined: returned from a call, the permit or error is read back just after being
+    // written, which stalls.
+    #[inline(always)]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, CircuitOpen> {
         match self.inner.acquire() {
             Ok(word) => Ok(CircuitPermit::new(&self.inner, word)),

@@ -54,3 +54,5 @@ pub use request::{FallbackRequest, QueueArgs};
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
 #[cfg(feature = "tokio")]
 pub use worker::{QueueWorker, TicketResult, WorkerPass};
+
+pub(crate) use engine::LeanStart;

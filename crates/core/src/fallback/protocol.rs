@@ -148,6 +148,9 @@ impl FallbackProtocol {
     /// Starts a lean execution for a caller that makes the primary call itself and keeps only
     /// the value, for an order where [`lean_possible`](Self::lean_possible) holds: the primary's
     /// provider, when the gate is not pressured. `None`: use [`execute`](Self::execute).
+    // Always inlined: returned from a call, the start is read back just after being written,
+    // which stalls.
+    #[inline(always)]
     pub(crate) fn lean_start<'p>(
         &'p self,
         ctx: &'p Context,

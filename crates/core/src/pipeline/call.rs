@@ -28,7 +28,7 @@ impl<'a> Call<'a> {
 
     /// The owned attempt handed to the operation (inlined, so it is written where the
     /// operation's future keeps it).
-    #[inline]
+    #[inline(always)]
     pub(super) fn attempt(self) -> Attempt {
         Attempt {
             number: self.number,

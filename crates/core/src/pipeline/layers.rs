@@ -1,4 +1,4 @@
-//! What each layer does around the step inside it (`next`).
+//! What each layer does around the step inside it (`next`), leaving the result in `out`.
 //!
 //! The steps are async blocks, not async fns: an async fn keeps its arguments twice in its
 //! future (as given and as moved into its body), and these futures nest once per layer.
@@ -11,27 +11,30 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::call::Call;
-use super::run::{Level, Next, Op, Out};
+use super::run::{Level, Next, Op, Slot};
 use super::{BackoffFactory, FallbackStep, PipelineError};
 use crate::bulkhead::{BorrowedSlot, Bulkhead};
 use crate::circuit_breaker::CircuitBreaker;
-use crate::fallback::{Attempt, FallbackError, FallbackRequest, Outcome};
+use crate::fallback::{Attempt, FallbackError, FallbackRequest, LeanStart, Outcome};
 
 /// One outcome per call through the layers inside; a queued request is not counted.
 pub(super) fn breaker<'a, O: Op, N: Level>(
     cb: &'a CircuitBreaker,
     call: &'a Call<'a>,
     next: &'a Next<'a, O, N>,
-) -> impl Future<Output = Out<O>> + 'a {
+    out: &'a mut Slot<O>,
+) -> impl Future<Output = ()> + 'a {
     async move {
-        let permit = cb.try_acquire().map_err(PipelineError::CircuitOpen)?;
-        let result = next.run(*call).await;
-        match &result {
-            Ok(_) => permit.success(),
-            Err(PipelineError::Queued(_)) => permit.ignore(),
-            Err(_) => permit.failure(),
+        let permit = match cb.try_acquire() {
+            Ok(permit) => permit,
+            Err(open) => return *out = Some(Err(PipelineError::CircuitOpen(open))),
+        };
+        next.run(*call, out).await;
+        match out {
+            Some(Ok(_)) => permit.success(),
+            Some(Err(PipelineError::Queued(_))) => permit.ignore(),
+            _ => permit.failure(),
         }
-        result
     }
 }
 
@@ -50,23 +53,39 @@ pub(super) fn retry<'a, O: Op, N: Level>(
     backoff: &'a BackoffFactory,
     call: &'a Call<'a>,
     next: &'a Next<'a, O, N>,
-) -> impl Future<Output = Out<O>> + 'a {
+    out: &'a mut Slot<O>,
+) -> impl Future<Output = ()> + 'a {
     async move {
-        let mut number = call.number;
-        let mut delays = None;
-        loop {
-            let err = match next.run(Call { number, ..*call }).await {
-                Ok(v) => return Ok(v),
-                Err(e) => e,
-            };
-            if !err.is_retryable() {
-                return Err(err);
-            }
-            let Some(delay) = delays.get_or_insert_with(backoff).next() else { return Err(err) };
-            tracing::debug!(attempt = number, ?delay, error = %err, "pipeline retry");
-            tokio::time::sleep(delay).await;
-            number += 1;
-        }
+        next.run(*call, out).await;
+        retry_rest(backoff, call, next, out).await
+    }
+}
+
+/// A retry layer's work once the step inside has run for `call` (its result in `out`): tries
+/// again while the error is retryable and the delays last.
+pub(super) async fn retry_rest<O: Op, N: Level>(
+    backoff: &BackoffFactory,
+    call: &Call<'_>,
+    next: &Next<'_, O, N>,
+    out: &mut Slot<O>,
+) {
+    let mut number = call.number;
+    let mut delays = None;
+    loop {
+        // The error is looked at where it lies, and not held over the wait.
+        let delay = match &*out {
+            Some(Err(err)) if err.is_retryable() => match delays.get_or_insert_with(backoff).next() {
+                Some(delay) => {
+                    tracing::debug!(attempt = number, ?delay, error = %err, "pipeline retry");
+                    delay
+                }
+                None => return,
+            },
+            _ => return,
+        };
+        tokio::time::sleep(delay).await;
+        number += 1;
+        next.run(Call { number, ..*call }, out).await;
     }
 }
 
@@ -78,28 +97,54 @@ pub(super) fn fallback<'a, O: Op, N: Level>(
     step: &'a FallbackStep,
     call: &'a Call<'a>,
     next: &'a Next<'a, O, N>,
-) -> impl Future<Output = Out<O>> + 'a {
+    out: &'a mut Slot<O>,
+) -> impl Future<Output = ()> + 'a {
     async move {
-        // Only `step`, `call` and `next` live across the primary call, besides the in-flight guard.
-        let FallbackStep { protocol, resource, order, lean } = step;
-        let op = move |a: Attempt| async move { next.run(Call::of(&a)).await };
-        let started = if *lean { protocol.lean_start(call.ctx, *resource) } else { None };
+        // Only `step`, `call`, `next` and `out` live across the primary call, besides the
+        // in-flight guard.
+        let started = if step.lean { step.protocol.lean_start(call.ctx, step.resource) } else { None };
         let Some((start, provider)) = started else {
-            let req =
-                FallbackRequest::new(*resource).context(call.ctx.clone()).strategies(order.iter().copied());
-            return answer(Box::pin(protocol.execute(req, op)).await);
+            return fallback_engine(step, call, next, out).await;
         };
-        let failed = match next.run(Call { provider, ..Call::first(call.ctx) }).await {
-            Ok(value) => {
-                step.protocol.lean_served(start, step.resource);
-                return Ok(value);
-            }
-            Err(e) => e,
-        };
-        let FallbackStep { protocol, resource, order, .. } = step;
-        let req = FallbackRequest::new(*resource).context(call.ctx.clone());
-        answer(Box::pin(protocol.resume_lean(start, req, order, failed, op)).await)
+        next.run(Call { provider, ..Call::first(call.ctx) }, out).await;
+        fallback_rest(step, call, next, start, out).await
     }
+}
+
+/// A fallback layer whose primary call cannot be made directly: the protocol's engine makes
+/// every call.
+pub(super) async fn fallback_engine<O: Op, N: Level>(
+    step: &FallbackStep,
+    call: &Call<'_>,
+    next: &Next<'_, O, N>,
+    out: &mut Slot<O>,
+) {
+    let FallbackStep { protocol, resource, order, .. } = step;
+    let op = move |a: Attempt| async move { next.yields(Call::of(&a)).await };
+    let req = FallbackRequest::new(*resource).context(call.ctx.clone()).strategies(order.iter().copied());
+    *out = Some(answer(Box::pin(protocol.execute(req, op)).await));
+}
+
+/// A fallback layer's work once its primary call (started by `start`) has run, its result in
+/// `out`: served, or the strategies follow.
+pub(super) async fn fallback_rest<'p, O: Op, N: Level>(
+    step: &'p FallbackStep,
+    call: &Call<'p>,
+    next: &Next<'_, O, N>,
+    start: LeanStart<'p>,
+    out: &mut Slot<O>,
+) {
+    let failed = match out.take() {
+        Some(Err(e)) => e,
+        done => {
+            *out = done;
+            return step.protocol.lean_served(start, step.resource);
+        }
+    };
+    let FallbackStep { protocol, resource, order, .. } = step;
+    let op = move |a: Attempt| async move { next.yields(Call::of(&a)).await };
+    let req = FallbackRequest::new(*resource).context(call.ctx.clone());
+    *out = Some(answer(Box::pin(protocol.resume_lean(start, req, order, failed, op)).await));
 }
 
 fn answer<T, E: fmt::Display>(
@@ -122,18 +167,24 @@ pub(super) fn timeout<'a, O: Op, N: Level>(
     limit: Duration,
     call: &'a Call<'a>,
     next: &'a Next<'a, O, N>,
-) -> impl Future<Output = Out<O>> + 'a {
+    out: &'a mut Slot<O>,
+) -> impl Future<Output = ()> + 'a {
     async move {
-        let mut inner = pin!(next.run(*call));
-        if let Poll::Ready(out) = poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx))).await {
-            return out;
+        let elapsed = {
+            let mut inner = pin!(next.run(*call, &mut *out));
+            if poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx).is_ready())).await {
+                return;
+            }
+            // The timer is boxed: kept inline it would sit in every layer's future, timeout or not.
+            let mut timer = Box::pin(tokio::time::sleep(limit));
+            poll_fn(|cx| match inner.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(false),
+                Poll::Pending => timer.as_mut().poll(cx).map(|()| true),
+            })
+            .await
+        };
+        if elapsed {
+            *out = Some(Err(PipelineError::Timeout(limit)));
         }
-        // The timer is boxed: kept inline it would sit in every layer's future, timeout or not.
-        let mut timer = Box::pin(tokio::time::sleep(limit));
-        poll_fn(|cx| match inner.as_mut().poll(cx) {
-            Poll::Ready(out) => Poll::Ready(out),
-            Poll::Pending => timer.as_mut().poll(cx).map(|()| Err(PipelineError::Timeout(limit))),
-        })
-        .await
     }
 }

@@ -14,12 +14,18 @@
 //!
 //! # Cost
 //!
-//! A call is one future, nested once per layer, with no heap allocation while every layer
-//! lets it through (up to six layers; each layer past the sixth boxes its step). Work that only
-//! a refusal or a failure needs happens then: a retry layer makes its delays at the first
-//! retry, a fallback layer enters its protocol's engine (boxed) only when the primary call
-//! fails or cannot go, a timeout layer starts its timer (boxed) only when the call first waits, and a
-//! bulkhead layer waits (boxed) only when it is full.
+//! A pipeline of the usual shape runs each call flat, as one future with no heap allocation
+//! while every layer lets it through: each layer's admission in turn, outermost first, then the
+//! operation, then each layer hears the result, innermost first. The usual shape is at most six
+//! layers, at most one breaker, fallback and bulkhead layer, a timeout only as the innermost
+//! layer, and a fallback protocol without hooks, per-call breakers or `LoadShed` (the ones
+//! [`FallbackProtocol::default`] and the seed's examples build). Work that only a refusal or a
+//! failure needs happens then, boxed: a retry layer makes its delays at the first retry, a
+//! fallback layer enters its protocol's engine only when the primary call fails or cannot go,
+//! the timer starts only when the call first waits, and a full bulkhead is waited on.
+//!
+//! Other pipelines run each call nested, one future per layer inside the one around it, boxed
+//! once per call (and once per step past the sixth layer); they behave the same.
 //!
 //! ```
 //! use elf_resilience_core::{CircuitBreaker, Context, FixedDelay, Pipeline, ResourceType, FallbackProtocol};
@@ -40,6 +46,7 @@
 
 mod call;
 mod error;
+mod flat;
 mod layers;
 mod run;
 
@@ -106,11 +113,13 @@ impl Layer {
 #[derive(Clone)]
 pub struct Pipeline {
     pub(crate) layers: Arc<[Layer]>,
+    /// Whether calls take the flat path (see `flat.rs`).
+    flat: bool,
 }
 
 impl fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pipeline").field("layers", &self.layer_names()).finish()
+        f.debug_struct("Pipeline").field("layers", &self.layer_names()).field("flat", &self.flat).finish()
     }
 }
 
@@ -211,6 +220,7 @@ impl PipelineBuilder {
         if !self.given_order {
             self.layers.sort_by_key(Layer::rank);
         }
-        Pipeline { layers: self.layers.into() }
+        let flat = flat::runs_flat(&self.layers);
+        Pipeline { layers: self.layers.into(), flat }
     }
 }
