@@ -102,66 +102,74 @@ fn admit<'a, E>(
 #[allow(clippy::manual_async_fn)] // an async fn would keep the context and operation twice
 pub(super) fn call<O: Op>(
     p: &Pipeline,
-    ctx: Context,
+    owned: Context,
     op: O,
 ) -> impl Future<Output = Result<O::T, PipelineError<O::E>>> {
     async move {
-        let (ctx, op, mut out) = (&ctx, &op, None);
-        if !p.flat {
-            Box::pin(p.nested(ctx, op, &mut out)).await;
-            return out.expect("the outermost step leaves the call's result");
-        }
-        let (mut held, mut call, mut from) = (Held::default(), Call::first(ctx), 0);
-        let passed = loop {
-            match admit(p, from, ctx, &mut held, &mut call) {
-                Admission::All => break p.layers.len(),
-                Admission::Refused(i, e) => {
-                    out = Some(Err(e));
-                    break i;
-                }
-                // The layer's engine runs the call, with the layers inside it nested.
-                Admission::Engine(i) => {
-                    Deep::step(p, i, op, call, &mut out).await;
-                    break i;
-                }
-                Admission::Full(i, bulkhead) => match Box::pin(layers::bulkhead_wait(bulkhead)).await {
-                    Ok(slot) => (held.slot, from) = (Some(slot), i + 1),
-                    Err(e) => {
+        let result = {
+            let (ctx, op, mut out) = (&owned, &op, None);
+            if !p.flat {
+                Box::pin(p.nested(ctx, op, &mut out)).await;
+                return out.expect("the outermost step leaves the call's result");
+            }
+            let (mut held, mut call, mut from) = (Held::default(), Call::first(ctx), 0);
+            let passed = loop {
+                match admit(p, from, ctx, &mut held, &mut call) {
+                    Admission::All => break p.layers.len(),
+                    Admission::Refused(i, e) => {
                         out = Some(Err(e));
                         break i;
                     }
-                },
-            }
-        };
-        if passed == p.layers.len() {
-            let mut fut = pin!(op.run(call.attempt()));
-            let result = match poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
-                Poll::Ready(result) => result.map_err(PipelineError::Inner),
-                Poll::Pending => match p.layers.last() {
-                    Some(Layer::Timeout(limit)) => {
-                        // Boxed, as in the timeout layer: only a call that waits pays for a timer.
-                        let mut timer = Box::pin(tokio::time::sleep(*limit));
-                        poll_fn(|cx| match fut.as_mut().poll(cx) {
-                            Poll::Ready(result) => Poll::Ready(result.map_err(PipelineError::Inner)),
-                            Poll::Pending => {
-                                timer.as_mut().poll(cx).map(|()| Err(PipelineError::Timeout(*limit)))
-                            }
-                        })
-                        .await
+                    // The layer's engine runs the call, with the layers inside it nested.
+                    Admission::Engine(i) => {
+                        Deep::step(p, i, op, call, &mut out).await;
+                        break i;
                     }
-                    _ => fut.await.map_err(PipelineError::Inner),
-                },
+                    Admission::Full(i, bulkhead) => match Box::pin(layers::bulkhead_wait(bulkhead)).await {
+                        Ok(slot) => (held.slot, from) = (Some(slot), i + 1),
+                        Err(e) => {
+                            out = Some(Err(e));
+                            break i;
+                        }
+                    },
+                }
             };
-            out = Some(result);
-        }
-        if let Some(Ok(_)) = out {
-            served(p, held);
-        } else {
-            for i in (0..passed).rev() {
-                Box::pin(failed(p, i, op, &mut held, ctx, &mut out)).await;
+            if passed == p.layers.len() {
+                let mut fut = pin!(op.run(call.attempt()));
+                let result = match poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+                    Poll::Ready(result) => result.map_err(PipelineError::Inner),
+                    Poll::Pending => match p.layers.last() {
+                        Some(Layer::Timeout(limit)) => {
+                            // Boxed, as in the timeout layer: only a call that waits pays for a timer.
+                            let mut timer = Box::pin(tokio::time::sleep(*limit));
+                            poll_fn(|cx| match fut.as_mut().poll(cx) {
+                                Poll::Ready(result) => Poll::Ready(result.map_err(PipelineError::Inner)),
+                                Poll::Pending => {
+                                    timer.as_mut().poll(cx).map(|()| Err(PipelineError::Timeout(*limit)))
+                                }
+                            })
+                            .await
+                        }
+                        _ => fut.await.map_err(PipelineError::Inner),
+                    },
+                };
+                out = Some(result);
             }
+            if let Some(Ok(_)) = out {
+                served(p, held);
+            } else {
+                for i in (0..passed).rev() {
+                    Box::pin(failed(p, i, op, &mut held, ctx, &mut out)).await;
+                }
+            }
+            out.expect("the operation or a layer leaves the call's result")
+        };
+        let Context { tags, .. } = owned;
+        // An empty map owns no memory, and dropping it would still walk it.
+        if tags.is_empty() {
+            std::mem::forget(tags);
         }
-        out.expect("the operation or a layer leaves the call's result")
+        result
     }
 }
 
