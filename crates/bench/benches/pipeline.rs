@@ -1,7 +1,8 @@
 //! A full pipeline (breaker, retry, fallback, bulkhead, timeout, all passing) around an async
 //! operation that is ready at once, against the bare operation, on a current-thread runtime;
-//! then a pipeline with no layers (the context and attempt every call makes), each layer alone,
-//! and tokio's own `timeout` around the bare operation for comparison.
+//! then the same five layers run nested (a second, roomy bulkhead makes the pipeline leave the
+//! flat path), a pipeline with no layers (the context and attempt every call makes), each layer
+//! alone, and tokio's own `timeout` around the bare operation for comparison.
 //!
 //! Each sample runs its iterations inside one `block_on`, so the runtime's entry cost is not
 //! counted per call.
@@ -49,8 +50,8 @@ fn timeout(b: PipelineBuilder) -> PipelineBuilder {
     b.timeout(Duration::from_secs(1))
 }
 
-fn pipeline() -> Pipeline {
-    timeout(bulkhead(fallback(retry(breaker(Pipeline::builder()))))).build()
+fn pipeline() -> PipelineBuilder {
+    timeout(bulkhead(fallback(retry(breaker(Pipeline::builder())))))
 }
 
 /// Times `iters` sequential awaits of `call()` inside one `block_on`.
@@ -66,12 +67,17 @@ fn timed<F: Future>(rt: &Runtime, iters: u64, call: impl Fn() -> F) -> Duration 
 
 fn async_call(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
-    let full = pipeline();
+    let full = pipeline().build();
     assert_eq!(full.layer_names().len(), 5, "every layer is in the pipeline");
+    let nested = bulkhead(pipeline()).build();
+    assert!(format!("{nested:?}").contains("flat: false"), "{nested:?}");
     let mut g = c.benchmark_group("pipeline_async_call");
     g.bench_function("bare_op", |b| b.iter_custom(|n| timed(&rt, n, || async { bare().await.ok() })));
     g.bench_function("full_pipeline", |b| {
         b.iter_custom(|n| timed(&rt, n, || async { full.call(Context::new(), op).await.ok() }));
+    });
+    g.bench_function("full_pipeline_nested", |b| {
+        b.iter_custom(|n| timed(&rt, n, || async { nested.call(Context::new(), op).await.ok() }));
     });
     let empty = Pipeline::builder().build();
     g.bench_function("no_layers", |b| {
