@@ -14,7 +14,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 use super::call::Call;
-use super::run::{Deep, Level, Next, Op, Slot, UNBOXED};
+use super::run::{Deep, Next, Op, Slot, UNBOXED};
 use super::{FallbackStep, Layer, Pipeline, PipelineError, layers};
 use crate::bulkhead::{BorrowedSlot, Bulkhead};
 use crate::circuit_breaker::CircuitPermit;
@@ -54,7 +54,7 @@ enum Admission<'a, E> {
     /// Layer `.0` refused it.
     Refused(usize, PipelineError<E>),
     /// Layer `.0`'s fallback protocol must run the call (its primary is pressured).
-    Engine(usize),
+    Engine(usize, &'a FallbackStep),
     /// Layer `.0`'s bulkhead is full.
     Full(usize, &'a Bulkhead),
 }
@@ -79,7 +79,7 @@ fn admit<'a, E>(
                     held.lean = Some(start);
                     *call = Call { provider, ..Call::first(ctx) };
                 }
-                None => return Admission::Engine(i),
+                None => return Admission::Engine(i, step),
             },
             Layer::RateLimit(limiter) => {
                 if let Err(e) = limiter.check() {
@@ -121,8 +121,9 @@ pub(super) fn call<O: Op>(
                         break i;
                     }
                     // The layer's engine runs the call, with the layers inside it nested.
-                    Admission::Engine(i) => {
-                        Deep::step(p, i, op, call, &mut out).await;
+                    Admission::Engine(i, step) => {
+                        let inner = Next::<O, Deep>::at(p, i + 1, op);
+                        Box::pin(layers::fallback_engine(step, &call, &inner, &mut out)).await;
                         break i;
                     }
                     Admission::Full(i, bulkhead) => match Box::pin(layers::bulkhead_wait(bulkhead)).await {
