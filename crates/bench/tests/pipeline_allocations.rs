@@ -61,4 +61,22 @@ fn a_passing_pipeline_call_allocates_nothing() {
     for (name, n) in counts {
         assert_eq!(n, 0.0, "a passing call through a pipeline with {name} allocates");
     }
+    // In the same test: the counter is global, and another test would allocate while it counts.
+    let nested = per_call(&nested());
+    println!("pipeline {:24} {nested:.2} allocations per call", "run nested");
+    assert_eq!(nested, 1.0, "a pipeline that runs nested boxes each call once, and no layer");
+}
+
+/// The full pipeline with a second bulkhead, which takes it off the flat path.
+fn nested() -> Pipeline {
+    let p = build(|b| {
+        b.circuit_breaker(CircuitBreaker::new("alloc-nested"))
+            .retry(FixedDelay::new().with_max_retries(3).with_delay(Duration::from_millis(1)))
+            .fallback(FallbackProtocol::default(), ResourceType::ApiQuota)
+            .bulkhead(Bulkhead::new(NonZeroUsize::new(64).unwrap()))
+            .bulkhead(Bulkhead::new(NonZeroUsize::new(64).unwrap()))
+            .timeout(Duration::from_secs(1))
+    });
+    assert!(format!("{p:?}").contains("flat: false"), "{p:?}");
+    p
 }
