@@ -17,6 +17,7 @@
 //! # Ok::<(), BulkheadError>(())
 //! ```
 
+mod barrier;
 mod builder;
 mod error;
 #[cfg(feature = "tower")]
