@@ -1,8 +1,11 @@
 //! A bulkhead: at most N calls in flight at once; the rest wait a bounded time or are shed.
 //!
-//! The slot count is one atomic: taking and freeing a slot is a compare-and-swap and a
-//! decrement. Only callers allowed to wait ever touch a lock (blocking calls) or a tokio
-//! `Notify` (async calls). A permit frees its slot on drop, so a panicking call frees it too.
+//! Taking a slot is one compare-and-swap on the count of slots taken; freeing one adds to the
+//! freeing thread's own stripe of the count of slots freed, with no locked instruction. The
+//! limit is exact: a take never counts a free it has not seen. Only callers allowed to wait
+//! ever touch a lock (blocking calls) or a tokio `Notify` (async calls), and a free finds them
+//! through an asymmetric fence (Linux `membarrier` on the waiter's side; a full fence on both
+//! sides elsewhere). A permit frees its slot on drop, so a panicking call frees it too.
 //!
 //! ```
 //! use elf_resilience_core::{Bulkhead, BulkheadError};
