@@ -6,6 +6,11 @@
 //! ([`light`]), and a waiter makes every running thread of the process pass a full fence
 //! (`membarrier`, [`heavy`]) before it looks. Where `membarrier` is missing (not Linux, an old
 //! kernel, a filter forbidding it), both sides take a full fence.
+//!
+//! The price falls on waits: each wait that begins makes one `membarrier` call, a system call
+//! of a few microseconds that briefly interrupts the process's other running threads. A
+//! bulkhead that is full most of the time with callers allowed to wait pays it per wait; one
+//! that is rarely full saves a locked instruction on every call.
 
 use std::sync::atomic::{AtomicU8, Ordering, compiler_fence, fence};
 
