@@ -208,12 +208,11 @@ async fn failed<'a, O: Op>(
     let inner = Next::<O, Deep>::at(p, i + 1, op);
     match &p.layers[i] {
         Layer::Bulkhead(_) => held.slot = None,
-        Layer::CircuitBreaker(_) => match (held.permit.take(), &*out) {
-            (Some(permit), Some(Ok(_))) => permit.success(),
-            (Some(permit), Some(Err(PipelineError::Queued(_)))) => permit.ignore(),
-            (Some(permit), _) => permit.failure(),
-            (None, _) => {}
-        },
+        Layer::CircuitBreaker(_) => {
+            if let Some(permit) = held.permit.take() {
+                layers::settle(permit, out);
+            }
+        }
         Layer::Fallback(step) => {
             // The only fallback layer: no other set the call's provider.
             let Some(start) = held.lean.take() else { return };

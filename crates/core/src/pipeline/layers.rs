@@ -14,7 +14,7 @@ use super::call::Call;
 use super::run::{Level, Next, Op, Slot};
 use super::{BackoffFactory, FallbackStep, PipelineError};
 use crate::bulkhead::{BorrowedSlot, Bulkhead};
-use crate::circuit_breaker::CircuitBreaker;
+use crate::circuit_breaker::{CircuitBreaker, CircuitPermit};
 use crate::fallback::{Attempt, FallbackError, FallbackRequest, LeanStart, Outcome};
 
 /// One outcome per call through the layers inside; a queued request is not counted.
@@ -30,11 +30,17 @@ pub(super) fn breaker<'a, O: Op, N: Level>(
             Err(open) => return *out = Some(Err(PipelineError::CircuitOpen(open))),
         };
         next.run(*call, out).await;
-        match out {
-            Some(Ok(_)) => permit.success(),
-            Some(Err(PipelineError::Queued(_))) => permit.ignore(),
-            _ => permit.failure(),
-        }
+        settle(permit, out);
+    }
+}
+
+/// Reports the result in `out` to a breaker: a success, a failure, or nothing for a queued
+/// request.
+pub(super) fn settle<T, E>(permit: CircuitPermit<'_>, out: &Option<Result<T, PipelineError<E>>>) {
+    match out {
+        Some(Ok(_)) => permit.success(),
+        Some(Err(PipelineError::Queued(_))) => permit.ignore(),
+        _ => permit.failure(),
     }
 }
 
