@@ -225,6 +225,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cloned_context_equals_its_original() {
+        let full = Context::new().team("t").model("m").operation("o").priority(Priority::High).tag("k", "v");
+        assert_eq!(full.clone(), full);
+        assert_eq!(Context::new().clone(), Context::new());
+    }
+
+    #[test]
     fn resource_type_round_trips_through_its_name() {
         for t in ResourceType::ALL {
             assert_eq!(t.as_str().parse::<ResourceType>(), Ok(t));
