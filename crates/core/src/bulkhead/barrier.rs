@@ -61,11 +61,13 @@ fn register() -> bool {
     false
 }
 
-/// Runs the process-wide fence; false if it could not run.
+/// Runs the process-wide fence; false if it could not run. A process that was registered may
+/// not be anymore (a child forked without exec): it registers again and retries once.
 #[cfg(all(target_os = "linux", not(loom)))]
 fn expedited() -> bool {
     use rustix::thread::{MembarrierCommand, membarrier};
-    membarrier(MembarrierCommand::PrivateExpedited).is_ok()
+    let fence = || membarrier(MembarrierCommand::PrivateExpedited).is_ok();
+    fence() || (membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok() && fence())
 }
 
 #[cfg(not(all(target_os = "linux", not(loom))))]
