@@ -26,7 +26,8 @@ use crate::resource::Context;
 #[derive(Default)]
 struct Held<'a> {
     permit: Option<CircuitPermit<'a>>,
-    lean: Option<LeanStart<'a>>,
+    /// The fallback layer's start, with the layer (told when the call is served).
+    lean: Option<(LeanStart<'a>, &'a FallbackStep)>,
     slot: Option<BorrowedSlot<'a>>,
 }
 
@@ -76,7 +77,7 @@ fn admit<'a, E>(
             Layer::Retry(_) | Layer::Timeout(_) => {}
             Layer::Fallback(step) => match step.protocol.lean_start(ctx, step.resource) {
                 Some((start, provider)) => {
-                    held.lean = Some(start);
+                    held.lean = Some((start, step));
                     *call = Call { provider, ..Call::first(ctx) };
                 }
                 None => return Admission::Engine(i, step),
@@ -157,7 +158,7 @@ pub(super) fn call<O: Op>(
                 out = Some(result);
             }
             if let Some(Ok(_)) = out {
-                served(p, held);
+                served(held);
             } else {
                 for i in (0..passed).rev() {
                     Box::pin(failed(p, i, op, &mut held, ctx, &mut out)).await;
@@ -174,20 +175,10 @@ pub(super) fn call<O: Op>(
     }
 }
 
-impl Pipeline {
-    /// The pipeline's fallback layer (a flat pipeline has at most one).
-    fn fallback(&self) -> Option<&FallbackStep> {
-        self.layers.iter().find_map(|layer| match layer {
-            Layer::Fallback(step) => Some(step),
-            _ => None,
-        })
-    }
-}
-
 /// Every layer hears that the call was served.
-fn served(p: &Pipeline, held: Held<'_>) {
+fn served(held: Held<'_>) {
     drop(held.slot);
-    if let (Some(start), Some(step)) = (held.lean, p.fallback()) {
+    if let Some((start, step)) = held.lean {
         step.protocol.lean_served(start, step.resource);
     }
     if let Some(permit) = held.permit {
@@ -215,13 +206,13 @@ async fn failed<'a, O: Op>(
         }
         Layer::Fallback(step) => {
             // The only fallback layer: no other set the call's provider.
-            let Some(start) = held.lean.take() else { return };
+            let Some((start, _)) = held.lean.take() else { return };
             Box::pin(layers::fallback_rest(step, &Call::first(ctx), &inner, start, out)).await
         }
         Layer::Retry(backoff) => {
             // A fallback layer still held is around this one, and set the call's provider.
             let call = match &held.lean {
-                Some(start) => Call { provider: start.provider, ..Call::first(ctx) },
+                Some((start, _)) => Call { provider: start.provider, ..Call::first(ctx) },
                 None => Call::first(ctx),
             };
             Box::pin(layers::retry_rest(backoff, &call, &inner, out)).await
