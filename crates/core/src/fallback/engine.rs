@@ -274,12 +274,7 @@ where
     }
 
     pub(crate) fn reading(&self, provider: Option<&str>) -> GateReading {
-        match provider {
-            Some(p) if self.req.context.model.as_deref() != Some(p) => {
-                self.p.gate.check_model(self.req.resource, &self.req.context, p)
-            }
-            _ => self.p.gate.check(self.req.resource, &self.req.context),
-        }
+        self.p.gate.reading(self.req.resource, &self.req.context, provider)
     }
 
     pub(crate) async fn sleep(&mut self, delay: Duration) {

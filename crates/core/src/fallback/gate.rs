@@ -50,9 +50,10 @@ pub trait ResourceGate: Send + Sync + fmt::Debug {
     /// How `resource` stands for a call with context `ctx`.
     fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading;
 
-    /// How `resource` stands for a call with context `ctx` made with `model` (a provider the
-    /// context does not name itself). The default checks a copy of the context naming `model`;
-    /// a gate that keys on the model directly answers without the copy.
+    /// How `resource` stands for a call with context `ctx` made with `model` (which may be a
+    /// provider the context does not name itself). The default checks `ctx` when it names
+    /// `model`, else a copy of it naming `model`; a gate that keys on the model directly
+    /// answers without the copy.
     fn check_model(&self, resource: ResourceType, ctx: &Context, model: &str) -> GateReading {
         if ctx.model.as_deref() == Some(model) {
             return self.check(resource, ctx);
@@ -64,6 +65,22 @@ pub trait ResourceGate: Send + Sync + fmt::Debug {
     fn alternatives(&self, resource: ResourceType, ctx: &Context) -> Vec<String> {
         let _ = (resource, ctx);
         Vec::new()
+    }
+}
+
+impl dyn ResourceGate {
+    /// How `resource` stands for a call with `ctx` made with `provider`, or as `ctx` names
+    /// no provider when there is none.
+    pub(crate) fn reading(
+        &self,
+        resource: ResourceType,
+        ctx: &Context,
+        provider: Option<&str>,
+    ) -> GateReading {
+        match provider {
+            Some(model) => self.check_model(resource, ctx, model),
+            None => self.check(resource, ctx),
+        }
     }
 }
 

@@ -158,11 +158,7 @@ impl FallbackProtocol {
     ) -> Option<(LeanStart<'p>, Option<&'p str>)> {
         let p = &*self.inner;
         let provider = ctx.model.as_deref().or_else(|| p.providers.first().map(String::as_str));
-        let reading = match provider {
-            Some(m) if ctx.model.is_none() => p.gate.check_model(resource, ctx, m),
-            _ => p.gate.check(resource, ctx),
-        };
-        if reading.status.is_pressured() {
+        if p.gate.reading(resource, ctx, provider).status.is_pressured() {
             return None;
         }
         let guard = InFlight::enter(&p.inflight);

@@ -9,9 +9,8 @@
 //! fallback layer falls back), running the layers inside them nested and boxed, as the rare path
 //! they are.
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::pin;
-use std::task::Poll;
 
 use super::call::Call;
 use super::run::{Deep, Next, Op, Slot, UNBOXED};
@@ -137,23 +136,13 @@ pub(super) fn call<O: Op>(
                 }
             };
             if passed == p.layers.len() {
-                let mut fut = pin!(op.run(call.attempt()));
-                let result = match poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
-                    Poll::Ready(result) => result.map_err(PipelineError::Inner),
-                    Poll::Pending => match p.layers.last() {
-                        Some(Layer::Timeout(limit)) => {
-                            // Boxed, as in the timeout layer: only a call that waits pays for a timer.
-                            let mut timer = Box::pin(tokio::time::sleep(*limit));
-                            poll_fn(|cx| match fut.as_mut().poll(cx) {
-                                Poll::Ready(result) => Poll::Ready(result.map_err(PipelineError::Inner)),
-                                Poll::Pending => {
-                                    timer.as_mut().poll(cx).map(|()| Err(PipelineError::Timeout(*limit)))
-                                }
-                            })
-                            .await
-                        }
-                        _ => fut.await.map_err(PipelineError::Inner),
+                let fut = pin!(op.run(call.attempt()));
+                let result = match p.layers.last() {
+                    Some(Layer::Timeout(limit)) => match layers::within(*limit, fut).await {
+                        Some(result) => result.map_err(PipelineError::Inner),
+                        None => Err(PipelineError::Timeout(*limit)),
                     },
+                    _ => fut.await.map_err(PipelineError::Inner),
                 };
                 out = Some(result);
             }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 use std::future::{Future, poll_fn};
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -167,8 +167,7 @@ fn answer<T, E: fmt::Display>(
     }
 }
 
-/// Bounds the step inside to `limit` from its first wait: a step ready at its first poll never
-/// reads the clock nor touches the timer (made, boxed, at the first wait).
+/// Bounds the step inside to `limit` from its first wait (see [`within`]).
 pub(super) fn timeout<'a, O: Op, N: Level>(
     limit: Duration,
     call: &'a Call<'a>,
@@ -176,21 +175,29 @@ pub(super) fn timeout<'a, O: Op, N: Level>(
     out: &'a mut Slot<O>,
 ) -> impl Future<Output = ()> + 'a {
     async move {
-        let elapsed = {
-            let mut inner = pin!(next.run(*call, &mut *out));
-            if poll_fn(|cx| Poll::Ready(inner.as_mut().poll(cx).is_ready())).await {
-                return;
-            }
-            // The timer is boxed: kept inline it would sit in every layer's future, timeout or not.
-            let mut timer = Box::pin(tokio::time::sleep(limit));
-            poll_fn(|cx| match inner.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(false),
-                Poll::Pending => timer.as_mut().poll(cx).map(|()| true),
-            })
-            .await
-        };
-        if elapsed {
+        let in_time = within(limit, pin!(next.run(*call, &mut *out))).await.is_some();
+        if !in_time {
             *out = Some(Err(PipelineError::Timeout(limit)));
         }
+    }
+}
+
+/// Runs `fut` for at most `limit` from its first wait: `None` if the limit passed first. A
+/// future ready at its first poll never reads the clock nor touches a timer; the timer is made
+/// at the first wait, boxed (kept inline it would sit in every layer's future, timeout or not).
+pub(super) fn within<'f, F: Future>(
+    limit: Duration,
+    mut fut: Pin<&'f mut F>,
+) -> impl Future<Output = Option<F::Output>> + 'f {
+    async move {
+        if let Poll::Ready(done) = poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx))).await {
+            return Some(done);
+        }
+        let mut timer = Box::pin(tokio::time::sleep(limit));
+        poll_fn(|cx| match fut.as_mut().poll(cx) {
+            Poll::Ready(done) => Poll::Ready(Some(done)),
+            Poll::Pending => timer.as_mut().poll(cx).map(|()| None),
+        })
+        .await
     }
 }
