@@ -1,9 +1,9 @@
 //! Memory: state transitions, admitted calls and rejections allocate nothing.
 //!
 //! This binary counts every heap allocation (its global allocator is instrumented), holds a
-//! single test and runs without the test harness, so nothing else allocates while it measures. A release build
-//! (`cargo test --release --test breaker_memory`) drives 10 million transitions; a debug
-//! build drives 1 million, to keep the default test run quick.
+//! single test and runs without the test harness, so nothing else allocates while it
+//! measures. A release build (`cargo test --release --test breaker_memory`) drives 10 million
+//! transitions; a debug build drives 1 million, to keep the default test run quick.
 
 use elf_resilience_core::{CircuitBreaker, CircuitState, ManualClock, SlidingWindow};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
