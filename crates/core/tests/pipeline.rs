@@ -16,7 +16,7 @@ fn fixed(n: u32, ms: u64) -> FixedDelay {
 
 #[test]
 fn sorts_into_the_recommended_layering_unless_told_otherwise() {
-    let build = |b: elf_resilience_core::PipelineBuilder| {
+    let build = |b: elf_resilience_core::PipelineBuilder<String>| {
         b.timeout(Duration::from_secs(1))
             .bulkhead(Bulkhead::new(NonZeroUsize::new(4).unwrap()))
             .fallback(FallbackProtocol::default(), ResourceType::ApiQuota)

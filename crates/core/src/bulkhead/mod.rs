@@ -113,19 +113,6 @@ impl Bulkhead {
         Err(self.rejection(Duration::ZERO))
     }
 
-    /// Takes a slot if one is free, never waiting, held by borrowing this bulkhead. A full
-    /// bulkhead is not counted as a refusal here: the caller may still wait, or call
-    /// [`shed`](Self::shed).
-    #[inline]
-    pub(crate) fn try_borrow(&self) -> Option<BorrowedSlot<'_>> {
-        self.shared.slots.try_take().then(|| BorrowedSlot::new(&self.shared.slots))
-    }
-
-    /// Refuses a call without waiting, as [`try_acquire`](Self::try_acquire) does when full.
-    pub(crate) fn shed(&self) -> BulkheadError {
-        self.rejection(Duration::ZERO)
-    }
-
     /// Takes a slot, blocking this thread up to the configured wait.
     pub fn acquire(&self) -> Result<BulkheadPermit, BulkheadError> {
         let slot = self.acquire_borrowed()?;

@@ -10,8 +10,8 @@ use super::attempt::{DegradeLevel, default_degrade_levels};
 use super::error::InvalidFallbackConfig;
 use super::gate::{ResourceGate, StaticGate};
 use super::hooks::{FallbackEvent, FallbackStage, Hooks};
-use super::protocol::{BackoffFactory, BlockingSleep};
-use super::protocol::{FallbackProtocol, Inner};
+use super::inner::{BackoffFactory, BlockingSleep, Inner};
+use super::protocol::FallbackProtocol;
 use super::queue::RequestQueue;
 use super::strategy::FallbackStrategy;
 use crate::backoff::ExponentialBackoff;
@@ -252,4 +252,18 @@ fn check_levels(levels: &[DegradeLevel]) -> Result<(), InvalidFallbackConfig> {
         }
     }
     Ok(())
+}
+
+impl Default for FallbackProtocol {
+    /// The protocol with every default of [`FallbackProtocolBuilder`] (valid by construction).
+    fn default() -> Self {
+        FallbackProtocolBuilder::new().assemble()
+    }
+}
+
+impl FallbackProtocol {
+    /// A builder with the defaults listed on [`FallbackProtocolBuilder`].
+    pub fn builder() -> FallbackProtocolBuilder {
+        FallbackProtocolBuilder::new()
+    }
 }

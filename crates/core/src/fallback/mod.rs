@@ -16,6 +16,7 @@
 //! - [`CircuitBreakerRegistry`](crate::CircuitBreakerRegistry): the named breakers behind
 //!   `CircuitBreak` (one per resource and operation) and `SwitchProvider` (one per provider).
 
+mod answer;
 mod attempt;
 mod block_on;
 mod builder;
@@ -24,6 +25,7 @@ mod error;
 mod gate;
 mod global;
 mod hooks;
+mod inner;
 #[cfg(feature = "tower")]
 mod layer;
 mod memory_queue;
@@ -37,6 +39,7 @@ mod strategy;
 #[cfg(feature = "tokio")]
 mod worker;
 
+pub use answer::Answer;
 pub use attempt::{Attempt, DegradeLevel, default_degrade_levels};
 pub use builder::FallbackProtocolBuilder;
 pub use error::{FallbackError, InvalidFallbackConfig};
@@ -54,5 +57,3 @@ pub use request::{FallbackRequest, QueueArgs};
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
 #[cfg(feature = "tokio")]
 pub use worker::{QueueWorker, TicketResult, WorkerPass};
-
-pub(crate) use engine::LeanStart;

@@ -7,6 +7,7 @@ use crate::bulkhead::BulkheadError;
 use crate::circuit_breaker::CircuitOpen;
 use crate::fallback::{Ticket, Trace};
 use crate::rate_limit::RateLimited;
+use crate::retry::RetryAfterHint;
 
 /// Why a call through a pipeline produced no value: a layer refused it, or the operation failed.
 #[derive(Debug)]
@@ -73,6 +74,18 @@ impl<E: fmt::Display> fmt::Display for PipelineError<E> {
             Self::RateLimited(r) => r.fmt(f),
             Self::Queued(ticket) => write!(f, "request queued as ticket {ticket}"),
             Self::Fallback { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+/// The hint a refusal carries ([`retry_after`](PipelineError::retry_after)), or the
+/// operation's own, so a retry layer set to
+/// [`retry_after_hint`](crate::Retry::retry_after_hint) honours both.
+impl<E: RetryAfterHint> RetryAfterHint for PipelineError<E> {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Inner(e) => e.retry_after(),
+            other => PipelineError::retry_after(other),
         }
     }
 }

@@ -12,20 +12,22 @@
 //! [`PipelineBuilder`] sorts the layers into that order whatever order they are added in;
 //! [`PipelineBuilder::in_given_order`] keeps the order of the calls instead.
 //!
+//! Each layer is the policy itself, run as it runs alone: the breaker layer takes a
+//! [`CircuitBreaker`] permit, the retry layer is a [`Retry`](crate::Retry) (predicate, attempt
+//! and time limits, budget, Retry-After hints, notify), the fallback layer calls
+//! [`FallbackProtocol::answer`], the bulkhead layer [`Bulkhead::call_async`], the timeout layer
+//! [`Timeout::call_async`](crate::Timeout::call_async) (its limit runs from the call's start).
+//! A pipeline behaves as the same policies nested by hand.
+//!
 //! # Cost
 //!
-//! A pipeline of the usual shape runs each call flat, as one future with no heap allocation
-//! while every layer lets it through: each layer's admission in turn, outermost first, then the
-//! operation, then each layer hears the result, innermost first. The usual shape is at most six
-//! layers, at most one breaker, fallback and bulkhead layer, a timeout only as the innermost
-//! layer, and a fallback protocol without hooks, per-call breakers or `LoadShed` (the ones
-//! [`FallbackProtocol::default`] and the seed's examples build). Work that only a refusal or a
-//! failure needs happens then, boxed: a retry layer makes its delays at the first retry, a
-//! fallback layer enters its protocol's engine only when the primary call fails or cannot go,
-//! the timer starts only when the call first waits, and a full bulkhead is waited on.
-//!
-//! Other pipelines run each call nested, one future per layer inside the one around it, boxed
-//! once per call (and once per step past the sixth layer); they behave the same.
+//! A call is one future, each layer's step nested in the one around it, with no heap
+//! allocation while every layer lets it through and the context is empty (up to six layers;
+//! past that each step is boxed). Work that only a refusal or a failure needs is boxed: a retry
+//! layer's delays and waits, a fallback protocol's strategies. The operation gets an owned
+//! [`Attempt`](crate::Attempt), cloned from the call's: a context with a model or tags costs one
+//! allocation per string and per tag map for each attempt, and so does a provider's name set
+//! by a fallback layer.
 //!
 //! ```
 //! use elf_resilience_core::{CircuitBreaker, Context, FixedDelay, Pipeline, ResourceType, FallbackProtocol};
@@ -44,89 +46,47 @@
 //! # });
 //! ```
 
-mod call;
 mod error;
-mod flat;
 mod layers;
 mod run;
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::PipelineError;
+pub use layers::PipelineRetry;
 
 use crate::bulkhead::Bulkhead;
 use crate::circuit_breaker::CircuitBreaker;
-use crate::fallback::{FallbackProtocol, FallbackStrategy};
+use crate::fallback::{Attempt, FallbackProtocol, FallbackStrategy};
 use crate::rate_limit::RateLimiter;
-use crate::resource::ResourceType;
+use crate::resource::{Context, ResourceType};
+use crate::timeout::Timeout;
+use layers::{FallbackLayer, Layer};
 
-/// Makes a retry layer's delays; called only when a call is to be retried.
-type BackoffFactory = Box<dyn Fn() -> Box<dyn Iterator<Item = Duration> + Send> + Send + Sync>;
-
-/// A fallback layer, with its strategy order resolved when the pipeline is built.
-pub(crate) struct FallbackStep {
-    pub(crate) protocol: FallbackProtocol,
-    pub(crate) resource: ResourceType,
-    pub(crate) order: Box<[FallbackStrategy]>,
-    /// Whether the protocol allows the primary call to be made directly (for this order).
-    pub(crate) lean: bool,
+/// Policies composed around an operation that fails with `E`. Cheap to clone; share it.
+pub struct Pipeline<E> {
+    layers: Arc<[Layer<E>]>,
 }
 
-/// One layer of a pipeline.
-pub(crate) enum Layer {
-    CircuitBreaker(CircuitBreaker),
-    Retry(BackoffFactory),
-    Fallback(FallbackStep),
-    RateLimit(Arc<RateLimiter>),
-    Bulkhead(Bulkhead),
-    Timeout(Duration),
-}
-
-impl Layer {
-    fn name(&self) -> &'static str {
-        match self {
-            Self::CircuitBreaker(_) => "circuit_breaker",
-            Self::Retry(_) => "retry",
-            Self::Fallback(_) => "fallback",
-            Self::RateLimit(_) => "rate_limit",
-            Self::Bulkhead(_) => "bulkhead",
-            Self::Timeout(_) => "timeout",
-        }
-    }
-
-    /// Position in the recommended layering, outermost first.
-    fn rank(&self) -> u8 {
-        match self {
-            Self::CircuitBreaker(_) => 0,
-            Self::Retry(_) => 1,
-            Self::Fallback(_) => 2,
-            Self::RateLimit(_) => 3,
-            Self::Bulkhead(_) => 4,
-            Self::Timeout(_) => 5,
-        }
+impl<E> Clone for Pipeline<E> {
+    fn clone(&self) -> Self {
+        Self { layers: self.layers.clone() }
     }
 }
 
-/// Policies composed around an operation. Cheap to clone; share it.
-#[derive(Clone)]
-pub struct Pipeline {
-    pub(crate) layers: Arc<[Layer]>,
-    /// Whether calls take the flat path (see `flat.rs`).
-    flat: bool,
-}
-
-impl fmt::Debug for Pipeline {
+impl<E> fmt::Debug for Pipeline<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Pipeline").field("layers", &self.layer_names()).field("flat", &self.flat).finish()
+        f.debug_struct("Pipeline").field("layers", &self.layer_names()).finish()
     }
 }
 
-impl Pipeline {
+impl<E> Pipeline<E> {
     /// An empty builder.
-    pub fn builder() -> PipelineBuilder {
-        PipelineBuilder::default()
+    pub fn builder() -> PipelineBuilder<E> {
+        PipelineBuilder { layers: Vec::new(), given_order: false }
     }
 
     /// The layers, outermost first.
@@ -135,14 +95,30 @@ impl Pipeline {
     }
 }
 
+impl<E: fmt::Display + Send + 'static> Pipeline<E> {
+    /// Runs `op` through every layer. The operation receives an [`Attempt`]: its number counts
+    /// the retries of a retry layer; its provider and degrade knobs are set by a fallback layer.
+    pub fn call<T, F, Fut>(&self, ctx: Context, op: F) -> impl Future<Output = Result<T, PipelineError<E>>>
+    where
+        T: Send,
+        F: Fn(Attempt) -> Fut + Sync,
+        Fut: Future<Output = Result<T, E>> + Send,
+    {
+        let layers = &*self.layers;
+        async move {
+            let attempt = Attempt::first(ctx);
+            run::run(layers, &op, &attempt).await
+        }
+    }
+}
+
 /// Collects the layers of a [`Pipeline`].
-#[derive(Default)]
-pub struct PipelineBuilder {
-    layers: Vec<Layer>,
+pub struct PipelineBuilder<E> {
+    layers: Vec<Layer<E>>,
     given_order: bool,
 }
 
-impl fmt::Debug for PipelineBuilder {
+impl<E> fmt::Debug for PipelineBuilder<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<_> = self.layers.iter().map(Layer::name).collect();
         f.debug_struct("PipelineBuilder")
@@ -152,20 +128,36 @@ impl fmt::Debug for PipelineBuilder {
     }
 }
 
-impl PipelineBuilder {
-    /// Adds a circuit breaker layer: one outcome per call through the layers inside it.
-    pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
-        self.layers.push(Layer::CircuitBreaker(breaker));
+impl<E: 'static> PipelineBuilder<E> {
+    fn with(mut self, layer: Layer<E>) -> Self {
+        self.layers.push(layer);
         self
     }
 
-    /// Adds a retry layer waiting the delays of `backoff` (cloned per call) on tokio's timer.
-    pub fn retry<B>(mut self, backoff: B) -> Self
-    where
-        B: Iterator<Item = Duration> + Clone + Send + Sync + 'static,
-    {
-        self.layers.push(Layer::Retry(Box::new(move || Box::new(backoff.clone()))));
-        self
+    /// Adds a circuit breaker layer: one outcome per call through the layers inside it (a
+    /// queued request is not counted).
+    pub fn circuit_breaker(self, breaker: CircuitBreaker) -> Self {
+        self.with(Layer::CircuitBreaker(breaker))
+    }
+
+    /// Adds a retry layer: a [`Retry`](crate::Retry), or a bare backoff schedule (as
+    /// `Retry::new(backoff)`), waiting on tokio's timer unless the policy has its own sleeper.
+    ///
+    /// Operation errors, timeouts, full bulkheads and rate-limit refusals inside the layer are
+    /// retried as the policy decides; an open breaker inside, a queued request and a fallback
+    /// that gave up are not.
+    ///
+    /// ```
+    /// use elf_resilience_core::{FixedDelay, Pipeline, PipelineError, Retry};
+    /// use std::time::Duration;
+    ///
+    /// let retry = Retry::new(FixedDelay::new().with_max_retries(3))
+    ///     .retry_if(|e: &PipelineError<String>| !matches!(e, PipelineError::Inner(m) if m == "bad request"));
+    /// let pipeline = Pipeline::<String>::builder().retry(retry).timeout(Duration::from_secs(5)).build();
+    /// assert_eq!(pipeline.layer_names(), ["retry", "timeout"]);
+    /// ```
+    pub fn retry(self, retry: impl PipelineRetry<E>) -> Self {
+        self.with(Layer::Retry(layers::into_retry_layer(retry)))
     }
 
     /// Adds a fallback layer for `resource` with the protocol's order for it.
@@ -176,37 +168,29 @@ impl PipelineBuilder {
 
     /// Adds a fallback layer for `resource` with a custom strategy order.
     pub fn fallback_with(
-        mut self,
+        self,
         protocol: FallbackProtocol,
         resource: ResourceType,
         order: impl IntoIterator<Item = FallbackStrategy>,
     ) -> Self {
-        let order: Box<[FallbackStrategy]> = order.into_iter().collect();
-        let lean = protocol.lean_possible(&order);
-        self.layers.push(Layer::Fallback(FallbackStep { protocol, resource, order, lean }));
-        self
+        let order = order.into_iter().collect();
+        self.with(Layer::Fallback(FallbackLayer { protocol, resource, order }))
     }
 
     /// Adds a rate limiter layer that refuses calls over the limit.
-    pub fn rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Self {
-        self.layers.push(Layer::RateLimit(limiter));
-        self
+    pub fn rate_limiter(self, limiter: Arc<RateLimiter>) -> Self {
+        self.with(Layer::RateLimit(limiter))
     }
 
     /// Adds a bulkhead layer (waiting for a slot as the bulkhead is configured to).
-    pub fn bulkhead(mut self, bulkhead: Bulkhead) -> Self {
-        self.layers.push(Layer::Bulkhead(bulkhead));
-        self
+    pub fn bulkhead(self, bulkhead: Bulkhead) -> Self {
+        self.with(Layer::Bulkhead(bulkhead))
     }
 
-    /// Adds a timeout layer bounding each call that passes through it.
-    ///
-    /// The limit runs from the call's first wait: a call answered at its first poll costs no
-    /// clock read and no timer entry, and work done before the first wait (which no timer
-    /// could interrupt) is not counted.
-    pub fn timeout(mut self, limit: Duration) -> Self {
-        self.layers.push(Layer::Timeout(limit));
-        self
+    /// Adds a timeout layer bounding each call through it, from the moment it reaches the
+    /// layer, as [`Timeout::call_async`](crate::Timeout::call_async) does.
+    pub fn timeout(self, limit: Duration) -> Self {
+        self.with(Layer::Timeout(Timeout::new(limit)))
     }
 
     /// Keeps the layers in the order they were added (outermost first) instead of sorting them.
@@ -216,11 +200,10 @@ impl PipelineBuilder {
     }
 
     /// The pipeline.
-    pub fn build(mut self) -> Pipeline {
+    pub fn build(mut self) -> Pipeline<E> {
         if !self.given_order {
             self.layers.sort_by_key(Layer::rank);
         }
-        let flat = flat::runs_flat(&self.layers);
-        Pipeline { layers: self.layers.into(), flat }
+        Pipeline { layers: self.layers.into() }
     }
 }

@@ -80,7 +80,13 @@ where
         }
     }
 
-    fn async_clock(&self) -> CallClock<'_> {
+    /// Waits `d` with the policy's async sleeper.
+    pub(crate) fn sleep_async(&self, d: Duration) -> S::Sleep {
+        self.sleeper.sleep(d)
+    }
+
+    /// The clock an async call measures `max_elapsed` with.
+    pub(crate) fn async_clock(&self) -> CallClock<'_> {
         match &self.settings.clock {
             Some(clock) => CallClock::Borrowed(&**clock),
             #[cfg(feature = "tokio")]

@@ -46,6 +46,8 @@ mod hint;
 mod hooks;
 mod run;
 
+pub(crate) use run::RetryRun;
+
 use std::fmt;
 use std::time::Duration;
 

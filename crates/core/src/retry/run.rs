@@ -9,7 +9,7 @@ use super::{
 use crate::clock::Clock;
 
 /// The clock one call measures `max_elapsed` with.
-pub(super) enum CallClock<'a> {
+pub(crate) enum CallClock<'a> {
     Borrowed(&'a dyn Clock),
     #[cfg(feature = "tokio")]
     Tokio(crate::clock::TokioClock),
@@ -25,13 +25,20 @@ impl CallClock<'_> {
     }
 }
 
-/// The state of one call: attempts so far, the schedule (cloned at the first retry), and the
-/// start time when a time limit applies.
-pub(super) struct RetryRun<'a, B> {
-    schedule: Option<B>,
+/// The state of one call: attempts so far, the schedule `S` (made from the policy's backoff at
+/// the first retry), and the start time when a time limit applies.
+pub(crate) struct RetryRun<'a, S> {
+    schedule: Option<S>,
     attempts: u32,
     started: u64,
     clock: Option<CallClock<'a>>,
+}
+
+impl<S> RetryRun<'_, S> {
+    /// Counts one more attempt.
+    pub(crate) fn count_attempt(&mut self) {
+        self.attempts = self.attempts.saturating_add(1);
+    }
 }
 
 /// What to do after an attempt; `V` is what a rejected value is kept as.
@@ -46,7 +53,7 @@ where
 {
     /// Starts a call: deposits into the budget, reads the clock only under a time limit.
     #[inline]
-    pub(super) fn begin<'a>(&'a self, clock: impl FnOnce() -> CallClock<'a>) -> RetryRun<'a, B> {
+    pub(crate) fn begin<'a, Sch>(&'a self, clock: impl FnOnce() -> CallClock<'a>) -> RetryRun<'a, Sch> {
         if let Some(budget) = &self.settings.budget {
             budget.deposit();
         }
@@ -68,7 +75,7 @@ where
         N: RetryNotify<E>,
         H: RetryHintSource<E>,
     {
-        run.attempts = run.attempts.saturating_add(1);
+        run.count_attempt();
         match outcome {
             Ok(v) => match self.retry_on_result.check(v) {
                 Ok(v) => Flow::Done(Ok(v)),
@@ -80,7 +87,7 @@ where
 
     #[cold]
     fn after_value<T, E, V>(&self, run: &mut RetryRun<'_, B>, rejected: V) -> Flow<T, E, V> {
-        match self.next_wait(run, true, None) {
+        match self.next_wait(run, true, None, B::clone) {
             Ok(wait) => {
                 observe_retry(run.attempts, wait);
                 Flow::Wait(wait)
@@ -100,28 +107,55 @@ where
         H: RetryHintSource<E>,
     {
         let retryable = self.retry_if.should_retry(&error);
-        let hint = if retryable { self.hint.hint(&error) } else { None };
-        match self.next_wait(run, retryable, hint) {
+        match self.wait_after_error(run, &error, retryable, B::clone) {
+            Ok(wait) => Flow::Wait(wait),
+            Err(kind) => Flow::Done(Err(RetryError::new(kind, run.attempts, error))),
+        }
+    }
+
+    /// Whether the policy's predicate retries `error`.
+    pub(crate) fn retries<E>(&self, error: &E) -> bool
+    where
+        P: RetryPredicate<E>,
+    {
+        self.retry_if.should_retry(error)
+    }
+
+    /// After an attempt failed with `error` (counted in `run`): the wait before the next
+    /// attempt, or why there is none. Notifies and observes either way; `schedule` makes the
+    /// delays from the backoff at the first retry.
+    pub(crate) fn wait_after_error<E, Sch>(
+        &self,
+        run: &mut RetryRun<'_, Sch>,
+        error: &E,
+        retryable: bool,
+        schedule: impl FnOnce(&B) -> Sch,
+    ) -> Result<Duration, RetryErrorKind>
+    where
+        Sch: Iterator<Item = Duration>,
+        N: RetryNotify<E>,
+        H: RetryHintSource<E>,
+    {
+        let hint = if retryable { self.hint.hint(error) } else { None };
+        match self.next_wait(run, retryable, hint, schedule) {
             Ok(wait) => {
-                self.notify.notify(run.attempts, wait, &error);
+                self.notify.notify(run.attempts, wait, error);
                 observe_retry(run.attempts, wait);
-                Flow::Wait(wait)
+                Ok(wait)
             }
             Err(kind) => {
                 observe_give_up(kind, run.attempts);
-                Flow::Done(Err(RetryError::new(kind, run.attempts, error)))
+                Err(kind)
             }
         }
     }
 
-    /// The wait before the next attempt, or why there is none. Limits are checked in order:
-    /// retryable, attempt limit, schedule, time limit, and last the budget, so a retry that
-    /// would not happen anyway spends nothing.
-    fn next_wait(
+    fn next_wait<Sch: Iterator<Item = Duration>>(
         &self,
-        run: &mut RetryRun<'_, B>,
+        run: &mut RetryRun<'_, Sch>,
         retryable: bool,
         hint: Option<Duration>,
+        schedule: impl FnOnce(&B) -> Sch,
     ) -> Result<Duration, RetryErrorKind> {
         if !retryable {
             return Err(RetryErrorKind::NotRetryable);
@@ -129,7 +163,7 @@ where
         if self.settings.max_attempts.is_some_and(|m| run.attempts >= m) {
             return Err(RetryErrorKind::Exhausted);
         }
-        let schedule = run.schedule.get_or_insert_with(|| self.backoff.clone());
+        let schedule = run.schedule.get_or_insert_with(|| schedule(&self.backoff));
         let delay = schedule.next().ok_or(RetryErrorKind::Exhausted)?;
         let wait = wait_with_hint(delay, hint, self.settings.max_hint);
         if let (Some(limit), Some(clock)) = (self.settings.max_elapsed, &run.clock) {

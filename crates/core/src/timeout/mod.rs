@@ -22,6 +22,7 @@ mod error;
 mod layer;
 
 pub use error::TimeoutError;
+
 #[cfg(feature = "tower")]
 pub use layer::*;
 
@@ -44,16 +45,44 @@ impl Timeout {
         self.duration
     }
 
-    /// Runs `fut`, dropping it if it is not done within the limit.
+    /// Runs `fut`, dropping it if it is not done within the limit, which runs from this call.
+    ///
+    /// The returned future holds `fut` once, in place (no copy of it is kept aside), so
+    /// timeouts nest without growing the future more than `fut` itself.
     #[cfg(feature = "tokio")]
-    pub async fn call_async<T, E, F>(&self, fut: F) -> Result<T, TimeoutError<E>>
+    pub fn call_async<T, E, F>(&self, fut: F) -> TimeoutFuture<F>
     where
         F: std::future::Future<Output = Result<T, E>>,
     {
-        match tokio::time::timeout(self.duration, fut).await {
+        TimeoutFuture { inner: tokio::time::timeout(self.duration, fut), duration: self.duration }
+    }
+}
+
+#[cfg(feature = "tokio")]
+pin_project_lite::pin_project! {
+    /// The future of [`Timeout::call_async`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct TimeoutFuture<F> {
+        #[pin]
+        inner: tokio::time::Timeout<F>,
+        duration: std::time::Duration,
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<T, E, F: std::future::Future<Output = Result<T, E>>> std::future::Future for TimeoutFuture<F> {
+    type Output = Result<T, TimeoutError<E>>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        this.inner.poll(cx).map(|done| match done {
             Ok(done) => done.map_err(TimeoutError::Inner),
-            Err(_) => Err(elapsed(self.duration)),
-        }
+            Err(_) => Err(elapsed(*this.duration)),
+        })
     }
 }
 
