@@ -24,7 +24,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 bin=$target/release/examples/instructions
 
-cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p elf-resilience-bench --example instructions
+cargo build --quiet --release --manifest-path "$root/Cargo.toml" \
+    -p elf-resilience-bench --example instructions
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -66,13 +67,14 @@ while read -r name peers; do
     peers_of[$name]=$peers
     a=$(count "$name" "$n1")
     b=$(count "$name" "$n2")
-    per_call[$name]=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" 'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
+    per_call[$name]=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" \
+        'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
     echo "  $name: ${per_call[$name]}" >&2
 done < <("$bin" list)
 
 echo
 echo "Instructions per call, $(valgrind --version) --tool=callgrind, counts at N = $n1 and $n2 calls"
-echo "differenced (crates/bench/callgrind.sh). Every row includes the harness's indirect call (bare_call)."
+echo "differenced (crates/bench/callgrind.sh); every row includes the harness's call (bare_call)."
 echo
 echo "| case | instructions per call | ratio to peer |"
 echo "|---|---:|---|"

@@ -2,9 +2,10 @@
 //!
 //! `instructions list` prints each case with the peers its row is compared with;
 //! `instructions run CASE N` builds the case's policy, calls it once, then runs its call `N`
-//! times inside [`callgrind_measured`], the one function `callgrind.sh` collects. Every case calls the same
-//! `#[inline(never)]` operation. The script runs each case at two `N` and divides the difference
-//! of the counts by the difference of the `N`s, so setup and one-off first-call work drop out.
+//! times inside [`callgrind_measured`], the one function `callgrind.sh` collects. Every case
+//! calls the same `#[inline(never)]` operation. The script runs each case at two `N` and divides
+//! the difference of the counts by the difference of the `N`s, so setup and one-off first-call
+//! work drop out.
 //!
 //! To add a case: one small function in `breaker.rs` or `others.rs` and one row in [`CASES`].
 
