@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use elf_resilience_core::{
     AdaptiveBackoff, Clock, ExponentialBackoff, FixedDelay, LinearBackoff, ManualClock, Retry,
-    RetryAfterHint, RetryBudget, RetryErrorKind, with_retry,
+    RetryAfterHint, RetryBudget, RetryErrorKind,
 };
 
 fn secs(n: u64) -> Duration {
@@ -37,7 +37,7 @@ fn fails(n: u32) -> (Rc<Cell<u32>>, impl FnMut() -> Result<u32, String>) {
 fn first_try_success_never_sleeps() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
-    let retry = with_retry(3).sleeper(sleeper);
+    let retry = Retry::with_max_retries(3).sleeper(sleeper);
     assert_eq!(retry.call(|| Ok::<_, ()>(7)), Ok(7));
     assert!(waits.borrow().is_empty());
 }
@@ -47,7 +47,7 @@ fn with_retry_waits_one_two_four_seconds() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
     let (calls, op) = fails(3);
-    assert_eq!(with_retry(3).sleeper(sleeper).call(op), Ok(4));
+    assert_eq!(Retry::with_max_retries(3).sleeper(sleeper).call(op), Ok(4));
     assert_eq!(calls.get(), 4);
     assert_eq!(*waits.borrow(), [secs(1), secs(2), secs(4)]);
 }
@@ -57,7 +57,7 @@ fn exhausted_keeps_the_last_error() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
     let (_, op) = fails(10);
-    let err = with_retry(2).sleeper(sleeper).call(op).unwrap_err();
+    let err = Retry::with_max_retries(2).sleeper(sleeper).call(op).unwrap_err();
     assert_eq!(err.kind(), RetryErrorKind::Exhausted);
     assert_eq!(err.attempts(), 3);
     assert_eq!(err.inner(), "failure 3");
@@ -80,7 +80,9 @@ fn seed_custom_policy_waits_its_schedule() {
 #[test]
 fn not_retryable_stops_at_once() {
     let (calls, op) = fails(5);
-    let retry = with_retry(5).retry_if(|e: &String| !e.starts_with("failure")).sleeper(|_| panic!("slept"));
+    let retry = Retry::with_max_retries(5)
+        .retry_if(|e: &String| !e.starts_with("failure"))
+        .sleeper(|_| panic!("slept"));
     let err = retry.call(op).unwrap_err();
     assert!(err.is_not_retryable());
     assert_eq!((err.attempts(), calls.get()), (1, 1));
@@ -204,7 +206,7 @@ fn max_elapsed_counts_attempt_time_and_waits() {
 fn notify_sees_every_retry() {
     let seen = RefCell::new(Vec::new());
     let (_, op) = fails(2);
-    let retry = with_retry(5)
+    let retry = Retry::with_max_retries(5)
         .notify(|attempt, delay, e: &String| seen.borrow_mut().push((attempt, delay, e.clone())))
         .sleeper(|_| {});
     assert_eq!(retry.call(op), Ok(3));
@@ -234,7 +236,7 @@ fn retry_after_hint_lengthens_but_never_shortens() {
         hints.set(it);
         h.map_or(Ok(()), |h| Err(Throttled(h)))
     };
-    let retry = with_retry(5).retry_after_hint().max_hint(secs(30)).sleeper(sleeper);
+    let retry = Retry::with_max_retries(5).retry_after_hint().max_hint(secs(30)).sleeper(sleeper);
     assert_eq!(retry.call(op), Ok(()));
     // hint 10 s over 1 s; backoff 2 s over hint 0; hint 500 s capped at 30 s.
     assert_eq!(*waits.borrow(), [secs(10), secs(2), secs(30)]);
@@ -245,7 +247,8 @@ fn hint_closure_reads_any_error() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
     let (_, op) = fails(1);
-    let retry = with_retry(1).hint(|e: &String| e.ends_with('1').then_some(secs(7))).sleeper(sleeper);
+    let retry =
+        Retry::with_max_retries(1).hint(|e: &String| e.ends_with('1').then_some(secs(7))).sleeper(sleeper);
     assert_eq!(retry.call(op), Ok(2));
     assert_eq!(*waits.borrow(), [secs(7)]);
 }
@@ -254,7 +257,11 @@ fn hint_closure_reads_any_error() {
 fn hint_never_pushes_past_the_time_limit() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
-    let retry = with_retry(5).retry_after_hint().max_elapsed(secs(20)).clock(clock.clone()).sleeper(sleeper);
+    let retry = Retry::with_max_retries(5)
+        .retry_after_hint()
+        .max_elapsed(secs(20))
+        .clock(clock.clone())
+        .sleeper(sleeper);
     let err = retry.call(|| Err::<(), _>(Throttled(25))).unwrap_err();
     assert!(err.is_elapsed_limit());
     assert!(waits.borrow().is_empty());
@@ -264,7 +271,7 @@ fn hint_never_pushes_past_the_time_limit() {
 fn shared_budget_stops_two_policies() {
     let clock = ManualClock::new();
     let budget = RetryBudget::builder().min_per_sec(0).retry_ratio(0.5).clock(clock.clone()).build().unwrap();
-    let a = with_retry(10).budget(budget.clone()).sleeper(|_| {});
+    let a = Retry::with_max_retries(10).budget(budget.clone()).sleeper(|_| {});
     let b = Retry::new(FixedDelay::new().with_max_retries(10)).budget(budget.clone()).sleeper(|_| {});
     for _ in 0..4 {
         assert_eq!(a.call(|| Ok::<_, ()>(())), Ok(())); // four calls deposit two retries
@@ -295,7 +302,8 @@ fn adaptive_backoff_as_a_source() {
 
 #[test]
 fn error_display_and_source() {
-    let err = with_retry(0).call(|| Err::<(), _>(std::io::Error::other("disk on fire"))).unwrap_err();
+    let err =
+        Retry::with_max_retries(0).call(|| Err::<(), _>(std::io::Error::other("disk on fire"))).unwrap_err();
     assert_eq!(err.to_string(), "retries exhausted after 1 attempt: disk on fire");
     let source = std::error::Error::source(&err).unwrap();
     assert_eq!(source.to_string(), "disk on fire");

@@ -4,9 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use elf_resilience_core::{
-    ExponentialBackoff, FixedDelay, Retry, RetryAfterHint, RetryErrorKind, with_retry,
-};
+use elf_resilience_core::{ExponentialBackoff, FixedDelay, Retry, RetryAfterHint, RetryErrorKind};
 use tokio::time::Instant;
 
 fn secs(n: u64) -> Duration {
@@ -22,7 +20,7 @@ async fn waits_the_schedule_in_tokio_time() {
     let start = Instant::now();
     let calls = counter();
     let c = calls.clone();
-    let got = with_retry(3)
+    let got = Retry::with_max_retries(3)
         .call_async(|| {
             let n = c.fetch_add(1, Ordering::SeqCst) + 1;
             async move { if n < 4 { Err(n) } else { Ok(n) } }
@@ -71,7 +69,7 @@ async fn retry_after_hint_async() {
     let start = Instant::now();
     let calls = counter();
     let c = calls.clone();
-    let got = with_retry(2)
+    let got = Retry::with_max_retries(2)
         .retry_after_hint()
         .call_async(|| {
             let n = c.fetch_add(1, Ordering::SeqCst);
@@ -87,7 +85,7 @@ async fn custom_async_sleeper_and_notify() {
     let slept = Arc::new(std::sync::Mutex::new(Vec::new()));
     let notified = counter();
     let (s, n) = (slept.clone(), notified.clone());
-    let retry = with_retry(2)
+    let retry = Retry::with_max_retries(2)
         .notify(move |_, _, _: &&str| {
             n.fetch_add(1, Ordering::SeqCst);
         })
@@ -105,7 +103,7 @@ async fn custom_async_sleeper_and_notify() {
 
 #[tokio::test(start_paused = true)]
 async fn retried_future_is_send_and_spawnable() {
-    let retry = Arc::new(with_retry(1));
+    let retry = Arc::new(Retry::with_max_retries(1));
     let r = retry.clone();
     let handle = tokio::spawn(async move { r.call_async(|| async { Err::<(), _>("x") }).await });
     let err = handle.await.unwrap().unwrap_err();
@@ -117,7 +115,7 @@ async fn retry_on_result_exhaustion_async_reports_attempts_and_keeps_the_value()
     let start = Instant::now();
     let calls = counter();
     let c = calls.clone();
-    let retry = with_retry(3).retry_on_result(|status: &u16| *status == 503);
+    let retry = Retry::with_max_retries(3).retry_on_result(|status: &u16| *status == 503);
     let err = retry
         .call_async(|| {
             let n = c.fetch_add(1, Ordering::SeqCst);
@@ -137,7 +135,7 @@ async fn retry_on_result_async_accepts_a_later_value() {
     let start = Instant::now();
     let calls = counter();
     let c = calls.clone();
-    let got = with_retry(3)
+    let got = Retry::with_max_retries(3)
         .retry_on_result(|status: &u16| *status == 503)
         .call_async(|| {
             let n = c.fetch_add(1, Ordering::SeqCst);

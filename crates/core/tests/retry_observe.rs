@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use elf_resilience_core::{FixedDelay, Retry, with_retry};
+use elf_resilience_core::{FixedDelay, Retry};
 use metrics::{Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 
 struct CountingAlloc;
@@ -47,7 +47,7 @@ fn the_allocation_counter_counts() {
 
 #[test]
 fn first_try_success_does_not_allocate() {
-    let retry = with_retry(3).sleeper(|_| {});
+    let retry = Retry::with_max_retries(3).sleeper(|_| {});
     let n = allocations_during(|| {
         for i in 0..10_000u64 {
             assert_eq!(retry.call(|| Ok::<_, ()>(i)), Ok(i));
@@ -110,7 +110,7 @@ impl Recorder for Recorded {
 fn counts_retries_and_give_ups() {
     let recorder = Recorded::default();
     metrics::with_local_recorder(&recorder, || {
-        let retry = with_retry(2).sleeper(|_| {});
+        let retry = Retry::with_max_retries(2).sleeper(|_| {});
         let _ = retry.call(|| Err::<(), _>("down"));
         let _ = retry.retry_if(|_: &&str| false).call(|| Err::<(), _>("bad"));
     });
@@ -123,7 +123,7 @@ fn counts_retries_and_give_ups() {
 fn a_rejected_value_counts_retries_and_a_give_up() {
     let recorder = Recorded::default();
     let err = metrics::with_local_recorder(&recorder, || {
-        let retry = with_retry(2).retry_on_result(|v: &u8| *v == 0).sleeper(|_| {});
+        let retry = Retry::with_max_retries(2).retry_on_result(|v: &u8| *v == 0).sleeper(|_| {});
         retry.call(|| Ok::<u8, ()>(0)).unwrap_err()
     });
     assert_eq!((err.attempts(), err.rejected_value()), (3, Some(&0)));

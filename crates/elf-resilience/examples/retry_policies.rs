@@ -113,5 +113,5 @@ fn main() {
     simple_retry();
     custom_policy();
     adaptive();
-    println!("\nThe shorthand: {:?}", with_retry(3).backoff().clone().collect::<Vec<_>>());
+    println!("\nThe shorthand: {:?}", Retry::with_max_retries(3).backoff().clone().collect::<Vec<_>>());
 }

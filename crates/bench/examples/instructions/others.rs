@@ -69,7 +69,7 @@ async fn attempt(_: Attempt) -> Result<u64, String> {
 }
 
 /// The five layers of `benches/pipeline.rs`, all passing.
-fn full_pipeline() -> Pipeline {
+fn full_pipeline() -> Pipeline<String> {
     Pipeline::builder()
         .circuit_breaker(CircuitBreaker::new("bench"))
         .retry(FixedDelay::new().with_max_retries(3).with_delay(Duration::from_millis(1)))

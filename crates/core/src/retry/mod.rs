@@ -24,7 +24,7 @@
 //! The seed's `@with_retry(max_retries=3)`:
 //!
 //! ```
-//! use elf_resilience_core::with_retry;
+//! use elf_resilience_core::Retry;
 //! use std::cell::Cell;
 //!
 //! let calls = Cell::new(0);
@@ -32,7 +32,7 @@
 //!     calls.set(calls.get() + 1);
 //!     if calls.get() < 3 { Err("Random failure") } else { Ok("Success") }
 //! };
-//! let retry = with_retry(3).sleeper(|_| {}); // a no-op sleeper keeps the example instant
+//! let retry = Retry::with_max_retries(3).sleeper(|_| {}); // a no-op sleeper keeps the example instant
 //! assert_eq!(retry.call(flaky_operation), Ok("Success"));
 //! assert_eq!(calls.get(), 3);
 //! ```
@@ -163,18 +163,20 @@ impl<B: Iterator<Item = Duration> + Clone> Retry<B> {
     }
 }
 
-/// The seed's `with_retry(max_retries)`: up to `max_retries` retries after the first call,
-/// waiting 1 s, 2 s, 4 s… (an [`ExponentialBackoff`] with its defaults: ×2, capped at 60 s,
-/// no jitter).
-///
-/// ```
-/// use elf_resilience_core::with_retry;
-/// let retry = with_retry(3).sleeper(|_| {});
-/// let err = retry.call(|| Err::<(), _>("down")).unwrap_err();
-/// assert_eq!(err.attempts(), 4);
-/// ```
-pub fn with_retry(max_retries: u32) -> Retry<ExponentialBackoff> {
-    Retry::new(ExponentialBackoff::new().with_max_retries(max_retries))
+impl Retry<ExponentialBackoff> {
+    /// The seed's `with_retry(max_retries)` as a policy: up to `max_retries` retries after the
+    /// first call, waiting 1 s, 2 s, 4 s… (an [`ExponentialBackoff`] with its defaults: ×2,
+    /// capped at 60 s, no jitter). The `#[with_retry]` attribute of the facade is built on it.
+    ///
+    /// ```
+    /// use elf_resilience_core::Retry;
+    /// let retry = Retry::with_max_retries(3).sleeper(|_| {});
+    /// let err = retry.call(|| Err::<(), _>("down")).unwrap_err();
+    /// assert_eq!(err.attempts(), 4);
+    /// ```
+    pub fn with_max_retries(max_retries: u32) -> Self {
+        Retry::new(ExponentialBackoff::new().with_max_retries(max_retries))
+    }
 }
 
 impl<B: fmt::Debug, P, R, N, H, S> fmt::Debug for Retry<B, P, R, N, H, S> {

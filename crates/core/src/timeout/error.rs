@@ -28,3 +28,13 @@ impl<E> TimeoutError<E> {
         }
     }
 }
+
+/// The call's own hint; an elapsed limit carries none.
+impl<E: crate::retry::RetryAfterHint> crate::retry::RetryAfterHint for TimeoutError<E> {
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Inner(e) => e.retry_after(),
+            Self::Elapsed(_) => None,
+        }
+    }
+}
