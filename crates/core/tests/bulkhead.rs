@@ -159,3 +159,36 @@ async fn a_cancelled_async_waiter_stops_counting() {
     drop(held);
     assert_eq!(b.available(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn blocking_and_async_callers_share_one_limit() {
+    let b = Bulkhead::builder(nz(2)).max_wait(Duration::from_secs(5)).build();
+    let async_held = b.acquire_async().await.unwrap();
+    let sync_held = b.acquire().unwrap();
+    assert_eq!(b.in_flight(), 2);
+    assert!(b.try_acquire().unwrap_err().is_shed(), "an async and a blocking permit fill two slots");
+    let err = b.call_async(async { Io::Ok(()) }).await.unwrap_err();
+    assert!(matches!(err, BulkheadError::WaitTimedOut { max_concurrent: 2, .. }), "{err:?}");
+    drop(sync_held);
+    assert_eq!(b.call_async(async { Io::Ok(3) }).await.unwrap(), 3, "a blocking caller's slot serves async");
+    drop(async_held);
+    assert_eq!(b.call(|| Io::Ok(4)).unwrap(), 4);
+    assert_eq!(b.available(), 2);
+}
+
+#[test]
+fn a_blocked_thread_gets_a_slot_freed_by_an_async_permit() {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let b = Bulkhead::builder(nz(1)).max_wait(Duration::from_secs(600)).build();
+    let held = rt.block_on(b.acquire_async()).unwrap();
+    let waiter = {
+        let b = b.clone();
+        std::thread::spawn(move || b.call(|| Io::Ok(b.in_flight())))
+    };
+    while b.waiting() == 0 {
+        std::thread::yield_now();
+    }
+    drop(held);
+    assert_eq!(waiter.join().unwrap().unwrap(), 1);
+    assert_eq!((b.in_flight(), b.waiting()), (0, 0));
+}

@@ -1,7 +1,7 @@
 //! How the rate limiter publishes its denials to `elf_rate_limited_total`, seen through a local
 //! debugging recorder: in batches, on demand and on drop, each denial once.
 
-use elf_resilience_core::{ManualClock, Quota, RATE_LIMIT_PUBLISH_EVERY, RateLimiter};
+use elf_resilience_core::{ManualClock, Quota, RateLimiter};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use std::cell::Cell;
 use std::num::NonZeroU32;
@@ -42,6 +42,9 @@ fn closed() -> RateLimiter<ManualClock> {
     limiter
 }
 
+/// Denials a thread counts between two batches (`RateLimiter::publish_metrics`).
+const PUBLISH_EVERY: u64 = 1024;
+
 fn deny(limiter: &RateLimiter<ManualClock>, n: u64) {
     for _ in 0..n {
         assert!(limiter.check().is_err());
@@ -50,7 +53,6 @@ fn deny(limiter: &RateLimiter<ManualClock>, n: u64) {
 
 #[test]
 fn denials_are_published_in_batches_on_demand_and_on_drop() {
-    assert_eq!(RATE_LIMIT_PUBLISH_EVERY, 1024);
     let recorder = DebuggingRecorder::new();
     let published = Published::of(&recorder);
     metrics::with_local_recorder(&recorder, || {
@@ -101,13 +103,13 @@ fn denials_on_several_threads_are_published_once_each() {
     let limiter = closed();
     std::thread::scope(|s| {
         for _ in 0..THREADS {
-            s.spawn(|| metrics::with_local_recorder(&recorder, || deny(&limiter, RATE_LIMIT_PUBLISH_EVERY)));
+            s.spawn(|| metrics::with_local_recorder(&recorder, || deny(&limiter, PUBLISH_EVERY)));
         }
     });
     let batched = published.get();
     // Each thread published at its 1,024th denial; a batch may miss another thread's latest.
-    assert!((RATE_LIMIT_PUBLISH_EVERY..=THREADS * RATE_LIMIT_PUBLISH_EVERY).contains(&batched));
-    assert_eq!(limiter.denied_total(), THREADS * RATE_LIMIT_PUBLISH_EVERY);
+    assert!((PUBLISH_EVERY..=THREADS * PUBLISH_EVERY).contains(&batched));
+    assert_eq!(limiter.denied_total(), THREADS * PUBLISH_EVERY);
     metrics::with_local_recorder(&recorder, || drop(limiter));
-    assert_eq!(published.get(), THREADS * RATE_LIMIT_PUBLISH_EVERY);
+    assert_eq!(published.get(), THREADS * PUBLISH_EVERY);
 }

@@ -1,11 +1,15 @@
 //! A bulkhead: at most N calls in flight at once; the rest wait a bounded time or are shed.
 //!
-//! Taking a slot is one compare-and-swap on the count of slots taken; freeing one adds to the
-//! freeing thread's own stripe of the count of slots freed, with no locked instruction. The
-//! limit is exact: a take never counts a free it has not seen. Only callers allowed to wait
-//! ever touch a lock (blocking calls) or a tokio `Notify` (async calls), and a free finds them
-//! through an asymmetric fence (Linux `membarrier` on the waiter's side; a full fence on both
-//! sides elsewhere). A permit frees its slot on drop, so a panicking call frees it too.
+//! The slots are the permits of one tokio [`Semaphore`](tokio::sync::Semaphore), shared by
+//! every kind of caller, so blocking and async calls on one bulkhead never exceed the limit
+//! together. Taking a free slot is the semaphore's `try_acquire` (one compare-and-swap, no
+//! lock). An async call allowed to wait queues in the semaphore, first come first served, on
+//! tokio's timer; a blocking call waits on a `Mutex` + `Condvar` that a freed slot notifies
+//! while a thread is waiting, on the bulkhead's clock. A permit frees its slot on drop, so a
+//! panicking call frees it too.
+//!
+//! A limit above [`Semaphore::MAX_PERMITS`](tokio::sync::Semaphore::MAX_PERMITS) (`usize::MAX
+//! >> 3`) is capped there.
 //!
 //! ```
 //! use elf_resilience_core::{Bulkhead, BulkheadError};
@@ -20,7 +24,6 @@
 //! # Ok::<(), BulkheadError>(())
 //! ```
 
-mod barrier;
 mod builder;
 mod error;
 #[cfg(feature = "tower")]

@@ -1,56 +1,48 @@
-//! The slot counter: a lock-free fast path, with parking for the callers allowed to wait.
+//! The slot count: tokio's `Semaphore`, and a `Condvar` for the threads that block on it.
+//!
+//! The count of free slots is the semaphore's permits, so async and blocking callers share one
+//! limit. An async caller takes a permit with `try_acquire`, or waits in the semaphore's own
+//! queue. A blocking caller cannot wait in that queue without a runtime: it waits on a
+//! `Condvar` instead, which every free notifies while a blocking caller is waiting. Taking and
+//! freeing never lock when nobody blocks; a free then costs the semaphore's own release and
+//! one fence.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::barrier;
 use crate::clock::Clock;
-use crate::stripes::Gauge;
+use tokio::sync::Semaphore;
 
-/// Slots in use = slots ever taken − slots ever freed.
+/// A bulkhead's slots: `max` permits of one semaphore.
 ///
-/// A take is a compare-exchange on `taken`, admitted only if the count stays within `max`
-/// with the frees known so far; frees are counted on the freeing thread's stripe, with no
-/// locked instruction. Frees are read before takes (a read never counts a free of a take it
-/// has not seen), and only from the past, so a take may be refused a slot freed a moment ago
-/// but never admitted past `max`.
-///
-/// Waiters announce themselves, pass the heavy side of an asymmetric fence, then try; a free
-/// passes the light side after counting, then looks for waiters. So no wakeup is lost: either
-/// the free sees the waiter, or the waiter's try sees the free.
+/// A free adds its permit back, passes a full fence, then looks for blocking waiters; a
+/// blocking waiter counts itself (under `lock`), passes a full fence, then tries to take a
+/// permit. So no wakeup is lost: either the free sees the waiter and notifies it (after taking
+/// `lock`, so the waiter is already waiting or about to try again), or the waiter's try sees
+/// the freed permit.
 #[derive(Debug)]
 pub(crate) struct Slots {
-    taken: AtomicUsize,
-    freed: Gauge,
-    /// A past sum of `freed` (never above the present one): a take sums the stripes only when
-    /// this makes the bulkhead look full.
-    freed_seen: AtomicUsize,
+    free: Semaphore,
     max: usize,
+    /// Threads blocked in [`take_blocking`](Self::take_blocking), changed under `lock`.
     blocking_waiters: AtomicUsize,
     lock: Mutex<()>,
-    freed_sync: Condvar,
-    #[cfg(feature = "tokio")]
+    freed: Condvar,
     async_waiters: AtomicUsize,
-    #[cfg(feature = "tokio")]
-    freed_async: tokio::sync::Notify,
 }
 
 impl Slots {
+    /// `max` slots, at most [`Semaphore::MAX_PERMITS`] (a larger limit is capped there).
     pub(crate) fn new(max: usize) -> Self {
-        barrier::init();
+        let max = max.min(Semaphore::MAX_PERMITS);
         Self {
-            taken: AtomicUsize::new(0),
-            freed: Gauge::default(),
-            freed_seen: AtomicUsize::new(0),
+            free: Semaphore::new(max),
             max,
             blocking_waiters: AtomicUsize::new(0),
             lock: Mutex::new(()),
-            freed_sync: Condvar::new(),
-            #[cfg(feature = "tokio")]
+            freed: Condvar::new(),
             async_waiters: AtomicUsize::new(0),
-            #[cfg(feature = "tokio")]
-            freed_async: tokio::sync::Notify::new(),
         }
     }
 
@@ -58,60 +50,46 @@ impl Slots {
         self.max
     }
 
-    /// Slots in use: exact when no take or free runs meanwhile, else possibly counting a free
-    /// made a moment ago as still in use (never more than `max`).
+    /// Slots in use right now.
     pub(crate) fn in_flight(&self) -> usize {
-        let freed = self.freed.get();
-        self.taken.load(Ordering::SeqCst).wrapping_sub(freed).min(self.max)
+        self.max - self.free.available_permits()
     }
 
     pub(crate) fn waiting(&self) -> usize {
-        let blocking = self.blocking_waiters.load(Ordering::Relaxed);
-        #[cfg(feature = "tokio")]
-        let blocking = blocking + self.async_waiters.load(Ordering::Relaxed);
-        blocking
+        self.blocking_waiters.load(Ordering::Relaxed) + self.async_waiters.load(Ordering::Relaxed)
     }
 
+    /// Takes a slot if one is free (and no async caller is queued for it).
     #[inline]
     pub(crate) fn try_take(&self) -> bool {
-        let mut freed = self.freed_seen.load(Ordering::Acquire);
-        let mut taken = self.taken.load(Ordering::SeqCst);
-        loop {
-            if taken.wrapping_sub(freed) < self.max {
-                match self.taken.compare_exchange_weak(
-                    taken,
-                    taken.wrapping_add(1),
-                    Ordering::SeqCst,
-                    Ordering::SeqCst,
-                ) {
-                    Ok(_) => return true,
-                    Err(seen) => taken = seen,
-                }
-                continue;
+        match self.free.try_acquire() {
+            Ok(permit) => {
+                permit.forget();
+                true
             }
-            // Full by the frees known: count them afresh.
-            let now = self.freed.get();
-            if now == freed {
-                return false;
-            }
-            self.freed_seen.store(now, Ordering::Release);
-            freed = now;
-            taken = self.taken.load(Ordering::SeqCst);
+            Err(_) => false,
         }
     }
 
+    /// Gives a slot back: to the first async waiter if one is queued, else to whoever takes it
+    /// next; wakes a blocked thread if one waits.
     #[inline]
     pub(crate) fn release(&self) {
-        self.freed.up();
-        barrier::light();
-        if self.blocking_waiters.load(Ordering::SeqCst) > 0 {
-            drop(self.lock.lock().unwrap_or_else(PoisonError::into_inner));
-            self.freed_sync.notify_one();
+        self.free.add_permits(1);
+        fence(Ordering::SeqCst);
+        if self.blocking_waiters.load(Ordering::Relaxed) > 0 {
+            self.wake_one();
         }
-        #[cfg(feature = "tokio")]
-        if self.async_waiters.load(Ordering::SeqCst) > 0 {
-            self.freed_async.notify_one();
-        }
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        drop(self.locked());
+        self.freed.notify_one();
+    }
+
+    fn locked(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Takes a slot, blocking the thread up to `max_wait` (as measured by `clock`).
@@ -123,9 +101,9 @@ impl Slots {
             return false;
         }
         let deadline = clock.now().saturating_add(max_wait);
-        let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
-        self.blocking_waiters.fetch_add(1, Ordering::SeqCst);
-        barrier::heavy();
+        let mut guard = self.locked();
+        self.blocking_waiters.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
         let taken = loop {
             if self.try_take() {
                 break true;
@@ -134,13 +112,13 @@ impl Slots {
             if left.is_zero() {
                 break false;
             }
-            guard = self.freed_sync.wait_timeout(guard, left).unwrap_or_else(PoisonError::into_inner).0;
+            guard = self.freed.wait_timeout(guard, left).unwrap_or_else(PoisonError::into_inner).0;
         };
-        self.blocking_waiters.fetch_sub(1, Ordering::SeqCst);
+        self.blocking_waiters.fetch_sub(1, Ordering::Relaxed);
         taken
     }
 
-    /// Takes a slot, waiting on tokio's timer up to `max_wait`.
+    /// Takes a slot, waiting in the semaphore's queue on tokio's timer up to `max_wait`.
     #[cfg(feature = "tokio")]
     pub(crate) async fn take_async(&self, max_wait: Duration) -> bool {
         if self.try_take() {
@@ -150,20 +128,13 @@ impl Slots {
             return false;
         }
         let _announced = Announced::new(&self.async_waiters);
-        barrier::heavy();
-        tokio::time::timeout(max_wait, self.wait_async()).await.is_ok()
-    }
-
-    #[cfg(feature = "tokio")]
-    async fn wait_async(&self) {
-        loop {
-            let freed = self.freed_async.notified();
-            let mut freed = std::pin::pin!(freed);
-            freed.as_mut().enable();
-            if self.try_take() {
-                return;
+        match tokio::time::timeout(max_wait, self.free.acquire()).await {
+            Ok(Ok(permit)) => {
+                permit.forget();
+                true
             }
-            freed.await;
+            // The semaphore is never closed.
+            Ok(Err(_)) | Err(_) => false,
         }
     }
 }
@@ -175,7 +146,7 @@ struct Announced<'a>(&'a AtomicUsize);
 #[cfg(feature = "tokio")]
 impl<'a> Announced<'a> {
     fn new(count: &'a AtomicUsize) -> Self {
-        count.fetch_add(1, Ordering::SeqCst);
+        count.fetch_add(1, Ordering::Relaxed);
         Self(count)
     }
 }
@@ -183,7 +154,7 @@ impl<'a> Announced<'a> {
 #[cfg(feature = "tokio")]
 impl Drop for Announced<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -220,6 +191,14 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_limit_is_capped_at_the_semaphores_maximum() {
+        let slots = Slots::new(usize::MAX);
+        assert_eq!(slots.max(), Semaphore::MAX_PERMITS);
+        assert!(slots.try_take());
+        assert_eq!(slots.in_flight(), 1);
+    }
+
+    #[test]
     fn takes_never_exceed_the_limit_with_frees_on_every_thread() {
         let slots = Arc::new(Slots::new(2));
         on_threads(&slots, |slots, inside| {
@@ -247,6 +226,51 @@ mod tests {
                 inside_once(slots, inside);
             }
         });
+    }
+
+    #[cfg(feature = "tokio")]
+    #[test]
+    fn blocking_and_async_callers_share_one_limit() {
+        // Threads blocking and tasks waiting take the same two slots in turn: neither kind
+        // ever sees more than two inside, and no waiter of either kind is left asleep.
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+        let slots = Arc::new(Slots::new(2));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (slots, inside) = (slots.clone(), inside.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..1_000 {
+                        assert!(
+                            slots.take_blocking(Duration::from_secs(30), &SystemClock),
+                            "a thread timed out"
+                        );
+                        inside_once(&slots, &inside);
+                    }
+                })
+            })
+            .collect();
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    let (slots, inside) = (slots.clone(), inside.clone());
+                    tokio::spawn(async move {
+                        for _ in 0..1_000 {
+                            assert!(slots.take_async(Duration::from_secs(30)).await, "a task timed out");
+                            inside_once(&slots, &inside);
+                            tokio::task::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("no task panics");
+            }
+        });
+        for t in threads {
+            t.join().expect("no thread panics");
+        }
+        assert_eq!((slots.in_flight(), slots.waiting()), (0, 0));
     }
 
     #[cfg(feature = "tokio")]

@@ -38,7 +38,6 @@ mod wait;
 pub use layer::*;
 
 pub use builder::RateLimiterBuilder;
-pub use denials::RATE_LIMIT_PUBLISH_EVERY;
 pub use error::{RateLimitConfigError, RateLimitError, RateLimited};
 pub use quota::Quota;
 
@@ -75,7 +74,7 @@ impl RateLimiter {
 impl<C: Clock> RateLimiter<C> {
     /// A limiter for `quota` reading time from `clock`.
     pub fn with_clock(quota: Quota, clock: C) -> Result<Self, RateLimitConfigError> {
-        Ok(Self { tat: AtomicU64::new(0), denials: Denials::new(), gcra: quota.gcra()?, quota, clock })
+        Ok(Self { tat: AtomicU64::new(0), denials: Denials::default(), gcra: quota.gcra()?, quota, clock })
     }
 
     /// The configured quota.
@@ -114,10 +113,11 @@ impl<C: Clock> RateLimiter<C> {
 
     /// Adds the denials not yet published to the `elf_rate_limited_total` counter.
     ///
-    /// A denial only counts on the limiter (on a slot of the denying thread, so a denial costs
-    /// no locked instruction); the counter is brought up to date each time a thread reaches a
-    /// multiple of [`RATE_LIMIT_PUBLISH_EVERY`] denials, on drop, and whenever this is called
-    /// (e.g. before a scrape). Each denial is published once.
+    /// A denial only counts on the limiter (on the denying thread's stripe, so a denial costs
+    /// no locked instruction on most threads); the counter is brought up to date each time a
+    /// stripe reaches a multiple of 1,024 denials (each of the first threads to count has a
+    /// stripe of its own), on drop, and whenever this is called (e.g. before a scrape). Each
+    /// denial is published once.
     pub fn publish_metrics(&self) {
         let unpublished = self.denials.take_unpublished();
         if unpublished > 0 {
