@@ -1,8 +1,10 @@
 //! A pipeline behaves as the same policies nested by hand: random scripts of attempt outcomes
 //! (ok, error, retryable error with a Retry-After hint, slow, panic) run through a pipeline
-//! (breaker, retry, timeout) and through `CircuitBreaker::call_async(Retry::call_async(
-//! Timeout::call_async(op)))`, each on its own paused clock; both give the same result,
-//! attempt count and virtual time for every call, and leave the breaker in the same state.
+//! (breaker, retry, fallback switching provider, bulkhead, timeout) and through the same
+//! policies called by hand, one inside the other (`CircuitBreaker::call_async`,
+//! `Retry::call_async`, `FallbackProtocol::answer`, `Bulkhead::call_async`,
+//! `Timeout::call_async`), each on its own paused clock; both give the same result, attempt
+//! count and virtual time for every call, and leave the breaker in the same state.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -11,11 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use elf_resilience_core::{
-    Attempt, CircuitBreaker, CircuitBreakerError, CircuitStats, Context, FixedDelay, Pipeline, PipelineError,
+    Answer, Attempt, Bulkhead, BulkheadError, CircuitBreaker, CircuitBreakerError, CircuitStats, Context,
+    FallbackError, FallbackProtocol, FallbackStrategy, FixedDelay, Pipeline, PipelineError, ResourceType,
     Retry, RetryAfterHint, Timeout, TimeoutError, TokioClock,
 };
 use futures_util::FutureExt;
 use proptest::prelude::*;
+use std::num::NonZeroUsize;
 
 const LIMIT: Duration = Duration::from_secs(1);
 
@@ -55,7 +59,8 @@ impl RetryAfterHint for OpError {
 /// What a call came to, in terms both shapes share.
 #[derive(Debug, Clone, PartialEq)]
 enum Seen {
-    Ok(u32),
+    /// The attempt number and provider that answered.
+    Ok(u32, String),
     Failed(OpError),
     TimedOut,
     Open,
@@ -76,20 +81,37 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 /// The operation: plays the next step of the script (an exhausted script answers `Ok`).
-fn play(script: &Mutex<VecDeque<Step>>, number: u32) -> impl Future<Output = Result<u32, OpError>> + Send {
+fn play(
+    script: &Mutex<VecDeque<Step>>,
+    a: &Attempt,
+) -> impl Future<Output = Result<Got, OpError>> + Send + use<> {
     let step = script.lock().unwrap().pop_front().unwrap_or(Step::Ok);
+    let got = (a.number, a.model_or("?").to_owned());
     async move {
         match step {
-            Step::Ok => Ok(number),
+            Step::Ok => Ok(got),
             Step::Fail => Err(OpError::Fail),
             Step::Busy(ms) => Err(OpError::Busy(ms)),
             Step::Slow(ms) => {
                 tokio::time::sleep(Duration::from_millis(ms)).await;
-                Ok(number)
+                Ok(got)
             }
             Step::Panic => panic!("op panicked"),
         }
     }
+}
+
+/// What the operation answers: the attempt's number and provider.
+type Got = (u32, String);
+
+const ORDER: [FallbackStrategy; 1] = [FallbackStrategy::SwitchProvider];
+
+fn protocol() -> FallbackProtocol {
+    FallbackProtocol::builder().clock(TokioClock::shared()).providers(["gpt-4", "claude"]).build().unwrap()
+}
+
+fn bulkhead() -> Bulkhead {
+    Bulkhead::new(NonZeroUsize::new(4).unwrap())
 }
 
 fn breaker() -> CircuitBreaker {
@@ -132,18 +154,24 @@ fn through_pipeline(calls: &[Vec<Step>], gap: Duration) -> (Vec<Record>, Circuit
         .retry_if(|e: &PipelineError<OpError>| !matches!(e, PipelineError::Inner(OpError::Fail)))
         .retry_after_hint()
         .max_elapsed(Duration::from_secs(4));
-    let pipeline = Pipeline::builder().circuit_breaker(cb.clone()).retry(retry).timeout(LIMIT).build();
+    let pipeline = Pipeline::builder()
+        .circuit_breaker(cb.clone())
+        .retry(retry)
+        .fallback_with(protocol(), ResourceType::ApiQuota, ORDER)
+        .bulkhead(bulkhead())
+        .timeout(LIMIT)
+        .build();
     let records = drive(calls, gap, |script, attempts| {
         let pipeline = pipeline.clone();
         async move {
             let op = |a: Attempt| {
                 *attempts.lock().unwrap() += 1;
-                play(&script, a.number)
+                play(&script, &a)
             };
             let out = AssertUnwindSafe(pipeline.call(Context::new(), op)).catch_unwind().await;
             match out {
                 Err(_) => Seen::Panicked,
-                Ok(Ok(n)) => Seen::Ok(n),
+                Ok(Ok((n, provider))) => Seen::Ok(n, provider),
                 Ok(Err(PipelineError::Inner(e))) => Seen::Failed(e),
                 Ok(Err(PipelineError::Timeout(_))) => Seen::TimedOut,
                 Ok(Err(PipelineError::CircuitOpen(_))) => Seen::Open,
@@ -154,33 +182,45 @@ fn through_pipeline(calls: &[Vec<Step>], gap: Duration) -> (Vec<Record>, Circuit
     (records, cb.stats())
 }
 
+/// The error the retry sees when the policies are called by hand.
+type HandError = FallbackError<BulkheadError<TimeoutError<OpError>>>;
+
+/// The operation's own error (or the timeout) inside what the retry sees.
+fn last(e: &HandError) -> Option<&TimeoutError<OpError>> {
+    match e {
+        FallbackError::Exhausted { last: Some(BulkheadError::Inner(inner)), .. } => Some(inner),
+        _ => None,
+    }
+}
+
 fn nested_by_hand(calls: &[Vec<Step>], gap: Duration) -> (Vec<Record>, CircuitStats) {
-    let cb = breaker();
+    let (cb, protocol, bulkhead, timeout) = (breaker(), protocol(), bulkhead(), Timeout::new(LIMIT));
     let retry = Retry::new(backoff())
-        .retry_if(|e: &TimeoutError<OpError>| !matches!(e, TimeoutError::Inner(OpError::Fail)))
-        .retry_after_hint()
+        .retry_if(|e: &HandError| last(e).is_some_and(|e| !matches!(e, TimeoutError::Inner(OpError::Fail))))
+        .hint(|e: &HandError| last(e).and_then(RetryAfterHint::retry_after))
         .max_elapsed(Duration::from_secs(4));
-    let timeout = Timeout::new(LIMIT);
     let records = drive(calls, gap, |script, attempts| {
-        let (cb, retry) = (cb.clone(), retry.clone());
+        let (cb, retry, protocol, bulkhead) = (cb.clone(), retry.clone(), protocol.clone(), bulkhead.clone());
         async move {
-            let mut number = 0;
-            let once = || {
-                number += 1;
+            let ctx = Context::new();
+            let op = |a: Attempt| {
                 *attempts.lock().unwrap() += 1;
-                timeout.call_async(play(&script, number))
+                bulkhead.call_async(timeout.call_async(play(&script, &a)))
             };
-            let out = AssertUnwindSafe(cb.call_async(|| retry.call_async(once))).catch_unwind().await;
+            let fallback = || protocol.answer(&ctx, ResourceType::ApiQuota, &ORDER, op);
+            let out = AssertUnwindSafe(cb.call_async(|| retry.call_async(fallback))).catch_unwind().await;
             match out {
                 Err(_) => Seen::Panicked,
-                Ok(Ok(n)) => Seen::Ok(n),
+                Ok(Ok(Answer::Value((n, provider)))) => Seen::Ok(n, provider),
                 Ok(Err(CircuitBreakerError::Open(_))) => Seen::Open,
-                Ok(Err(CircuitBreakerError::Inner(e))) => match e.into_last() {
-                    Err(TimeoutError::Inner(e)) => Seen::Failed(e),
-                    Err(TimeoutError::Elapsed(_)) => Seen::TimedOut,
-                    other => panic!("unexpected retry end {other:?}"),
-                },
-                Ok(Err(other)) => panic!("unexpected breaker error {other}"),
+                Ok(Err(CircuitBreakerError::Inner(e))) => {
+                    match e.into_last().map_err(|e| last(&e).cloned()) {
+                        Err(Some(TimeoutError::Inner(e))) => Seen::Failed(e),
+                        Err(Some(TimeoutError::Elapsed(_))) => Seen::TimedOut,
+                        other => panic!("unexpected retry end {other:?}"),
+                    }
+                }
+                Ok(other) => panic!("unexpected end {other:?}"),
             }
         }
     });
@@ -225,7 +265,7 @@ async fn a_retry_after_hint_sets_the_wait_inside_a_pipeline() {
     let pipeline = Pipeline::builder().retry(retry).build();
     let script = Mutex::new(VecDeque::from([Step::Busy(20_000), Step::Ok]));
     let start = tokio::time::Instant::now();
-    let out = pipeline.call(Context::new(), |a| play(&script, a.number)).await;
-    assert_eq!(out.unwrap(), 2);
+    let out = pipeline.call(Context::new(), |a| play(&script, &a)).await;
+    assert_eq!(out.unwrap(), (2, "?".to_owned()));
     assert_eq!(start.elapsed(), Duration::from_secs(20));
 }
