@@ -10,30 +10,72 @@
 //! |---------|---------|--------------|
 //! | `tokio` | yes     | async `call_async` adapters, [`TokioClock`], async sleeping |
 //! | `tower` | no      | a tower `Layer` for each policy |
+//! | `testing` | no    | the conformance suites a storage backend's tests run: `cache_conformance`, `queue_conformance` |
 
-pub mod backoff;
-pub mod bulkhead;
-pub mod cache;
-pub mod circuit_breaker;
-pub mod clock;
-pub mod fallback;
+mod backoff;
+mod bulkhead;
+mod cache;
+mod circuit_breaker;
+mod clock;
+mod fallback;
 #[cfg(feature = "tokio")]
-pub mod pipeline;
-pub mod rate_limit;
-pub mod resource;
-pub mod retry;
+mod pipeline;
+mod rate_limit;
+mod resource;
+mod retry;
 mod stripes;
-pub mod timeout;
+mod timeout;
 
-pub use backoff::*;
-pub use bulkhead::*;
-pub use cache::*;
-pub use circuit_breaker::*;
-pub use clock::*;
-pub use fallback::*;
+pub use backoff::{
+    AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, InvalidBackoff, Jitter, LinearBackoff,
+};
+pub use bulkhead::{Bulkhead, BulkheadBuilder, BulkheadError, BulkheadPermit};
+#[cfg(feature = "tower")]
+pub use bulkhead::{BulkheadLayer, BulkheadService};
+#[cfg(feature = "testing")]
+pub use cache::cache_conformance;
+pub use cache::{CacheEntry, CacheError, CachedValue, InMemoryCache, ResponseCache};
+pub use circuit_breaker::{
+    CircuitBreaker, CircuitBreakerBuilder, CircuitBreakerError, CircuitBreakerRegistry, CircuitOpen,
+    CircuitPermit, CircuitState, CircuitStats, InvalidBreakerConfig, MAX_COUNT_WINDOW, OwnedCircuitPermit,
+    SlidingWindow, StateDurations, StateListener, TIME_WINDOW_BUCKETS,
+};
+#[cfg(feature = "tower")]
+pub use circuit_breaker::{CircuitBreakerLayer, CircuitBreakerService};
 #[cfg(feature = "tokio")]
-pub use pipeline::*;
-pub use rate_limit::*;
-pub use resource::*;
-pub use retry::*;
-pub use timeout::*;
+pub use clock::TokioClock;
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+#[cfg(feature = "testing")]
+pub use fallback::queue_conformance;
+pub use fallback::{
+    Answer, Attempt, DegradeLevel, EnqueueRequest, FallbackError, FallbackEvent, FallbackProtocol,
+    FallbackProtocolBuilder, FallbackRejection, FallbackRequest, FallbackStage, FallbackStrategy,
+    GateReading, InMemoryQueue, InvalidFallbackConfig, Outcome, QueueArgs, QueueError, QueuedRequest,
+    RequestQueue, ResourceGate, Served, StaticGate, Ticket, TicketStatus, Trace, TraceEvent, TraceKind,
+    UnknownFallbackStrategy, default_degrade_levels, fallback_into_result,
+};
+#[cfg(feature = "tower")]
+pub use fallback::{FallbackLayer, FallbackService, FallbackServiceFuture, WithAttempt};
+#[cfg(feature = "tokio")]
+pub use fallback::{QueueWorker, TicketResult, WorkerPass};
+#[cfg(feature = "tokio")]
+pub use pipeline::{Pipeline, PipelineBuilder, PipelineError, PipelineRetry};
+pub use rate_limit::{
+    Quota, RateLimitConfigError, RateLimitError, RateLimited, RateLimiter, RateLimiterBuilder,
+};
+#[cfg(feature = "tower")]
+pub use rate_limit::{RateLimitLayer, RateLimitService, RateLimitServiceError};
+pub use resource::{Context, Priority, ResourceStatus, ResourceType, UnknownResourceType};
+pub use retry::{
+    AcceptAnyResult, AsyncSleeper, DEFAULT_MAX_RETRY_HINT, DefaultSleeper, InvalidRetryBudget, NoRetryHint,
+    NoRetryNotify, ResultPredicate, Retry, RetryAfterHint, RetryBudget, RetryBudgetBuilder, RetryError,
+    RetryErrorKind, RetryHintSource, RetryNotify, RetryOnAnyError, RetryPredicate, Sleeper,
+    UseRetryAfterHint,
+};
+#[cfg(feature = "tower")]
+pub use retry::{RetryLayer, RetryService, RetryServiceFuture};
+#[cfg(feature = "tokio")]
+pub use timeout::TimeoutFuture;
+pub use timeout::{Timeout, TimeoutError};
+#[cfg(feature = "tower")]
+pub use timeout::{TimeoutLayer, TimeoutService};

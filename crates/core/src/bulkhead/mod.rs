@@ -36,7 +36,7 @@ mod wait;
 pub use builder::BulkheadBuilder;
 pub use error::BulkheadError;
 #[cfg(feature = "tower")]
-pub use layer::*;
+pub use layer::{BulkheadLayer, BulkheadService};
 pub(crate) use permit::BorrowedSlot;
 pub use permit::BulkheadPermit;
 

@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn passes_the_conformance_suite() {
-        crate::cache_conformance(&InMemoryCache::new(64).unwrap());
+        super::super::conformance::cache_conformance(&InMemoryCache::new(64).unwrap());
     }
 
     #[test]

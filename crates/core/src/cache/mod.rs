@@ -8,6 +8,7 @@
 //! Like the request queue, the trait is synchronous (SQLite is) and takes `now: SystemTime`
 //! explicitly, so entries survive a restart and tests control time.
 
+#[cfg(any(test, feature = "testing"))]
 mod conformance;
 mod memory;
 
@@ -16,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "testing")]
 pub use conformance::cache_conformance;
 pub use memory::InMemoryCache;
 
@@ -79,7 +81,15 @@ pub enum CacheError {
     Backend(String),
 }
 
-/// A store of successful answers by request key. See the [module docs](self).
+/// A store of successful answers by request key.
+///
+/// A [`ResponseCache`] keeps successful answers (as JSON) under a request key with a TTL. A read
+/// names the staleness it accepts: an entry past its TTL is still served, marked
+/// [`CachedValue::stale`], until `max_staleness` beyond it. Backends: [`InMemoryCache`]
+/// (bounded, here) and SQLite (in the store crate); both pass `cache_conformance` (feature `testing`).
+///
+/// Like the request queue, the trait is synchronous (SQLite is) and takes `now: SystemTime`
+/// explicitly, so entries survive a restart and tests control time.
 pub trait ResponseCache: Send + Sync + fmt::Debug {
     /// The entry under `key` as seen at `now`, if it is at most `max_staleness` past its TTL.
     fn get(

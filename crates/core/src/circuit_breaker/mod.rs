@@ -104,7 +104,7 @@ pub use window::{MAX_COUNT_WINDOW, SlidingWindow, TIME_WINDOW_BUCKETS};
 #[cfg(feature = "tower")]
 mod layer;
 #[cfg(feature = "tower")]
-pub use layer::*;
+pub use layer::{CircuitBreakerLayer, CircuitBreakerService};
 
 use builder::BreakerConfig;
 use engine::Inner;

@@ -122,6 +122,6 @@ mod tests {
 
     #[test]
     fn passes_the_conformance_suite() {
-        crate::queue_conformance(&InMemoryQueue::new());
+        super::super::queue_conformance::queue_conformance(&InMemoryQueue::new());
     }
 }

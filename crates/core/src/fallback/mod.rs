@@ -32,6 +32,7 @@ mod memory_queue;
 mod outcome;
 mod protocol;
 mod queue;
+#[cfg(any(test, feature = "testing"))]
 mod queue_conformance;
 mod request;
 mod stages;
@@ -47,11 +48,12 @@ pub use gate::{GateReading, ResourceGate, StaticGate};
 pub use global::{FallbackRejection, fallback_into_result};
 pub use hooks::{FallbackEvent, FallbackStage};
 #[cfg(feature = "tower")]
-pub use layer::*;
+pub use layer::{FallbackLayer, FallbackService, FallbackServiceFuture, WithAttempt};
 pub use memory_queue::InMemoryQueue;
 pub use outcome::{Outcome, Served, Trace, TraceEvent, TraceKind};
 pub use protocol::FallbackProtocol;
 pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
+#[cfg(feature = "testing")]
 pub use queue_conformance::queue_conformance;
 pub use request::{FallbackRequest, QueueArgs};
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};

@@ -92,7 +92,7 @@ impl FallbackProtocol {
     /// The blocking twin of [`execute_with_fallback`](Self::execute_with_fallback).
     ///
     /// Backoff delays use the blocking sleeper (`std::thread::sleep` unless set with
-    /// [`FallbackProtocolBuilder::blocking_sleeper`]); async hooks are polled on the calling
+    /// [`FallbackProtocolBuilder::blocking_sleeper`](crate::FallbackProtocolBuilder::blocking_sleeper)); async hooks are polled on the calling
     /// thread, so they must not need a tokio runtime.
     pub fn execute_blocking<T, E, F>(
         &self,

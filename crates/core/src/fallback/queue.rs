@@ -157,7 +157,27 @@ pub enum QueueError {
     Backend(String),
 }
 
-/// A durable queue of serialized requests. See the [module docs](self) for delivery and time.
+/// A durable queue of serialized requests.
+///
+/// # Why the trait is synchronous
+///
+/// The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
+/// per request); a Redis backend uses a blocking connection. Every method is therefore a plain
+/// `fn`, called directly from async code (the fallback protocol and the queue worker) because
+/// each call is one short statement. The in-memory backend never blocks.
+///
+/// # Time
+///
+/// Methods that depend on time take `now: SystemTime` explicitly, so backends store wall-clock
+/// instants (that survive a restart) and tests control time exactly.
+///
+/// # Delivery
+///
+/// At least once. [`RequestQueue::lease`] hands a ready request to one consumer for
+/// `lease_for` and counts the attempt. [`RequestQueue::ack`] finishes it; [`RequestQueue::nack`]
+/// makes it ready again after a delay or dead-letters it once `attempts >= max_attempts`. A lease
+/// that expires without ack or nack (the consumer died) makes the request ready again: that is the
+/// counted redelivery; if its attempts are already used up it is dead-lettered instead.
 ///
 /// Every backend must pass [`queue_conformance`](crate::queue_conformance).
 pub trait RequestQueue: Send + Sync + fmt::Debug {

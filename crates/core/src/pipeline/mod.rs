@@ -64,7 +64,7 @@ use crate::fallback::{Attempt, FallbackProtocol, FallbackStrategy};
 use crate::rate_limit::RateLimiter;
 use crate::resource::{Context, ResourceType};
 use crate::timeout::Timeout;
-use layers::{FallbackLayer, Layer};
+use layers::{FallbackStep, Layer};
 
 /// Policies composed around an operation that fails with `E`. Cheap to clone; share it.
 pub struct Pipeline<E> {
@@ -174,7 +174,7 @@ impl<E: 'static> PipelineBuilder<E> {
         order: impl IntoIterator<Item = FallbackStrategy>,
     ) -> Self {
         let order = order.into_iter().collect();
-        self.with(Layer::Fallback(FallbackLayer { protocol, resource, order }))
+        self.with(Layer::Fallback(FallbackStep { protocol, resource, order }))
     }
 
     /// Adds a rate limiter layer that refuses calls over the limit.

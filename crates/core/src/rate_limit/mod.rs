@@ -35,7 +35,7 @@ mod quota;
 mod wait;
 
 #[cfg(feature = "tower")]
-pub use layer::*;
+pub use layer::{RateLimitLayer, RateLimitService, RateLimitServiceError};
 
 pub use builder::RateLimiterBuilder;
 pub use error::{RateLimitConfigError, RateLimitError, RateLimited};

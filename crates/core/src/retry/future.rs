@@ -81,6 +81,7 @@ where
     }
 
     /// Waits `d` with the policy's async sleeper.
+    #[cfg(feature = "tokio")]
     pub(crate) fn sleep_async(&self, d: Duration) -> S::Sleep {
         self.sleeper.sleep(d)
     }

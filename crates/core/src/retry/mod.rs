@@ -46,6 +46,7 @@ mod hint;
 mod hooks;
 mod run;
 
+#[cfg(feature = "tokio")]
 pub(crate) use run::RetryRun;
 
 use std::fmt;
@@ -63,7 +64,7 @@ pub use hooks::{
 #[cfg(feature = "tower")]
 mod layer;
 #[cfg(feature = "tower")]
-pub use layer::*;
+pub use layer::{RetryLayer, RetryService, RetryServiceFuture};
 
 use crate::backoff::ExponentialBackoff;
 use crate::clock::SharedClock;

@@ -114,6 +114,7 @@ where
     }
 
     /// Whether the policy's predicate retries `error`.
+    #[cfg(feature = "tokio")]
     pub(crate) fn retries<E>(&self, error: &E) -> bool
     where
         P: RetryPredicate<E>,

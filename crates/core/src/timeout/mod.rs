@@ -24,7 +24,7 @@ mod layer;
 pub use error::TimeoutError;
 
 #[cfg(feature = "tower")]
-pub use layer::*;
+pub use layer::{TimeoutLayer, TimeoutService};
 
 use std::time::Duration;
 

@@ -8,8 +8,8 @@ use super::super::run::{Level, Next, Op, Out, Step};
 use crate::fallback::{Answer, Attempt, FallbackError, FallbackProtocol, FallbackStrategy};
 use crate::resource::ResourceType;
 
-/// A fallback layer: the protocol, the resource it guards and its strategy order.
-pub(crate) struct FallbackLayer {
+/// A fallback layer's step: the protocol, the resource it guards and its strategy order.
+pub(crate) struct FallbackStep {
     pub(crate) protocol: FallbackProtocol,
     pub(crate) resource: ResourceType,
     pub(crate) order: Box<[FallbackStrategy]>,
@@ -18,11 +18,11 @@ pub(crate) struct FallbackLayer {
 /// Runs the layers inside as the protocol's operation: once for the primary call, and again
 /// for each strategy that calls it (another provider, a degraded level, a retry).
 pub(super) async fn step<L: Step<O::E>, O: Op, N: Level>(
-    layer: &FallbackLayer,
+    layer: &FallbackStep,
     attempt: &Attempt,
     next: Next<'_, L, O, N>,
 ) -> Out<O> {
-    let FallbackLayer { protocol, resource, order } = layer;
+    let FallbackStep { protocol, resource, order } = layer;
     let inside = move |a: Attempt| async move { next.run(&a).await };
     into_out(protocol.answer(&attempt.context, *resource, order, inside).await)
 }

@@ -18,15 +18,15 @@ use crate::fallback::Attempt;
 use crate::rate_limit::RateLimiter;
 use crate::timeout::Timeout;
 
-pub(crate) use fallback::FallbackLayer;
+pub(crate) use fallback::FallbackStep;
 pub use retry::PipelineRetry;
-pub(crate) use retry::{RetryLayer, into_layer as into_retry_layer};
+pub(crate) use retry::{RetryPolicy, into_layer as into_retry_layer};
 
 /// One layer of a pipeline whose operation fails with `E`.
 pub(crate) enum Layer<E> {
     CircuitBreaker(CircuitBreaker),
-    Retry(Box<dyn RetryLayer<E>>),
-    Fallback(FallbackLayer),
+    Retry(Box<dyn RetryPolicy<E>>),
+    Fallback(FallbackStep),
     RateLimit(Arc<RateLimiter>),
     Bulkhead(Bulkhead),
     Timeout(Timeout),

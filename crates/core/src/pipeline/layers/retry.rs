@@ -1,6 +1,6 @@
 //! The retry layer: a [`Retry`] around the layers inside it.
 //!
-//! The layer keeps the policy with its types erased ([`RetryLayer`]), deciding over the
+//! The layer keeps the policy with its types erased ([`RetryPolicy`]), deciding over the
 //! [`PipelineError`] the layers inside yield: the policy's predicate, attempt and time limits,
 //! budget, Retry-After hints and notify all apply. Errors that no retry can cure (an open
 //! breaker inside, a queued or given-up request) are never retried.
@@ -19,7 +19,7 @@ use crate::retry::{
 type Schedule = Box<dyn Iterator<Item = Duration> + Send>;
 
 /// A retry policy as a pipeline's retry layer holds it, for operations failing with `E`.
-pub(crate) trait RetryLayer<E>: Send + Sync {
+pub(crate) trait RetryPolicy<E>: Send + Sync {
     /// Starts a call.
     fn begin(&self) -> RetryRun<'_, Schedule>;
 
@@ -30,7 +30,7 @@ pub(crate) trait RetryLayer<E>: Send + Sync {
     fn sleep(&self, wait: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
-impl<E, B, P, N, H, S> RetryLayer<E> for Retry<B, P, AcceptAnyResult, N, H, S>
+impl<E, B, P, N, H, S> RetryPolicy<E> for Retry<B, P, AcceptAnyResult, N, H, S>
 where
     B: Iterator<Item = Duration> + Clone + Send + Sync + 'static,
     P: RetryPredicate<PipelineError<E>> + Send + Sync,
@@ -68,7 +68,7 @@ mod sealed {
 }
 
 /// A retry layer's policy, as made from a [`PipelineRetry`].
-pub struct Erased<E>(Box<dyn RetryLayer<E>>);
+pub struct Erased<E>(Box<dyn RetryPolicy<E>>);
 
 impl<E> std::fmt::Debug for Erased<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,18 +76,18 @@ impl<E> std::fmt::Debug for Erased<E> {
     }
 }
 
-pub(crate) fn into_layer<E, R: PipelineRetry<E>>(retry: R) -> Box<dyn RetryLayer<E>> {
+pub(crate) fn into_layer<E, R: PipelineRetry<E>>(retry: R) -> Box<dyn RetryPolicy<E>> {
     sealed::Sealed::into_layer(retry).0
 }
 
 impl<E, B, P, N, H, S> PipelineRetry<E> for Retry<B, P, AcceptAnyResult, N, H, S> where
-    Retry<B, P, AcceptAnyResult, N, H, S>: RetryLayer<E> + 'static
+    Retry<B, P, AcceptAnyResult, N, H, S>: RetryPolicy<E> + 'static
 {
 }
 
 impl<E, B, P, N, H, S> sealed::Sealed<E> for Retry<B, P, AcceptAnyResult, N, H, S>
 where
-    Retry<B, P, AcceptAnyResult, N, H, S>: RetryLayer<E> + 'static,
+    Retry<B, P, AcceptAnyResult, N, H, S>: RetryPolicy<E> + 'static,
 {
     fn into_layer(self) -> Erased<E> {
         Erased(Box::new(self))
@@ -107,7 +107,7 @@ where
 
 /// Runs the layers inside, and again after each retryable error while the policy allows.
 pub(super) async fn step<L: Step<O::E>, O: Op, N: Level>(
-    retry: &dyn RetryLayer<O::E>,
+    retry: &dyn RetryPolicy<O::E>,
     attempt: &Attempt,
     next: Next<'_, L, O, N>,
 ) -> Out<O> {
@@ -124,7 +124,7 @@ pub(super) async fn step<L: Step<O::E>, O: Op, N: Level>(
 
 /// The retries after a failed first attempt, each with the next attempt number.
 async fn again<L: Step<O::E>, O: Op, N: Level>(
-    retry: &dyn RetryLayer<O::E>,
+    retry: &dyn RetryPolicy<O::E>,
     mut run: RetryRun<'_, Schedule>,
     mut wait: Duration,
     first: &Attempt,
