@@ -17,6 +17,7 @@ pub mod cache;
 pub mod circuit_breaker;
 pub mod clock;
 pub mod fallback;
+mod ledger;
 #[cfg(feature = "tokio")]
 pub mod pipeline;
 pub mod rate_limit;
@@ -31,6 +32,9 @@ pub use cache::*;
 pub use circuit_breaker::*;
 pub use clock::*;
 pub use fallback::*;
+#[cfg(feature = "testing")]
+pub use ledger::ledger_conformance;
+pub use ledger::{LedgerError, LedgerTotal, Rollup, TimeRange, Usage, UsageBucket, UsageFilter, UsageLedger};
 #[cfg(feature = "tokio")]
 pub use pipeline::*;
 pub use rate_limit::*;

@@ -6,7 +6,7 @@
 //! |------|-------|---------------|
 //! | [`SqliteQueue`] | [`RequestQueue`](elf_resilience_core::RequestQueue) | queued requests, leases, results, dead letters |
 //! | [`SqliteCache`] | [`ResponseCache`](elf_resilience_core::ResponseCache) | answers by request key, with TTL and staleness |
-//! | [`SqliteLedger`] | [`UsageLedger`](elf_resilience_monitor::quota::UsageLedger) | token and request usage, per minute and per hour |
+//! | [`SqliteLedger`] | [`UsageLedger`](elf_resilience_core::UsageLedger) | token and request usage, per minute and per hour |
 //! | [`SqliteBreakerStore`] | [`BreakerStateStore`] | every process's circuit breakers, and trip / reset commands for them |
 //!
 //! SQLite is the embedded default: one file per store in a data directory, WAL journal, a busy

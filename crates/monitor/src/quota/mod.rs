@@ -3,7 +3,8 @@
 //!
 //! - [`UsageLedger`] stores what each team spent on each model; [`InMemoryLedger`] keeps it in
 //!   atomic bucket rings fed by per-thread pending cells, the store crate keeps it in SQLite.
-//!   [`conformance`] checks a backend.
+//!   The trait and its types live in the core and are re-exported here; the core's
+//!   `ledger_conformance` (feature `testing`) checks a backend.
 //! - [`QuotaTracker`] compares the ledger with [`QuotaLimit`]s (per team, model and window of a
 //!   minute, hour or day, in tokens and requests) and with what providers last said in their
 //!   rate-limit headers ([`RateLimitSnapshot`]); the worst figure wins. It is the resource
@@ -41,7 +42,6 @@
 //! assert_eq!(tracker.usage_percent_for(None, Some("gpt-4")), Some(95.0));
 //! ```
 
-pub mod conformance;
 mod headers;
 mod ledger;
 mod limits;
