@@ -1,13 +1,11 @@
 //! `serve`'s queue worker against a real HTTP receiver on loopback: delivery, retry then
 //! dead letter, gating by the resource, and the queue state in the API with secrets hidden.
 
-mod support;
-
+use crate::support::receiver;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
-use support::receiver;
 
 use axum::body::Body;
 use axum::http::Request;

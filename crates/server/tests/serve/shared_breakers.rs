@@ -1,11 +1,9 @@
 //! Breakers of other processes in `/api/breakers`, and trip / reset sent to their owners.
 //! Two registries in one test stand for two processes sharing `breakers.db`.
 
-mod support;
-
+use crate::support::{get, post};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use support::{get, post};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
