@@ -17,8 +17,9 @@ mod network;
 mod network_http;
 mod system;
 
-pub use cgroup::{CgroupProbe, CgroupReader};
-pub use container::{ContainerEnv, ContainerProbe, Detection, PodIdentity};
+pub use cgroup::probe::CgroupProbe;
+pub use cgroup::reader::CgroupReader;
+pub use container::probe::ContainerProbe;
 #[cfg(feature = "postgres")]
 pub use database::{DatabaseProbeError, PostgresProbe};
 pub use database_pool::{PoolProbe, PoolStats};
