@@ -9,9 +9,9 @@
 //!
 //! | feature    | default | what it adds |
 //! |------------|---------|--------------|
-//! | `postgres` | no      | [`PostgresProbe`](probes::PostgresProbe) (tokio-postgres); `PoolStats` from a deadpool pool's status |
-//! | `mcp`      | no      | [`McpProbe`](probes::McpProbe) for MCP servers over stdio or streamable HTTP (rmcp) |
-//! | `http`     | no      | [`HttpProbe`](probes::HttpProbe), the [`WebhookSink`] and [`PagerDutySink`] alert sinks, `RateLimitSnapshot::from_header_map` (reqwest) |
+//! | `postgres` | no      | `probes::PostgresProbe` (tokio-postgres); `PoolStats` from a deadpool pool's status |
+//! | `mcp`      | no      | `probes::McpProbe` for MCP servers over stdio or streamable HTTP (rmcp) |
+//! | `http`     | no      | `probes::HttpProbe`, the `WebhookSink` and `PagerDutySink` alert sinks, `RateLimitSnapshot::from_header_map` (reqwest) |
 //! | `mcp-test-server` | no | the `elf-mcp-test-server` binary the MCP probe's tests spawn |
 //!
 //! Always built: the system (sysinfo), cgroup, container, SQLite, pool, TCP and API-quota

@@ -1,7 +1,7 @@
 //! Probes that measure resources: host memory and CPU, cgroup limits and usage, containers.
 //!
-//! Each probe kind lives in its own module here. [`PostgresProbe`] needs the `postgres` feature,
-//! [`McpProbe`] the `mcp` feature and [`HttpProbe`] the `http` feature.
+//! Each probe kind lives in its own module here. `PostgresProbe` needs the `postgres` feature,
+//! `McpProbe` the `mcp` feature and `HttpProbe` the `http` feature.
 
 pub mod cgroup;
 pub mod container;
