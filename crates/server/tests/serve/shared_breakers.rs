@@ -15,7 +15,7 @@ use elf_resilience_server::http::app;
 use elf_resilience_server::redact::Redactor;
 use elf_resilience_server::shared::SharedBreakers;
 use elf_resilience_server::state::AppState;
-use elf_resilience_server::wiring::Stores;
+use elf_resilience_server::stores::Stores;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
