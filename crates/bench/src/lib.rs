@@ -96,7 +96,7 @@ impl Default for StdClock {
 impl Clock for StdClock {
     #[inline]
     fn now_nanos(&self) -> u64 {
-        elf_resilience_core::duration_to_nanos(self.epoch.elapsed())
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 }
 

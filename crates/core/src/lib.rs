@@ -10,7 +10,7 @@
 //! |---------|---------|--------------|
 //! | `tokio` | yes     | async `call_async` adapters, [`TokioClock`], async sleeping |
 //! | `tower` | no      | a tower `Layer` for each policy |
-//! | `testing` | no    | the conformance suites a storage backend's tests run: `cache_conformance`, `queue_conformance` |
+//! | `testing` | no    | the conformance suites a storage backend's tests run: `cache_conformance`, `queue_conformance`, `ledger_conformance` |
 
 mod backoff;
 mod bulkhead;
@@ -18,6 +18,7 @@ mod cache;
 mod circuit_breaker;
 mod clock;
 mod fallback;
+mod ledger;
 #[cfg(feature = "tokio")]
 mod pipeline;
 mod rate_limit;
@@ -58,6 +59,9 @@ pub use fallback::{
 pub use fallback::{FallbackLayer, FallbackService, FallbackServiceFuture, WithAttempt};
 #[cfg(feature = "tokio")]
 pub use fallback::{QueueWorker, TicketResult, WorkerPass};
+#[cfg(feature = "testing")]
+pub use ledger::ledger_conformance;
+pub use ledger::{LedgerError, LedgerTotal, Rollup, TimeRange, Usage, UsageBucket, UsageFilter, UsageLedger};
 #[cfg(feature = "tokio")]
 pub use pipeline::{Pipeline, PipelineBuilder, PipelineError, PipelineRetry};
 pub use rate_limit::{

@@ -13,6 +13,9 @@
 //! |-----------|---------|--------------|
 //! | `tokio`   | yes     | async adapters |
 //! | `monitor` | yes     | resource manager and health monitor |
+//! | `postgres`| yes     | the PostgreSQL probe (implies `monitor`) |
+//! | `mcp`     | yes     | the MCP server probe (implies `monitor`) |
+//! | `http`    | yes     | the HTTP probe and the webhook and PagerDuty alert sinks (implies `monitor`) |
 //! | `store`   | yes     | SQLite storage for the queue, cache, usage ledger and shared breaker state |
 //! | `macros`  | yes     | `#[with_retry]`, `#[with_circuit_breaker]`, `#[with_fallback]` |
 //! | `redis`   | no      | Redis backends for the queue, cache and shared breaker state (implies `store`) |

@@ -19,7 +19,8 @@ use crate::redact::Redactor;
 use crate::replay;
 use crate::shared::SharedBreakers;
 use crate::state::AppState;
-use crate::wiring::{Stores, health_monitor, quota_tracker, resource_manager, token};
+use crate::stores::Stores;
+use crate::wiring::{health_monitor, quota_tracker, resource_manager, token};
 
 /// How often the dashboard's usage history gets a point.
 const HISTORY_EVERY: Duration = Duration::from_secs(5);

@@ -13,7 +13,6 @@ use elf_resilience::{
 };
 
 use crate::config::{AlertSink, Config, Secret, Window};
-pub use crate::stores::Stores;
 
 /// The default probe interval and timeout.
 const PROBE_INTERVAL: Duration = Duration::from_secs(15);

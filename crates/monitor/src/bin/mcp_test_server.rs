@@ -4,7 +4,7 @@
 //! `initialize`); `elf-mcp-test-server legacy` speaks only 2025-11-25 and answers
 //! `server/discover` with "method not found", as servers that predate it do.
 
-#[path = "../../tests/support/mcp_server.rs"]
+#[path = "../../tests/probes/mcp_server.rs"]
 mod mcp_server;
 
 use rmcp::ServiceExt;

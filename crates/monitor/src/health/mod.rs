@@ -7,7 +7,7 @@
 //! worse runs or `success_threshold` consecutive better ones ([`Hysteresis`]); each change is
 //! alerted once, unless the check is flapping ([`FlapDetector`]), which is alerted once when it
 //! starts and once when it stops. Alerts go to sinks ([`AlertSink`]: an async callback,
-//! [`WebhookSink`], [`PagerDutySink`], [`LogSink`]), each with its own bounded queue and
+//! `WebhookSink`, `PagerDutySink` (feature `http`), [`LogSink`]), each with its own bounded queue and
 //! retries, so a slow receiver never holds up a check.
 //!
 //! One scheduler task drives every check from a heap of due times; first runs are spread over
@@ -53,9 +53,10 @@ mod scheduler;
 mod status;
 
 pub use alert::{
-    AlertError, AlertRetry, AlertSink, CallbackSink, LogSink, PagerDutySink, SharedAlertSink, WebhookSink,
-    pagerduty_event, slack_payload,
+    AlertError, AlertRetry, AlertSink, CallbackSink, LogSink, SharedAlertSink, pagerduty_event, slack_payload,
 };
+#[cfg(feature = "http")]
+pub use alert::{PagerDutySink, WebhookSink};
 pub use builder::{DEFAULT_JITTER_SEED, HealthMonitorBuilder};
 pub use check::{CheckFn, HealthCheck, HealthCheckBuilder, HealthCheckError};
 pub use defaults::{DEFAULT_CHECK_INTERVAL, DEFAULT_CHECK_TIMEOUT, DISK_THRESHOLD, resource_outcome};

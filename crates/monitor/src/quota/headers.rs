@@ -94,7 +94,8 @@ impl RateLimitSnapshot {
         snap
     }
 
-    /// Reads the rate-limit headers of an HTTP response.
+    /// Reads the rate-limit headers of an HTTP response (feature `http`).
+    #[cfg(feature = "http")]
     pub fn from_header_map(headers: &reqwest::header::HeaderMap, now: SystemTime) -> Self {
         Self::from_headers(headers.iter().filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?))), now)
     }
@@ -225,6 +226,7 @@ mod tests {
         assert!(RateLimitSnapshot::from_headers([("content-type", "json")], now()).is_empty());
     }
 
+    #[cfg(feature = "http")]
     #[test]
     fn reads_a_header_map() {
         let mut map = reqwest::header::HeaderMap::new();

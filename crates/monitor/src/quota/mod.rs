@@ -1,14 +1,18 @@
 //! API quota: the usage ledger, limits per team, model and window, provider rate-limit
 //! headers and the classification of LLM errors.
 //!
+//! The items are at the crate root; this module keeps the usage ledger's trait, its types and
+//! [`InMemoryLedger`] at their older `quota::` paths as well.
+//!
 //! - [`UsageLedger`] stores what each team spent on each model; [`InMemoryLedger`] keeps it in
 //!   atomic bucket rings fed by per-thread pending cells, the store crate keeps it in SQLite.
-//!   [`conformance`] checks a backend.
-//! - [`QuotaTracker`] compares the ledger with [`QuotaLimit`]s (per team, model and window of a
+//!   The trait and its types live in the core and are re-exported here; the core's
+//!   `ledger_conformance` (feature `testing`) checks a backend.
+//! - [`QuotaTracker`](crate::QuotaTracker) compares the ledger with [`QuotaLimit`](crate::QuotaLimit)s (per team, model and window of a
 //!   minute, hour or day, in tokens and requests) and with what providers last said in their
-//!   rate-limit headers ([`RateLimitSnapshot`]); the worst figure wins. It is the resource
-//!   manager's [`QuotaSource`](crate::QuotaSource), and [`ApiQuotaProbe`] samples it as a whole.
-//! - [`LlmErrorKind::classify`] reads an error response: wait, never retry, switch provider or
+//!   rate-limit headers ([`RateLimitSnapshot`](crate::RateLimitSnapshot)); the worst figure wins. It is the resource
+//!   manager's [`QuotaSource`](crate::QuotaSource), and [`ApiQuotaProbe`](crate::ApiQuotaProbe) samples it as a whole.
+//! - [`LlmErrorKind::classify`](crate::LlmErrorKind::classify) reads an error response: wait, never retry, switch provider or
 //!   degrade.
 //!
 //! ```
@@ -41,25 +45,20 @@
 //! assert_eq!(tracker.usage_percent_for(None, Some("gpt-4")), Some(95.0));
 //! ```
 
-pub mod conformance;
-mod headers;
+pub(crate) mod headers;
 mod ledger;
-mod limits;
-mod llm_error;
+pub(crate) mod limits;
+pub(crate) mod llm_error;
 mod local;
 mod memory;
-mod parse;
+pub(crate) mod parse;
 mod pending;
 mod ring;
 mod series;
-mod source;
-mod tracker;
+pub(crate) mod source;
+pub(crate) mod tracker;
 
-pub use headers::{LimitKind, LimitState, RateLimitSnapshot};
+// The ledger's trait and types (from the core) and the in-memory ledger stay reachable here, at
+// the paths they had before the trait moved to the core; everything else is at the crate root.
 pub use ledger::{LedgerError, LedgerTotal, Rollup, TimeRange, Usage, UsageBucket, UsageFilter, UsageLedger};
-pub use limits::{QuotaConfigError, QuotaLimit, QuotaWindow};
-pub use llm_error::LlmErrorKind;
 pub use memory::InMemoryLedger;
-pub use parse::{parse_go_duration, parse_retry_after, parse_rfc3339};
-pub use source::ApiQuotaProbe;
-pub use tracker::{QuotaTracker, QuotaTrackerBuilder};

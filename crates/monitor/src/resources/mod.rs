@@ -31,3 +31,8 @@ pub use probe::{BoxFuture, Probe, ProbeError, Sample};
 pub use quota_source::{QuotaSource, UsageTotal};
 pub use report::{ProbeSummary, ResourceReport, ResourceSummary, SystemSummary};
 pub use thresholds::{Threshold, Thresholds};
+
+/// `d` in nanoseconds, saturating at `u64::MAX` (about 584 years), to compare with clock readings.
+fn nanos(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 
-use elf_resilience_core::{Context, ResourceStatus, ResourceType, duration_to_nanos};
+use elf_resilience_core::{Context, ResourceStatus, ResourceType};
 use serde::Serialize;
 
 use super::entry::ProbeEntry;
@@ -122,7 +122,7 @@ impl ResourceManager {
 
     /// The report over the last `period`.
     pub fn resource_report(&self, period: Duration) -> ResourceReport {
-        let since = self.inner.clock.now_nanos().saturating_sub(duration_to_nanos(period));
+        let since = self.inner.clock.now_nanos().saturating_sub(super::nanos(period));
         let resources = ResourceType::ALL.iter().map(|&t| self.summarize(t, since)).collect();
         let totals = self.usage_totals(period, since);
         ResourceReport {

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use elf_resilience_core::{ResourceStatus, ResourceType, duration_to_nanos};
+use elf_resilience_core::{ResourceStatus, ResourceType};
 use futures_util::FutureExt;
 use futures_util::future::join_all;
 use tokio::time::MissedTickBehavior;
@@ -98,7 +98,7 @@ impl Inner {
             Ok(sample) => self.measured(resource, sample),
             Err(error) => failed(error),
         };
-        let fresh_until = now.saturating_add(duration_to_nanos(self.ttl));
+        let fresh_until = now.saturating_add(super::nanos(self.ttl));
         let status = reading.status.unwrap_or(ResourceStatus::Unknown);
         entry.slot.store(status, reading.usage, fresh_until);
         if reading.reason.is_none() {

@@ -7,7 +7,7 @@ use elf_resilience::{RequestQueue, TicketStatus};
 
 use crate::cli::QueueAction;
 use crate::config::Config;
-use crate::wiring::Stores;
+use crate::stores::Stores;
 
 /// Runs one queue action.
 pub fn run(config: &Config, action: &QueueAction) -> anyhow::Result<()> {

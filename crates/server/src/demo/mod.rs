@@ -20,7 +20,8 @@ pub use summary::{Served, Summary};
 
 use crate::config::Config;
 use crate::redact::Redactor;
-use crate::wiring::{Stores, quota_tracker, resource_manager};
+use crate::stores::Stores;
+use crate::wiring::{quota_tracker, resource_manager};
 
 const TEAMS: [&str; 3] = ["marketing-team", "research-team", "support-team"];
 const PROMPTS: [&str; 8] = [

@@ -5,6 +5,7 @@
 //! [`SqliteBreakerStore`](crate::SqliteBreakerStore) (one machine) and `RedisBreakerStore`
 //! (feature `redis`, several machines) keep the state.
 
+#[cfg(feature = "testing")]
 mod conformance;
 mod owner;
 mod publisher;
@@ -14,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "testing")]
 pub use conformance::breaker_store_conformance;
 pub use owner::Owner;
 pub use publisher::{BreakerPublisher, PublisherHandle, Tick};
@@ -90,7 +92,7 @@ pub enum BreakerStoreError {
 
 /// Where processes keep their breakers' snapshots and the commands addressed to them.
 ///
-/// Every backend passes [`breaker_store_conformance`].
+/// Every backend passes `breaker_store_conformance` (feature `testing`).
 pub trait BreakerStateStore: Send + Sync + fmt::Debug {
     /// Replaces every snapshot of `owner_id` with `snapshots` (an empty slice withdraws it).
     fn publish(&self, owner_id: &str, snapshots: &[BreakerSnapshot]) -> Result<(), BreakerStoreError>;

@@ -6,9 +6,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use elf_resilience_core::SharedClock;
-use elf_resilience_monitor::quota::{
-    LedgerError, LedgerTotal, Rollup, TimeRange, Usage, UsageBucket, UsageFilter, UsageLedger,
+use elf_resilience_core::{
+    LedgerError, LedgerTotal, Rollup, SharedClock, TimeRange, Usage, UsageBucket, UsageFilter, UsageLedger,
 };
 use rusqlite::{Connection, params};
 
@@ -42,7 +41,7 @@ const CHANNEL: usize = 65_536;
 ///
 /// ```
 /// use elf_resilience_core::SystemClock;
-/// use elf_resilience_monitor::quota::{TimeRange, Usage, UsageFilter, UsageLedger};
+/// use elf_resilience_core::{TimeRange, Usage, UsageFilter, UsageLedger};
 /// use elf_resilience_store::SqliteLedger;
 /// use std::time::{Duration, SystemTime};
 ///

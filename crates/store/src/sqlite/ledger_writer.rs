@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 use std::time::Duration;
 
 use elf_resilience_core::SharedClock;
-use elf_resilience_monitor::quota::Usage;
+use elf_resilience_core::Usage;
 use rusqlite::{Connection, params};
 
 use super::to_nanos;

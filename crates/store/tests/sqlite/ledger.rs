@@ -1,8 +1,8 @@
 use std::time::{Duration, SystemTime};
 
-use elf_resilience_core::{Clock, ManualClock};
-use elf_resilience_monitor::quota::conformance::ledger_conformance;
-use elf_resilience_monitor::quota::{LedgerError, TimeRange, Usage, UsageFilter, UsageLedger};
+use elf_resilience_core::{
+    Clock, LedgerError, ManualClock, TimeRange, Usage, UsageFilter, UsageLedger, ledger_conformance,
+};
 use elf_resilience_store::SqliteLedger;
 
 const DAY: Duration = Duration::from_secs(86_400);

@@ -3,6 +3,8 @@
 //! holds up a check.
 
 mod dispatch;
+#[cfg(feature = "http")]
+mod http;
 mod log;
 mod pagerduty;
 mod webhook;
@@ -18,9 +20,11 @@ use futures_util::future::BoxFuture;
 use super::HealthCheckResult;
 
 pub(crate) use dispatch::AlertDispatcher;
+#[cfg(feature = "http")]
+pub use http::{PagerDutySink, WebhookSink};
 pub use log::LogSink;
-pub use pagerduty::{PagerDutySink, pagerduty_event};
-pub use webhook::{WebhookSink, slack_payload};
+pub use pagerduty::pagerduty_event;
+pub use webhook::slack_payload;
 
 /// Why an alert could not be delivered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,15 +1,9 @@
-//! A PagerDuty Events API v2 sink: trigger on trouble, resolve on recovery.
+//! The PagerDuty Events API v2 event: trigger on trouble, resolve on recovery.
 
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::webhook::{http_client, post_json};
-use super::{AlertError, AlertSink, HealthCheckResult};
+use super::HealthCheckResult;
 use crate::health::{AlertReason, HealthStatus, format_rfc3339};
-
-/// The public Events API v2 endpoint.
-pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
 /// The Events v2 body for an alert: `trigger` unless the check is healthy (then `resolve`),
 /// deduplicated per check; severity `critical` for a critical unhealthy check, `error` for
@@ -63,57 +57,5 @@ fn severity(alert: &HealthCheckResult) -> &'static str {
         HealthStatus::Unhealthy => "error",
         HealthStatus::Degraded => "warning",
         _ => "info",
-    }
-}
-
-/// Sends alerts as PagerDuty Events v2.
-///
-/// ```
-/// use elf_resilience_monitor::PagerDutySink;
-/// let sink = PagerDutySink::new("ROUTING-KEY").source("api-1").endpoint("http://127.0.0.1:9/v2/enqueue");
-/// # let _ = sink;
-/// ```
-#[derive(Debug, Clone)]
-pub struct PagerDutySink {
-    routing_key: String,
-    source: String,
-    endpoint: String,
-    client: reqwest::Client,
-}
-
-impl PagerDutySink {
-    /// A sink for the integration with this routing key, posting to [`PAGERDUTY_EVENTS_URL`]
-    /// with source `elf-resilience`.
-    pub fn new(routing_key: impl Into<String>) -> Self {
-        Self {
-            routing_key: routing_key.into(),
-            source: "elf-resilience".to_owned(),
-            endpoint: PAGERDUTY_EVENTS_URL.to_owned(),
-            client: http_client(),
-        }
-    }
-
-    /// Sets the `payload.source` (host or service name).
-    #[must_use]
-    pub fn source(mut self, source: impl Into<String>) -> Self {
-        self.source = source.into();
-        self
-    }
-
-    /// Posts to another endpoint (a proxy, or a local receiver in tests).
-    #[must_use]
-    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = url.into();
-        self
-    }
-}
-
-impl AlertSink for PagerDutySink {
-    fn name(&self) -> &str {
-        "pagerduty"
-    }
-    fn send<'a>(&'a self, alert: &'a HealthCheckResult) -> BoxFuture<'a, Result<(), AlertError>> {
-        post_json(&self.client, &self.endpoint, pagerduty_event(alert, &self.routing_key, &self.source))
-            .boxed()
     }
 }

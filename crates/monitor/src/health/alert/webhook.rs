@@ -1,12 +1,8 @@
-//! A webhook sink: JSON POST with a Slack-compatible `text`.
+//! The webhook body: JSON with a Slack-compatible `text`.
 
-use std::time::Duration;
-
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{AlertError, AlertSink, HealthCheckResult};
+use super::HealthCheckResult;
 
 /// The webhook body: Slack's `text` (and `channel`, if set), plus the result's fields for
 /// receivers that want them.
@@ -39,55 +35,4 @@ pub fn slack_payload(alert: &HealthCheckResult, channel: Option<&str>) -> Value 
         body["channel"] = json!(channel);
     }
     body
-}
-
-/// POSTs each alert as JSON to a URL (a Slack incoming webhook, or any receiver).
-///
-/// Plain `http://` works out of the box; for `https://` enable a TLS feature of `reqwest` in
-/// the final binary (for example `rustls-tls`).
-///
-/// ```
-/// use elf_resilience_monitor::WebhookSink;
-/// let sink = WebhookSink::new("http://127.0.0.1:9/hooks").channel("#infrastructure");
-/// # let _ = sink;
-/// ```
-#[derive(Debug, Clone)]
-pub struct WebhookSink {
-    url: String,
-    channel: Option<String>,
-    client: reqwest::Client,
-}
-
-impl WebhookSink {
-    /// A sink posting to `url`, with a 10 s request timeout.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), channel: None, client: http_client() }
-    }
-
-    /// Sets Slack's `channel` field.
-    #[must_use]
-    pub fn channel(mut self, channel: impl Into<String>) -> Self {
-        self.channel = Some(channel.into());
-        self
-    }
-}
-
-impl AlertSink for WebhookSink {
-    fn name(&self) -> &str {
-        "webhook"
-    }
-    fn send<'a>(&'a self, alert: &'a HealthCheckResult) -> BoxFuture<'a, Result<(), AlertError>> {
-        post_json(&self.client, &self.url, slack_payload(alert, self.channel.as_deref())).boxed()
-    }
-}
-
-pub(super) fn http_client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default()
-}
-
-pub(super) async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> Result<(), AlertError> {
-    let response =
-        client.post(url).json(&body).send().await.map_err(|e| AlertError::Transport(e.to_string()))?;
-    let status = response.status();
-    if status.is_success() { Ok(()) } else { Err(AlertError::Status(status.as_u16())) }
 }

@@ -36,6 +36,7 @@ impl PoolStats {
 }
 
 /// deadpool's status: `available` objects are the idle ones.
+#[cfg(feature = "postgres")]
 impl From<deadpool::Status> for PoolStats {
     fn from(s: deadpool::Status) -> Self {
         Self { size: s.size, idle: s.available, max: s.max_size, waiting: s.waiting }

@@ -1,7 +1,7 @@
-//! Containers and Kubernetes pods: detection, limits and usage from the cgroup, pod identity.
+//! Containers and Kubernetes pods: detection and pod identity. The probe is
+//! [`ContainerProbe`](super::ContainerProbe).
 
 mod detect;
-mod probe;
+pub(super) mod probe;
 
 pub use detect::{ContainerEnv, Detection, PodIdentity, detect};
-pub use probe::ContainerProbe;

@@ -14,7 +14,8 @@ use crate::resources::probes::cgroup::{CgroupReader, CpuTracker, memory_sample, 
 ///
 /// ```
 /// use elf_resilience_core::ResourceType;
-/// use elf_resilience_monitor::{Probe, probes::{ContainerEnv, ContainerProbe}};
+/// use elf_resilience_monitor::Probe;
+/// use elf_resilience_monitor::probes::{ContainerProbe, container::ContainerEnv};
 ///
 /// let bare = ContainerEnv::new("/nonexistent", [("HOME", "/root")]);
 /// let probe = ContainerProbe::kubernetes_in(bare);

@@ -1,5 +1,5 @@
 //! The MCP server the probe's tests talk to, written with rmcp: over streamable HTTP in
-//! `tests/mcp_http.rs`, over stdio as the `elf-mcp-test-server` binary.
+//! `tests/probes/mcp_http.rs`, over stdio as the `elf-mcp-test-server` binary.
 //!
 //! With `modern` it speaks only protocol 2026-07-28 (`server/discover`); without, only
 //! 2025-11-25, answering `server/discover` with "method not found" as older servers do.

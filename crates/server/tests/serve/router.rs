@@ -1,10 +1,8 @@
 //! The HTTP surface through `oneshot`, no socket: routes, content types, auth, secrecy.
 
-mod support;
-
+use crate::support::{get, post};
 use std::sync::Arc;
 use std::time::SystemTime;
-use support::{get, post};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

@@ -1,5 +1,5 @@
 //! Throughput of the in-memory ledger's `record` (run in release, ignored by default):
-//! `cargo test --release -p elf-resilience-monitor --test quota_throughput -- --ignored --nocapture`
+//! `cargo test --release -p elf-resilience-monitor --test quota -- --ignored --nocapture`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};

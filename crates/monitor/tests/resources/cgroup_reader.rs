@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use elf_resilience_monitor::probes::CgroupReader;
 use elf_resilience_monitor::probes::cgroup::{
-    CgroupCpu, CgroupReader, CgroupVersion, LIMIT_REREAD_EVERY, cpu_percent, throttled_ratio,
+    CgroupCpu, CgroupVersion, LIMIT_REREAD_EVERY, cpu_percent, throttled_ratio,
 };
 
 fn fixture(name: &str) -> CgroupReader {

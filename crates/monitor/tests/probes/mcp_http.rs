@@ -4,13 +4,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-#[path = "support/mcp_server.rs"]
-mod mcp_server;
-
+use crate::mcp_server::Counting;
 use elf_resilience_core::ResourceStatus;
 use elf_resilience_monitor::Probe;
 use elf_resilience_monitor::probes::McpProbe;
-use mcp_server::Counting;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 

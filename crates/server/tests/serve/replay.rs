@@ -1,13 +1,11 @@
 //! `serve`'s queue worker against a real HTTP receiver on loopback: delivery, retry then
 //! dead letter, gating by the resource, and the queue state in the API with secrets hidden.
 
-mod support;
-
+use crate::support::receiver;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
-use support::receiver;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -18,7 +16,7 @@ use elf_resilience::{
 use elf_resilience_server::config::Config;
 use elf_resilience_server::redact::Redactor;
 use elf_resilience_server::state::AppState;
-use elf_resilience_server::{http, replay, serve, wiring};
+use elf_resilience_server::{http, replay, serve, stores};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -53,7 +51,7 @@ async fn serve_delivers_a_queued_request_to_its_handler() {
     let dir = tempfile::tempdir().unwrap();
     let (addr, mut received, _) = receiver(200).await;
     let config = config(dir.path(), addr, "");
-    let queue = wiring::Stores::open(&config).unwrap().queue;
+    let queue = stores::Stores::open(&config).unwrap().queue;
     let ticket =
         queue.enqueue(EnqueueRequest::new("llm", json!({"prompt": "hi"})), SystemTime::now()).unwrap();
 

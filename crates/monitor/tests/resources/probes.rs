@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use elf_resilience_core::{Context, ManualClock, ResourceStatus, ResourceType};
+use elf_resilience_monitor::probes::container::ContainerEnv;
 use elf_resilience_monitor::probes::{
-    CgroupProbe, CgroupReader, ContainerEnv, ContainerProbe, SystemProbe, host_memory_bytes,
+    CgroupProbe, CgroupReader, ContainerProbe, SystemProbe, host_memory_bytes,
 };
 use elf_resilience_monitor::{Probe, ProbeError, ResourceManager, Sample};
 

@@ -104,3 +104,8 @@ fn readers_never_see_a_total_shrink_while_writers_change_seconds() {
     reader.join().unwrap();
     assert_eq!(all(&ledger), Usage::new(4 * PER_THREAD, 2 * PER_THREAD));
 }
+
+#[test]
+fn the_in_memory_ledger_conforms() {
+    elf_resilience_core::ledger_conformance(&InMemoryLedger::new(), &elf_resilience_core::ManualClock::new());
+}

@@ -1,5 +1,5 @@
 //! The MCP probe over stdio, spawning `elf-mcp-test-server` (built with the `mcp-test-server`
-//! feature: `cargo test -p elf-resilience-monitor --features mcp-test-server --test mcp_stdio`).
+//! feature: `cargo test -p elf-resilience-monitor --features mcp-test-server --test probes`).
 #![cfg(feature = "mcp-test-server")]
 
 use std::time::Duration;

@@ -3,15 +3,13 @@
 //! own prefix and deletes them at the end.
 #![cfg(feature = "redis")]
 
-mod support;
-
+use crate::support::receiver;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
-use support::receiver;
 
 use axum::http::StatusCode;
 use elf_resilience::{

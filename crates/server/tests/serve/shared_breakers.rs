@@ -1,11 +1,9 @@
 //! Breakers of other processes in `/api/breakers`, and trip / reset sent to their owners.
 //! Two registries in one test stand for two processes sharing `breakers.db`.
 
-mod support;
-
+use crate::support::{get, post};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use support::{get, post};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -17,7 +15,7 @@ use elf_resilience_server::http::app;
 use elf_resilience_server::redact::Redactor;
 use elf_resilience_server::shared::SharedBreakers;
 use elf_resilience_server::state::AppState;
-use elf_resilience_server::wiring::Stores;
+use elf_resilience_server::stores::Stores;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;

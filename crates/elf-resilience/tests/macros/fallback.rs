@@ -181,8 +181,3 @@ async fn queued_calls_return_their_ticket_and_replay_through_the_named_handler()
     let done = worker.wait_for(&ticket).await.unwrap();
     assert_eq!(done, TicketResult::Done(Some(serde_json::json!("built web:2 (4 layers)"))));
 }
-
-#[test]
-fn wrong_arguments_are_compile_errors() {
-    trybuild::TestCases::new().compile_fail("tests/fallback_ui/*.rs");
-}

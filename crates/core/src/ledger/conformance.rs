@@ -1,18 +1,12 @@
 //! One test suite for every [`UsageLedger`] backend.
 //!
-//! ```
-//! use elf_resilience_core::ManualClock;
-//! use elf_resilience_monitor::InMemoryLedger;
-//! use elf_resilience_monitor::quota::conformance::ledger_conformance;
-//!
-//! ledger_conformance(&InMemoryLedger::new(), &ManualClock::new());
-//! ```
+//! A backend's tests call [`ledger_conformance`] on a new, empty ledger (feature `testing`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use elf_resilience_core::{Clock, ManualClock};
+use crate::{Clock, ManualClock};
 
-use super::ledger::{Rollup, TimeRange, Usage, UsageFilter, UsageLedger};
+use super::{Rollup, TimeRange, Usage, UsageFilter, UsageLedger};
 
 const MIN: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
@@ -124,15 +118,4 @@ fn keeps_old_hours(ledger: &dyn UsageLedger, clock: &ManualClock, t0: SystemTime
     );
     assert_eq!(q(ledger, ops, t0, t0 + 41 * HOUR), Usage::new(61, 4), "a long range spans old and new hours");
     assert_eq!(q(ledger, ops, late, late + MIN), Usage::new(1, 1), "recent minutes stay exact");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::quota::InMemoryLedger;
-
-    #[test]
-    fn the_in_memory_ledger_conforms() {
-        ledger_conformance(&InMemoryLedger::new(), &ManualClock::new());
-    }
 }

@@ -1,0 +1,8 @@
+//! Wrong `#[with_retry]` and `#[with_circuit_breaker]` arguments fail to compile with a clear
+//! message at the right place.
+
+#[test]
+fn wrong_arguments_are_compile_errors() {
+    let _one_at_a_time = crate::TRYBUILD.lock().unwrap_or_else(|e| e.into_inner());
+    trybuild::TestCases::new().compile_fail("tests/ui/*.rs");
+}

@@ -1,0 +1,9 @@
+//! Wrong macro arguments fail to compile with a clear message at the right place.
+
+mod attributes;
+mod fallback;
+
+use std::sync::Mutex;
+
+/// trybuild builds its cases in one shared project directory: one suite at a time.
+static TRYBUILD: Mutex<()> = Mutex::new(());

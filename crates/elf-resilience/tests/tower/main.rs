@@ -1,0 +1,3 @@
+//! Tower layers over the store's backends (features `tower` and `store`).
+
+mod fallback_sqlite;

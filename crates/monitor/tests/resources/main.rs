@@ -1,0 +1,6 @@
+//! The resource manager over scripted probes, and the system, cgroup and container probes on
+//! fixture trees and on this machine.
+
+mod cgroup_reader;
+mod manager;
+mod probes;

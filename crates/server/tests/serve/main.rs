@@ -1,0 +1,10 @@
+//! The server's parts in one process: the HTTP surface through `oneshot`, shared breakers, the
+//! queue worker's replays, cache eviction, and Redis storage (feature `redis`).
+
+mod eviction;
+#[cfg(feature = "redis")]
+mod redis;
+mod replay;
+mod router;
+mod shared_breakers;
+mod support;
