@@ -5,8 +5,15 @@
 //! a live view of resources (API quota, memory, CPU, databases, MCP servers, endpoints,
 //! containers, pods) and health checks.
 //!
+//! The seed's import line is the [`prelude`]:
+//!
 //! ```
-//! use elf_resilience::{CircuitBreaker, ExponentialBackoff};
+//! use elf_resilience::prelude::*;
+//!
+//! let breaker = CircuitBreaker::builder().name("OpenAI-API").failure_threshold(5).build()?;
+//! assert_eq!(breaker.name(), "OpenAI-API");
+//! assert_eq!(FallbackProtocol::default().order_for(ResourceType::ApiQuota)[0], FallbackStrategy::Retry);
+//! # Ok::<(), elf_resilience::InvalidBreakerConfig>(())
 //! ```
 //!
 //! | feature   | default | what it adds |
@@ -63,6 +70,20 @@
 //! ```
 
 pub use elf_resilience_core::*;
+
+/// The names of the seed's import line, `use elf_resilience::prelude::*;`: the resource
+/// manager and resource types, the fallback protocol and its strategies, the circuit breaker,
+/// the `#[with_retry]` attribute and its backoff, and the health monitor and checks.
+pub mod prelude {
+    pub use elf_resilience_core::{
+        CircuitBreaker, ExponentialBackoff, FallbackProtocol, FallbackStrategy, ResourceType,
+    };
+    #[cfg(feature = "macros")]
+    pub use elf_resilience_macros::with_retry;
+    #[cfg(feature = "monitor")]
+    pub use elf_resilience_monitor::{HealthCheck, HealthMonitor, ResourceManager};
+}
+
 #[cfg(feature = "macros")]
 pub use elf_resilience_macros::*;
 #[cfg(feature = "monitor")]

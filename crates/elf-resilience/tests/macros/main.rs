@@ -3,3 +3,4 @@
 
 mod attributes;
 mod fallback;
+mod prelude;
