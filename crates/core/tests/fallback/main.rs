@@ -12,4 +12,6 @@ mod queue;
 mod retry;
 mod shed;
 mod switch;
+#[cfg(feature = "tower")]
+mod tower_layer;
 mod worker;

@@ -1,8 +1,6 @@
 //! What a retry reports: metrics counters through a local recorder, and no allocation on the
 //! first-try path or, with no recorder installed, on the retry path.
 
-#![allow(unsafe_code)] // the counting allocator below
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::HashMap;

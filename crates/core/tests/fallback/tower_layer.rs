@@ -1,5 +1,4 @@
 //! The fallback protocol as a tower layer, over `service_fn`, with paused time.
-#![cfg(feature = "tower")]
 
 use elf_resilience_core::{
     Attempt, Context, DegradeLevel, FallbackError, FallbackLayer, FallbackProtocol, FallbackProtocolBuilder,
