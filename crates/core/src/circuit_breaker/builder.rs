@@ -250,6 +250,7 @@ impl CircuitBreakerBuilder {
             rules,
             slow_nanos: self.slow_call_duration.map(duration_to_nanos),
             record_error: self.record_error,
+            system_clock: self.clock.is_none(),
             clock: self.clock.unwrap_or_else(SystemClock::shared),
             listeners: self.listeners,
         })
@@ -351,6 +352,8 @@ pub(crate) struct BreakerConfig {
     pub slow_nanos: Option<u64>,
     pub record_error: Option<ErrorFilter>,
     pub clock: SharedClock,
+    /// True if `clock` is the default [`SystemClock`] (read without a virtual call).
+    pub system_clock: bool,
     pub listeners: Listeners,
 }
 

@@ -13,7 +13,7 @@ use super::state::{Event, NO_DEADLINE, Outcome, State, Verdict, decide, half_ope
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
 use super::window::{FAILED, RECORDED, SLOW, Window};
 use super::{CircuitOpen, CircuitState};
-use crate::clock::RecentClock;
+use crate::clock::{Clock, SystemClock};
 use std::time::{Duration, SystemTime};
 
 /// Transition bookkeeping, guarded by the lock.
@@ -40,8 +40,6 @@ pub(crate) struct Inner {
     metrics: BreakerMetrics,
     /// The name for rejections, interned so that a rejection touches no reference count.
     name: &'static str,
-    /// The clock's background reading, if it has one, for rejections while open.
-    recent: Option<&'static RecentClock>,
 }
 
 const STAY_LIMIT: u32 = 1 << 29;
@@ -74,7 +72,6 @@ impl Inner {
             counters: Counters::default(),
             metrics,
             name: intern(&cfg.name),
-            recent: cfg.clock.recent(),
             cfg,
         }
     }
@@ -87,35 +84,33 @@ impl Inner {
 
     /// Admits a call or rejects it; an admitted call gets the packed state word it was
     /// admitted in. A closed breaker answers with one atomic load; an open one before its
-    /// deadline with one more (the clock's recent reading) and a counter increment.
+    /// deadline with one clock reading and a counter increment.
     #[inline]
     pub(crate) fn acquire(&self) -> Result<u64, Rejection> {
         let word = self.word.load(Ordering::Acquire);
         if State::admits_freely(word) {
             return Ok(word);
         }
-        if let Some(until) = State::open_until(word)
-            && let Some(now) = self.recent_nanos()
-            && now < until
-        {
-            return Err(self.reject(State::Open { until }, Some(until - now)));
+        let mut now = None;
+        if let Some(until) = State::open_until(word) {
+            let t = self.now_nanos();
+            if t < until {
+                return Err(self.reject(State::Open { until }, Some(until - t)));
+            }
+            now = Some(t);
         }
-        self.acquire_slow()
+        self.acquire_slow(now)
     }
 
-    /// The clock's recent reading if it has one (`None` while it is idle), else its reading.
+    /// The clock's reading; the system clock's is read inline, without a virtual call.
     #[inline]
-    fn recent_nanos(&self) -> Option<u64> {
-        // There is one recent clock; reading it at its fixed address saves a dependent load.
-        match self.recent {
-            Some(_) => RecentClock::global().recent_nanos(),
-            None => Some(self.cfg.clock.now_nanos()),
-        }
+    pub(crate) fn now_nanos(&self) -> u64 {
+        if self.cfg.system_clock { SystemClock.now_nanos() } else { self.cfg.clock.now_nanos() }
     }
 
     #[cold]
-    fn acquire_slow(&self) -> Result<u64, Rejection> {
-        match self.apply(Event::Acquire, None) {
+    fn acquire_slow(&self, now: Option<u64>) -> Result<u64, Rejection> {
+        match self.apply(Event::Acquire, now) {
             (Verdict::Admitted(permit), _) => Ok(permit.pack()),
             (Verdict::Rejected { retry_after }, seen) => Err(self.reject(seen, retry_after)),
             (Verdict::Done, seen) => Ok(seen.pack()),
@@ -153,7 +148,7 @@ impl Inner {
     /// (else [`NO_START`]).
     #[inline]
     pub(crate) fn start_time(&self) -> u64 {
-        if self.cfg.slow_nanos.is_some() { self.cfg.clock.now_nanos() } else { NO_START }
+        if self.cfg.slow_nanos.is_some() { self.now_nanos() } else { NO_START }
     }
 
     /// Ends a call admitted with state word `admitted` that started at `started`.
@@ -174,7 +169,7 @@ impl Inner {
 
     #[cold]
     fn finish_measured(&self, permit: State, outcome: Outcome, started: u64) {
-        let mut now = (started != NO_START).then(|| self.cfg.clock.now_nanos());
+        let mut now = (started != NO_START).then(|| self.now_nanos());
         let slow = match (now, self.cfg.slow_nanos) {
             (Some(n), Some(limit)) => n.saturating_sub(started) >= limit && outcome != Outcome::Ignored,
             _ => false,
@@ -212,7 +207,7 @@ impl Inner {
     }
 
     fn now(&self, cache: &mut Option<u64>) -> u64 {
-        *cache.get_or_insert_with(|| self.cfg.clock.now_nanos())
+        *cache.get_or_insert_with(|| self.now_nanos())
     }
 
     /// Applies `event`: a CAS loop around [`decide`]. Returns the verdict and the state it
@@ -228,10 +223,7 @@ impl Inner {
                 return self.apply_locked(event, now);
             }
             match self.word.compare_exchange_weak(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => {
-                    self.entered(next);
-                    return (d.verdict, state);
-                }
+                Ok(_) => return (d.verdict, state),
                 Err(seen) => word = seen,
             }
         }
@@ -258,17 +250,13 @@ impl Inner {
             }
             match self.word.compare_exchange(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) if changes_kind => {
-                    self.entered(next);
                     book.stay = fresh;
                     self.book_transition(&mut book, state.kind(), next.kind(), self.now(&mut now));
                     drop(book);
                     self.cfg.listeners.notify(&self.cfg.name, state.kind(), next.kind());
                     return (d.verdict, state);
                 }
-                Ok(_) => {
-                    self.entered(next);
-                    return (d.verdict, state);
-                }
+                Ok(_) => return (d.verdict, state),
                 Err(seen) => word = seen,
             }
         }
@@ -279,13 +267,6 @@ impl Inner {
         match state {
             State::HalfOpen { .. } => self.half_open_until.load(Ordering::Relaxed),
             _ => NO_DEADLINE,
-        }
-    }
-
-    /// Keeps the clock's recent reading ticking while an open state rejects calls.
-    fn entered(&self, next: State) {
-        if let (State::Open { until }, Some(recent)) = (next, self.recent) {
-            recent.keep_until(until);
         }
     }
 

@@ -72,12 +72,12 @@
 //! that count each own a stripe; later ones share the rest and use `fetch_add`); no lock, no
 //! allocation, and no clock read unless slow calls or a time window are measured.
 //!
-//! A rejection by an open breaker compares its deadline, cached in the state word, with the
-//! clock's [recent reading](crate::RecentClock) (one more load; a [`ManualClock`](crate::ManualClock)
-//! or `TokioClock` is read exactly instead), counts the rejection, and
-//! returns a [`CircuitOpen`] whose name is interned once per distinct breaker name: no
-//! reference count is touched. With the system clock, an open breaker may therefore reject for
-//! up to one [`RECENT_TICK`](crate::RECENT_TICK) past its deadline.
+//! A rejection by an open breaker compares its deadline, cached in the state word, with one
+//! reading of its own clock (the default [`SystemClock`](crate::SystemClock) reads the CPU's
+//! time-stamp counter, a few nanoseconds), counts the rejection, and returns a
+//! [`CircuitOpen`] whose name is interned once per distinct breaker name: no reference count
+//! is touched. Its retry-after is exact, and nothing runs in the background: a breaker in a
+//! forked child process half-opens on time like its parent's.
 
 mod builder;
 mod counters;
