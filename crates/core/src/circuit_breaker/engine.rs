@@ -7,7 +7,6 @@
 
 use super::builder::BreakerConfig;
 use super::counters::{Count, Counters};
-use super::error::intern;
 use super::metrics::BreakerMetrics;
 use super::state::{Event, NO_DEADLINE, Outcome, State, Verdict, decide, half_open_deadline, needs_clock};
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
@@ -38,8 +37,6 @@ pub(crate) struct Inner {
     window: Option<Window>,
     pub counters: Counters,
     metrics: BreakerMetrics,
-    /// The name for rejections, interned so that a rejection touches no reference count.
-    name: &'static str,
 }
 
 const STAY_LIMIT: u32 = 1 << 29;
@@ -71,7 +68,6 @@ impl Inner {
             book: Mutex::new(book),
             counters: Counters::default(),
             metrics,
-            name: intern(&cfg.name),
             cfg,
         }
     }
@@ -131,7 +127,7 @@ impl Inner {
     #[inline]
     pub(crate) fn open_error(&self, r: Rejection) -> CircuitOpen {
         let retry_after = (r.retry_after != NO_RETRY).then(|| Duration::from_nanos(r.retry_after));
-        CircuitOpen { name: self.name, state: r.state, retry_after }
+        CircuitOpen { name: self.cfg.name.clone(), state: r.state, retry_after }
     }
 
     #[inline]

@@ -75,8 +75,8 @@
 //! A rejection by an open breaker compares its deadline, cached in the state word, with one
 //! reading of its own clock (the default [`SystemClock`](crate::SystemClock) reads the CPU's
 //! time-stamp counter, a few nanoseconds), counts the rejection, and returns a
-//! [`CircuitOpen`] whose name is interned once per distinct breaker name: no reference count
-//! is touched. Its retry-after is exact, and nothing runs in the background: a breaker in a
+//! [`CircuitOpen`] holding a clone of the breaker's `Arc<str>` name (no allocation). Its
+//! retry-after is exact, and nothing runs in the background: a breaker in a
 //! forked child process half-opens on time like its parent's.
 
 mod builder;
