@@ -8,9 +8,9 @@
 use super::builder::BreakerConfig;
 use super::counters::{Count, Counters};
 use super::metrics::BreakerMetrics;
-use super::state::{Event, NO_DEADLINE, Outcome, State, Verdict, decide, half_open_deadline, needs_clock};
+use super::state::{Event, NO_DEADLINE, State, Verdict, decide, half_open_deadline, needs_clock};
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
-use super::window::{FAILED, RECORDED, SLOW, Window};
+use super::window::Window;
 use super::{CircuitOpen, CircuitState};
 use crate::clock::{Clock, SystemClock};
 use std::time::{Duration, SystemTime};
@@ -29,12 +29,12 @@ pub(crate) struct Book {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub cfg: BreakerConfig,
-    word: AtomicU64,
+    pub(crate) word: AtomicU64,
     /// When the current half-open stay times out; written under the lock before the word
     /// turns half-open.
     half_open_until: AtomicU64,
     pub book: Mutex<Book>,
-    window: Option<Window>,
+    pub(crate) window: Option<Window>,
     pub counters: Counters,
     metrics: BreakerMetrics,
 }
@@ -50,9 +50,6 @@ pub(crate) struct Rejection {
 }
 
 const NO_RETRY: u64 = u64::MAX;
-
-/// The start time of a call whose duration is not measured.
-pub(crate) const NO_START: u64 = u64::MAX;
 
 impl Inner {
     pub(crate) fn new(cfg: BreakerConfig) -> Self {
@@ -131,7 +128,7 @@ impl Inner {
     }
 
     #[inline]
-    fn count(&self, what: Count) {
+    pub(crate) fn count(&self, what: Count) {
         self.counters.bump(what);
     }
 
@@ -140,69 +137,7 @@ impl Inner {
         self.metrics.publish(&self.counters);
     }
 
-    /// The clock reading at which a call admitted now starts, if slow calls are measured
-    /// (else [`NO_START`]).
-    #[inline]
-    pub(crate) fn start_time(&self) -> u64 {
-        if self.cfg.slow_nanos.is_some() { self.now_nanos() } else { NO_START }
-    }
-
-    /// Ends a call admitted with state word `admitted` that started at `started`.
-    ///
-    /// The common case, a success with nothing measured, is one counter increment and one
-    /// load when the word has not changed since admission.
-    #[inline]
-    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, started: u64) {
-        if outcome != Outcome::Success || started != NO_START || self.window.is_some() {
-            return self.finish_measured(State::unpack(admitted), outcome, started);
-        }
-        self.count(Count::Success);
-        if State::is_clean_closed(admitted) && self.word.load(Ordering::Acquire) == admitted {
-            return;
-        }
-        self.settle(State::unpack(admitted), outcome, false, None);
-    }
-
-    #[cold]
-    fn finish_measured(&self, permit: State, outcome: Outcome, started: u64) {
-        let mut now = (started != NO_START).then(|| self.now_nanos());
-        let slow = match (now, self.cfg.slow_nanos) {
-            (Some(n), Some(limit)) => n.saturating_sub(started) >= limit && outcome != Outcome::Ignored,
-            _ => false,
-        };
-        self.count(match outcome {
-            Outcome::Success => Count::Success,
-            Outcome::Failure => Count::Failure,
-            Outcome::Ignored => Count::Ignored,
-        });
-        if slow {
-            self.count(Count::Slow);
-        }
-        let rate_exceeded = self.record_window(permit, outcome, slow, &mut now);
-        self.settle(permit, outcome, rate_exceeded, now);
-    }
-
-    /// Applies an outcome to the state word (a disabled breaker's outcomes change nothing).
-    fn settle(&self, permit: State, outcome: Outcome, rate_exceeded: bool, now: Option<u64>) {
-        if !matches!(permit, State::Disabled { .. }) {
-            self.apply(Event::Finish { permit, outcome, rate_exceeded }, now);
-        }
-    }
-
-    /// Records a closed-state outcome in the window; true if a rate crossed its threshold.
-    fn record_window(&self, permit: State, outcome: Outcome, slow: bool, now: &mut Option<u64>) -> bool {
-        let Some(window) = &self.window else { return false };
-        if outcome == Outcome::Ignored || !matches!(permit, State::Closed { .. }) {
-            return false;
-        }
-        let failed = outcome == Outcome::Failure;
-        let sample = RECORDED | if failed { FAILED } else { 0 } | if slow { SLOW } else { 0 };
-        let t = if window.needs_clock() { self.now(now) } else { 0 };
-        let tally = window.record(sample, t);
-        (failed || slow) && self.cfg.rules.exceeded(tally)
-    }
-
-    fn now(&self, cache: &mut Option<u64>) -> u64 {
+    pub(crate) fn now(&self, cache: &mut Option<u64>) -> u64 {
         *cache.get_or_insert_with(|| self.now_nanos())
     }
 
@@ -268,7 +203,7 @@ impl Inner {
 
     fn clear_window(&self) {
         if let Some(w) = &self.window {
-            w.clear();
+            w.clear(self.window_calls());
         }
     }
 
