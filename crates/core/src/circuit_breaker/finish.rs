@@ -65,8 +65,6 @@ impl Inner {
             }
             _ => false,
         };
-        // Recorded before it is counted: the window numbers a call by the count before it.
-        let rate_exceeded = self.record_window(permit, outcome, slow, &mut now);
         self.count(match outcome {
             Outcome::Success => Count::Success,
             Outcome::Failure => Count::Failure,
@@ -75,6 +73,9 @@ impl Inner {
         if slow {
             self.count(Count::Slow);
         }
+        // Counted before it is recorded, so that of calls ending together the last one
+        // recorded judges a tally holding them all.
+        let rate_exceeded = self.record_window(permit, outcome, slow, &mut now);
         self.settle(permit, outcome, rate_exceeded, now);
     }
 
@@ -97,7 +98,9 @@ impl Inner {
         }
         let failed = outcome == Outcome::Failure;
         let t = if window.needs_clock() { self.now(now) } else { 0 };
-        let tally = window.record(Sample { before: self.window_calls(), failed, slow }, t);
+        // Numbered by the count before it (concurrent calls may share a number).
+        let before = self.window_calls().saturating_sub(1);
+        let tally = window.record(Sample { before, failed, slow }, t);
         (failed || slow) && self.cfg.rules.exceeded(tally)
     }
 
