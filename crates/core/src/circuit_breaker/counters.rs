@@ -32,7 +32,7 @@ pub(crate) struct Counters {
 impl Counters {
     /// Adds one to `what` on this thread's stripe: a plain load and store on an owned stripe,
     /// one relaxed RMW on a shared one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bump(&self, what: Count) {
         let slot = Slot::current();
         slot.bump(&self.stripes[slot.index()].0[what as usize]);

@@ -70,7 +70,7 @@ impl Inner {
     }
 
     /// The current state word, unpacked.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn load(&self) -> State {
         State::unpack(self.word.load(Ordering::Acquire))
     }
@@ -78,7 +78,7 @@ impl Inner {
     /// Admits a call or rejects it; an admitted call gets the packed state word it was
     /// admitted in. A closed breaker answers with one atomic load; an open one before its
     /// deadline with one clock reading and a counter increment.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn acquire(&self) -> Result<u64, Rejection> {
         let word = self.word.load(Ordering::Acquire);
         if State::admits_freely(word) {
@@ -96,7 +96,7 @@ impl Inner {
     }
 
     /// The clock's reading; the system clock's is read inline, without a virtual call.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn now_nanos(&self) -> u64 {
         if self.cfg.system_clock { SystemClock.now_nanos() } else { self.cfg.clock.now_nanos() }
     }
@@ -110,7 +110,7 @@ impl Inner {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn reject(&self, seen: State, retry_after: Option<u64>) -> Rejection {
         self.count(Count::Rejected);
         // A rejection with a retry time comes from an open state (perhaps one just reopened
@@ -121,13 +121,13 @@ impl Inner {
 
     /// The error for a rejection, built where it is returned (a `CircuitOpen` moved through
     /// intermediate results is copied piecewise, which stalls store forwarding).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn open_error(&self, r: Rejection) -> CircuitOpen {
         let retry_after = (r.retry_after != NO_RETRY).then(|| Duration::from_nanos(r.retry_after));
         CircuitOpen { name: self.cfg.name.clone(), state: r.state, retry_after }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn count(&self, what: Count) {
         self.counters.bump(what);
     }

@@ -14,7 +14,7 @@ pub(crate) const NO_START: u64 = u64::MAX;
 impl Inner {
     /// The clock reading at which a call admitted now starts, if slow calls are measured
     /// (else [`NO_START`]).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn start_time(&self) -> u64 {
         if self.cfg.slow_nanos.is_some() { self.now_nanos() } else { NO_START }
     }
@@ -24,7 +24,7 @@ impl Inner {
     /// The common case, a success that is not slow and not the first of a time-window bucket,
     /// is one counter increment and one load when the word has not changed since admission
     /// (plus one clock reading if slow calls or a time window are measured).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, started: u64) {
         let now = if self.cfg.timed { self.now_nanos() } else { NO_START };
         if outcome != Outcome::Success || !self.quiet(started, now) {
@@ -39,7 +39,7 @@ impl Inner {
 
     /// True if a success ending at `now` is only counted: not slow, and not the first call of
     /// a time-window bucket.
-    #[inline]
+    #[inline(always)]
     fn quiet(&self, started: u64, now: u64) -> bool {
         if now == NO_START {
             return true;

@@ -206,12 +206,14 @@ impl CircuitBreaker {
     where
         F: FnOnce() -> Result<T, E>,
     {
-        let permit = match self.inner.acquire() {
+        let mut permit = match self.inner.acquire() {
             Ok(word) => CircuitPermit::new(&self.inner, word),
             Err(r) => return Err(CircuitBreakerError::Open(self.inner.open_error(r))),
         };
         let result = f();
-        permit.record(&result);
+        permit.record_in_place(&result);
+        // The permit (reported, so its drop does nothing) is dropped in place at the end of
+        // the scope: moving it, as `drop(permit)` would, copies it through memory.
         result.map_err(CircuitBreakerError::Inner)
     }
 

@@ -22,12 +22,12 @@ struct Ticket {
 }
 
 impl Ticket {
-    #[inline]
+    #[inline(always)]
     fn new(admitted: u64, inner: &Inner) -> Self {
         Self { admitted, started: inner.start_time(), done: false }
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish(&mut self, inner: &Inner, outcome: Outcome) {
         if !self.done {
             self.done = true;
@@ -40,7 +40,7 @@ impl Ticket {
         if counts { Outcome::Failure } else { Outcome::Ignored }
     }
 
-    #[inline]
+    #[inline(always)]
     fn record<T, E: 'static>(&mut self, inner: &Inner, result: &Result<T, E>) {
         let outcome = match result {
             Ok(_) => Outcome::Success,
@@ -49,7 +49,7 @@ impl Ticket {
         self.finish(inner, outcome);
     }
 
-    #[inline]
+    #[inline(always)]
     fn drop_unreported(&mut self, inner: &Inner) {
         if !self.done {
             self.report_dropped(inner);
@@ -71,7 +71,7 @@ impl Ticket {
 macro_rules! permit_methods {
     () => {
         /// Reports a successful call.
-        #[inline]
+        #[inline(always)]
         pub fn success(mut self) {
             self.ticket.finish(&self.inner, Outcome::Success);
         }
@@ -95,7 +95,7 @@ macro_rules! permit_methods {
         }
 
         /// Reports a result: `Ok` is a success, `Err` as in [`error`](Self::error).
-        #[inline]
+        #[inline(always)]
         pub fn record<T, E: 'static>(mut self, result: &Result<T, E>) {
             self.ticket.record(&self.inner, result);
         }
@@ -126,16 +126,23 @@ pub struct CircuitPermit<'a> {
 }
 
 impl<'a> CircuitPermit<'a> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(inner: &'a Inner, admitted: u64) -> Self {
         Self { ticket: Ticket::new(admitted, inner), inner }
     }
 
     permit_methods!();
+
+    /// Like [`record`](Self::record), leaving the permit in place (moving a permit across an
+    /// out-of-line call copies it through memory, which stalls).
+    #[inline(always)]
+    pub(crate) fn record_in_place<T, E: 'static>(&mut self, result: &Result<T, E>) {
+        self.ticket.record(self.inner, result);
+    }
 }
 
 impl Drop for CircuitPermit<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.ticket.drop_unreported(self.inner);
     }
@@ -152,7 +159,7 @@ pub struct OwnedCircuitPermit {
 }
 
 impl OwnedCircuitPermit {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(inner: &Arc<Inner>, admitted: u64) -> Self {
         Self { ticket: Ticket::new(admitted, inner), inner: inner.clone() }
     }
@@ -161,7 +168,7 @@ impl OwnedCircuitPermit {
 }
 
 impl Drop for OwnedCircuitPermit {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.ticket.drop_unreported(&self.inner);
     }

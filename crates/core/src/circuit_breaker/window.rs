@@ -99,7 +99,7 @@ impl Window {
     /// True if a successful call at `now` needs no recording (it is counted by the call
     /// counters alone): always for a count window; for a time window unless it is the first
     /// call this window sees in a new bucket.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn quiet_at(&self, now: u64) -> bool {
         match self {
             Window::Count(_) => true,
