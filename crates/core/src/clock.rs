@@ -38,13 +38,6 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     fn now(&self) -> Duration {
         Duration::from_nanos(self.now_nanos())
     }
-
-    /// A coarser, cheaper reading of this clock kept current in the background, if it has one
-    /// (only [`SystemClock`] does). Hot paths that compare the time with a deadline may read it
-    /// instead of [`now_nanos`](Self::now_nanos).
-    fn recent(&self) -> Option<&'static RecentClock> {
-        None
-    }
 }
 
 impl<C: Clock + ?Sized> Clock for Arc<C> {
@@ -53,9 +46,6 @@ impl<C: Clock + ?Sized> Clock for Arc<C> {
     }
     fn wall(&self) -> SystemTime {
         (**self).wall()
-    }
-    fn recent(&self) -> Option<&'static RecentClock> {
-        (**self).recent()
     }
 }
 
@@ -119,109 +109,6 @@ impl Clock for SystemClock {
             last.set(now);
             now
         })
-    }
-
-    fn recent(&self) -> Option<&'static RecentClock> {
-        Some(RecentClock::global())
-    }
-}
-
-/// How often the [`RecentClock`] ticks while it runs.
-pub const RECENT_TICK: Duration = Duration::from_millis(1);
-
-/// The reading a [`RecentClock`] holds while idle: none.
-const IDLE: u64 = u64::MAX;
-
-/// The [`SystemClock`]'s time as of its last tick, refreshed every [`RECENT_TICK`] by a
-/// background thread, so that reading it is one atomic load instead of a counter read.
-///
-/// The thread starts on the first [`keep_until`](Self::keep_until) and ticks until the latest
-/// deadline passed to it, then parks; while it is parked [`recent_nanos`](Self::recent_nanos)
-/// answers `None`. A recent reading is never ahead of [`SystemClock`] and, unless the machine
-/// is too loaded to run the thread, at most about one tick behind it. A circuit breaker uses it
-/// while open: a rejection compares it with the reopening deadline, so it may go on rejecting
-/// for up to a tick past the deadline, and its retry-after may be a tick too long.
-///
-/// ```
-/// use elf_resilience_core::{Clock, SystemClock};
-/// use std::time::Duration;
-///
-/// let recent = SystemClock.recent().expect("the system clock has a recent reading");
-/// recent.keep_until(SystemClock.now_nanos() + 1_000_000_000); // tick for a second
-/// if let Some(then) = recent.recent_nanos() {
-///     assert!(then <= SystemClock.now_nanos());
-/// }
-/// ```
-///
-/// There is one, [`RecentClock::global`].
-#[derive(Debug)]
-pub struct RecentClock {
-    nanos: AtomicU64,
-    keep_until: AtomicU64,
-    ticker: OnceLock<Option<std::thread::Thread>>,
-}
-
-impl RecentClock {
-    /// The process-wide recent clock of [`SystemClock`].
-    pub fn global() -> &'static RecentClock {
-        static GLOBAL: RecentClock = RecentClock {
-            nanos: AtomicU64::new(IDLE),
-            keep_until: AtomicU64::new(0),
-            ticker: OnceLock::new(),
-        };
-        &GLOBAL
-    }
-
-    /// The system clock's reading at the last tick; `None` while the ticker is parked.
-    #[inline]
-    pub fn recent_nanos(&self) -> Option<u64> {
-        let nanos = self.nanos.load(Ordering::Acquire);
-        (nanos != IDLE).then_some(nanos)
-    }
-
-    /// Keeps the ticker running until the system clock reaches `deadline` (nanoseconds), at
-    /// least; starts it the first time. Cheap enough for state transitions, not for every call.
-    pub fn keep_until(&'static self, deadline: u64) {
-        let Some(ticker) = self.ticker.get_or_init(|| self.spawn()) else { return };
-        if self.keep_until.fetch_max(deadline, Ordering::AcqRel) < deadline {
-            let _ = self.nanos.compare_exchange(
-                IDLE,
-                SystemClock.now_nanos(),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            );
-            ticker.unpark();
-        }
-    }
-
-    /// Starts the ticker and waits until it runs, so that its start-up is done (and allocated)
-    /// before the caller goes on.
-    fn spawn(&'static self) -> Option<std::thread::Thread> {
-        let (started, running) = std::sync::mpsc::sync_channel(1);
-        let spawned = std::thread::Builder::new().name("elf-recent-clock".into()).spawn(move || {
-            let _ = started.send(std::thread::current());
-            drop(started);
-            self.tick();
-        });
-        spawned.ok()?;
-        running.recv().ok()
-    }
-
-    /// The ticker's loop: publish a reading every tick until the deadline, then park.
-    fn tick(&self) {
-        loop {
-            let expired = || SystemClock.now_nanos() >= self.keep_until.load(Ordering::Acquire);
-            if expired() {
-                self.nanos.store(IDLE, Ordering::Release);
-                // A deadline raised after the check above comes with an unpark.
-                if expired() {
-                    std::thread::park();
-                }
-                continue;
-            }
-            self.nanos.store(SystemClock.now_nanos(), Ordering::Release);
-            std::thread::sleep(RECENT_TICK);
-        }
     }
 }
 
@@ -365,21 +252,6 @@ mod tests {
         let (inner, outer) = (c1 - c0, duration_to_nanos(i1 - i0));
         assert!(inner as f64 <= outer as f64 * 1.05, "counter {inner} ns > std {outer} ns");
         assert!(inner > 0);
-    }
-
-    #[test]
-    fn recent_clock_runs_behind_the_system_clock() {
-        let recent = SystemClock.recent().expect("the system clock has a recent reading");
-        recent.keep_until(SystemClock.now_nanos() + 3_600_000_000_000);
-        let then = loop {
-            // The ticker may be publishing "idle" from before the deadline moved.
-            match recent.recent_nanos() {
-                Some(then) => break then,
-                None => std::thread::yield_now(),
-            }
-        };
-        assert!(then <= SystemClock.now_nanos());
-        assert!(ManualClock::new().recent().is_none());
     }
 
     #[test]

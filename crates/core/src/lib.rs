@@ -37,9 +37,10 @@ pub use bulkhead::{BulkheadLayer, BulkheadService};
 pub use cache::cache_conformance;
 pub use cache::{CacheEntry, CacheError, CachedValue, InMemoryCache, ResponseCache};
 pub use circuit_breaker::{
-    CircuitBreaker, CircuitBreakerBuilder, CircuitBreakerError, CircuitBreakerRegistry, CircuitOpen,
-    CircuitPermit, CircuitState, CircuitStats, InvalidBreakerConfig, MAX_COUNT_WINDOW, OwnedCircuitPermit,
-    SlidingWindow, StateDurations, StateListener, TIME_WINDOW_BUCKETS,
+    CircuitBreaker, CircuitBreakerBuilder, CircuitBreakerError, CircuitBreakerRegistry,
+    CircuitBreakerRegistryBuilder, CircuitOpen, CircuitPermit, CircuitState, CircuitStats,
+    DEFAULT_MAX_BREAKERS, InvalidBreakerConfig, MAX_COUNT_WINDOW, OwnedCircuitPermit, SlidingWindow,
+    StateDurations, StateListener, TIME_WINDOW_BUCKETS,
 };
 #[cfg(feature = "tower")]
 pub use circuit_breaker::{CircuitBreakerLayer, CircuitBreakerService};

@@ -3,7 +3,7 @@
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p elf-resilience-core --test breaker_loom --release`.
 #![cfg(loom)]
 
-use elf_resilience_core::{CircuitBreaker, CircuitState, ManualClock};
+use elf_resilience_core::{CircuitBreaker, CircuitState, ManualClock, SlidingWindow};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
@@ -109,5 +109,39 @@ fn success_and_failure_race_in_closed_state() {
         let s = cb.stats();
         let outcome = (s.state, s.consecutive_failures);
         assert!(outcome == (CircuitState::Closed, 1) || outcome == (CircuitState::Open, 0), "{outcome:?}");
+    });
+}
+
+#[test]
+fn concurrent_failures_in_a_count_window_open_once() {
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(3);
+    model.check(|| {
+        let clock = ManualClock::new();
+        let opened = Arc::new(AtomicUsize::new(0));
+        let seen = opened.clone();
+        let cb = CircuitBreaker::builder()
+            .clock(clock.shared())
+            .failure_threshold(100)
+            .sliding_window(SlidingWindow::Count(4))
+            .minimum_calls(3)
+            .failure_rate_threshold(50.0)
+            .on_state_change(move |_, to| {
+                if to == CircuitState::Open {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+            .build()
+            .unwrap();
+        drop(cb.call(|| Ok::<_, &str>(())));
+        let fail = |cb: CircuitBreaker| thread::spawn(move || drop(cb.call(|| Err::<(), _>("down"))));
+        let a = fail(cb.clone());
+        let b = fail(cb.clone());
+        a.join().unwrap();
+        b.join().unwrap();
+        // Whichever failure is recorded second sees 2 of 3 calls failed.
+        assert_eq!(cb.state(), CircuitState::Open);
+        assert_eq!(opened.load(Ordering::SeqCst), 1);
+        assert_eq!(cb.stats().failed_calls, 2);
     });
 }

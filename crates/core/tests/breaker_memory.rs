@@ -1,13 +1,15 @@
-//! Memory: state transitions, admitted calls and rejections allocate nothing.
+//! Memory: state transitions, admitted calls and rejections allocate nothing, and breakers
+//! made and dropped by name leave nothing behind.
 //!
-//! This binary counts every heap allocation (its global allocator is instrumented), holds a
-//! single test and runs without the test harness, so nothing else allocates while it
+//! This binary counts every heap allocation (its global allocator is instrumented), runs its
+//! tests one after another without the test harness, so nothing else allocates while it
 //! measures. A release build (`cargo test --release --test breaker_memory`) drives 10 million
 //! transitions; a debug build drives 1 million, to keep the default test run quick.
 
-use elf_resilience_core::{CircuitBreaker, CircuitState, ManualClock, SlidingWindow};
+use elf_resilience_core::{CircuitBreaker, CircuitBreakerRegistry, CircuitState, ManualClock, SlidingWindow};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
+use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -40,6 +42,63 @@ fn round(cb: &CircuitBreaker, clock: &ManualClock) {
 fn main() {
     transitions_and_calls_do_not_allocate();
     println!("test transitions_and_calls_do_not_allocate ... ok");
+    a_million_distinct_names_leave_memory_flat();
+    println!("test a_million_distinct_names_leave_memory_flat ... ok");
+}
+
+const NAMES: u64 = 1_000_000;
+const BOUND: usize = 1024;
+
+/// Makes breakers `db:op-{from}` to `db:op-{to}` through `registry` and drops them: every
+/// other one removed by name (every thousandth after opening it and taking a rejection), the
+/// rest left to the registry's bound, as the fallback protocol's per-operation breakers are.
+fn churn(registry: &CircuitBreakerRegistry, from: u64, to: u64) {
+    let mut name = String::with_capacity(32);
+    for i in from..to {
+        name.clear();
+        let _ = write!(name, "db:op-{i}");
+        let cb = registry.get_or_create(&name);
+        let _ = cb.call(|| Ok::<_, &str>(()));
+        if i % 1000 == 0 {
+            let _ = cb.call(|| Err::<(), _>("down"));
+            let open = cb.try_acquire().err().map(|open| open.name);
+            assert_eq!(open.as_deref(), Some(name.as_str()), "the breaker opened and rejects");
+        }
+        if i % 2 == 0 {
+            assert!(registry.remove(&name).is_some());
+        }
+    }
+}
+
+/// Removes every breaker left in `registry`.
+fn empty(registry: &CircuitBreakerRegistry) {
+    for cb in registry.all() {
+        registry.remove(cb.name());
+    }
+    assert!(registry.is_empty());
+}
+
+/// Net bytes still allocated of those counted by `change` (reallocations are counted in both).
+fn net_bytes(change: &stats_alloc::Stats) -> i128 {
+    change.bytes_allocated as i128 - change.bytes_deallocated as i128
+}
+
+fn a_million_distinct_names_leave_memory_flat() {
+    let template = CircuitBreaker::builder().failure_threshold(1);
+    let registry = CircuitBreakerRegistry::builder().template(template).max_breakers(BOUND).build().unwrap();
+    // Warm-up: the map grows to its steady size (removals leave tombstones, so it grows once
+    // past the size its bound needs, then rehashes in place).
+    let warm_up = 64 * BOUND as u64;
+    churn(&registry, 0, warm_up);
+    empty(&registry);
+    let region = Region::new(GLOBAL);
+    churn(&registry, warm_up, warm_up + NAMES);
+    assert!(registry.len() <= BOUND, "{} breakers", registry.len());
+    empty(&registry);
+    let change = region.change();
+    assert!(change.allocations as u64 >= NAMES, "every name made a breaker: {change:?}");
+    let net = net_bytes(&change);
+    assert!(net.abs() < 4096, "{net} bytes left after {NAMES} names: {change:?}");
 }
 
 fn transitions_and_calls_do_not_allocate() {

@@ -250,6 +250,8 @@ impl CircuitBreakerBuilder {
             rules,
             slow_nanos: self.slow_call_duration.map(duration_to_nanos),
             record_error: self.record_error,
+            system_clock: self.clock.is_none(),
+            timed: self.slow_call_duration.is_some() || matches!(self.window, Some(SlidingWindow::Time(_))),
             clock: self.clock.unwrap_or_else(SystemClock::shared),
             listeners: self.listeners,
         })
@@ -335,7 +337,7 @@ impl RateRules {
     /// True if the tally holds enough calls and a rate reaches its threshold.
     pub(crate) fn exceeded(&self, t: super::window::Tally) -> bool {
         let over = |count: u64, limit: Option<f64>| {
-            limit.is_some_and(|p| count as f64 * 100.0 >= p * t.calls as f64)
+            limit.is_some_and(|p| count as f64 * 100.0 >= p * t.rated as f64)
         };
         t.calls >= self.minimum_calls && (over(t.failures, self.failure_rate) || over(t.slow, self.slow_rate))
     }
@@ -351,6 +353,10 @@ pub(crate) struct BreakerConfig {
     pub slow_nanos: Option<u64>,
     pub record_error: Option<ErrorFilter>,
     pub clock: SharedClock,
+    /// True if `clock` is the default [`SystemClock`] (read without a virtual call).
+    pub system_clock: bool,
+    /// True if every call ends with a clock reading (slow calls or a time window measured).
+    pub timed: bool,
     pub listeners: Listeners,
 }
 

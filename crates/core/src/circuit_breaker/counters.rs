@@ -13,12 +13,15 @@ pub(crate) enum Count {
     Rejected = 2,
     Ignored = 3,
     Slow = 4,
+    /// Successes and failures of calls admitted in another state than closed: the call
+    /// counters less these are the sliding window's calls.
+    Unwindowed = 5,
 }
 
 /// One cache line (two, for adjacent-line prefetchers) of counters.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct Stripe([AtomicU64; 5]);
+struct Stripe([AtomicU64; 6]);
 
 /// Call counters spread over stripes, so threads do not fight over one cache line.
 #[derive(Debug, Default)]
@@ -29,7 +32,7 @@ pub(crate) struct Counters {
 impl Counters {
     /// Adds one to `what` on this thread's stripe: a plain load and store on an owned stripe,
     /// one relaxed RMW on a shared one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bump(&self, what: Count) {
         let slot = Slot::current();
         slot.bump(&self.stripes[slot.index()].0[what as usize]);

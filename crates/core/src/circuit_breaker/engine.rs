@@ -7,13 +7,12 @@
 
 use super::builder::BreakerConfig;
 use super::counters::{Count, Counters};
-use super::error::intern;
 use super::metrics::BreakerMetrics;
-use super::state::{Event, NO_DEADLINE, Outcome, State, Verdict, decide, half_open_deadline, needs_clock};
+use super::state::{Event, NO_DEADLINE, State, Verdict, decide, half_open_deadline, needs_clock};
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
-use super::window::{FAILED, RECORDED, SLOW, Window};
+use super::window::Window;
 use super::{CircuitOpen, CircuitState};
-use crate::clock::RecentClock;
+use crate::clock::{Clock, SystemClock};
 use std::time::{Duration, SystemTime};
 
 /// Transition bookkeeping, guarded by the lock.
@@ -30,18 +29,14 @@ pub(crate) struct Book {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub cfg: BreakerConfig,
-    word: AtomicU64,
+    pub(crate) word: AtomicU64,
     /// When the current half-open stay times out; written under the lock before the word
     /// turns half-open.
     half_open_until: AtomicU64,
     pub book: Mutex<Book>,
-    window: Option<Window>,
+    pub(crate) window: Option<Window>,
     pub counters: Counters,
     metrics: BreakerMetrics,
-    /// The name for rejections, interned so that a rejection touches no reference count.
-    name: &'static str,
-    /// The clock's background reading, if it has one, for rejections while open.
-    recent: Option<&'static RecentClock>,
 }
 
 const STAY_LIMIT: u32 = 1 << 29;
@@ -55,9 +50,6 @@ pub(crate) struct Rejection {
 }
 
 const NO_RETRY: u64 = u64::MAX;
-
-/// The start time of a call whose duration is not measured.
-pub(crate) const NO_START: u64 = u64::MAX;
 
 impl Inner {
     pub(crate) fn new(cfg: BreakerConfig) -> Self {
@@ -73,56 +65,52 @@ impl Inner {
             book: Mutex::new(book),
             counters: Counters::default(),
             metrics,
-            name: intern(&cfg.name),
-            recent: cfg.clock.recent(),
             cfg,
         }
     }
 
     /// The current state word, unpacked.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn load(&self) -> State {
         State::unpack(self.word.load(Ordering::Acquire))
     }
 
     /// Admits a call or rejects it; an admitted call gets the packed state word it was
     /// admitted in. A closed breaker answers with one atomic load; an open one before its
-    /// deadline with one more (the clock's recent reading) and a counter increment.
-    #[inline]
+    /// deadline with one clock reading and a counter increment.
+    #[inline(always)]
     pub(crate) fn acquire(&self) -> Result<u64, Rejection> {
         let word = self.word.load(Ordering::Acquire);
         if State::admits_freely(word) {
             return Ok(word);
         }
-        if let Some(until) = State::open_until(word)
-            && let Some(now) = self.recent_nanos()
-            && now < until
-        {
-            return Err(self.reject(State::Open { until }, Some(until - now)));
+        let mut now = None;
+        if let Some(until) = State::open_until(word) {
+            let t = self.now_nanos();
+            if t < until {
+                return Err(self.reject(State::Open { until }, Some(until - t)));
+            }
+            now = Some(t);
         }
-        self.acquire_slow()
+        self.acquire_slow(now)
     }
 
-    /// The clock's recent reading if it has one (`None` while it is idle), else its reading.
-    #[inline]
-    fn recent_nanos(&self) -> Option<u64> {
-        // There is one recent clock; reading it at its fixed address saves a dependent load.
-        match self.recent {
-            Some(_) => RecentClock::global().recent_nanos(),
-            None => Some(self.cfg.clock.now_nanos()),
-        }
+    /// The clock's reading; the system clock's is read inline, without a virtual call.
+    #[inline(always)]
+    pub(crate) fn now_nanos(&self) -> u64 {
+        if self.cfg.system_clock { SystemClock.now_nanos() } else { self.cfg.clock.now_nanos() }
     }
 
     #[cold]
-    fn acquire_slow(&self) -> Result<u64, Rejection> {
-        match self.apply(Event::Acquire, None) {
+    fn acquire_slow(&self, now: Option<u64>) -> Result<u64, Rejection> {
+        match self.apply(Event::Acquire, now) {
             (Verdict::Admitted(permit), _) => Ok(permit.pack()),
             (Verdict::Rejected { retry_after }, seen) => Err(self.reject(seen, retry_after)),
             (Verdict::Done, seen) => Ok(seen.pack()),
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn reject(&self, seen: State, retry_after: Option<u64>) -> Rejection {
         self.count(Count::Rejected);
         // A rejection with a retry time comes from an open state (perhaps one just reopened
@@ -133,14 +121,14 @@ impl Inner {
 
     /// The error for a rejection, built where it is returned (a `CircuitOpen` moved through
     /// intermediate results is copied piecewise, which stalls store forwarding).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn open_error(&self, r: Rejection) -> CircuitOpen {
         let retry_after = (r.retry_after != NO_RETRY).then(|| Duration::from_nanos(r.retry_after));
-        CircuitOpen { name: self.name, state: r.state, retry_after }
+        CircuitOpen { name: self.cfg.name.clone(), state: r.state, retry_after }
     }
 
-    #[inline]
-    fn count(&self, what: Count) {
+    #[inline(always)]
+    pub(crate) fn count(&self, what: Count) {
         self.counters.bump(what);
     }
 
@@ -149,70 +137,8 @@ impl Inner {
         self.metrics.publish(&self.counters);
     }
 
-    /// The clock reading at which a call admitted now starts, if slow calls are measured
-    /// (else [`NO_START`]).
-    #[inline]
-    pub(crate) fn start_time(&self) -> u64 {
-        if self.cfg.slow_nanos.is_some() { self.cfg.clock.now_nanos() } else { NO_START }
-    }
-
-    /// Ends a call admitted with state word `admitted` that started at `started`.
-    ///
-    /// The common case, a success with nothing measured, is one counter increment and one
-    /// load when the word has not changed since admission.
-    #[inline]
-    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, started: u64) {
-        if outcome != Outcome::Success || started != NO_START || self.window.is_some() {
-            return self.finish_measured(State::unpack(admitted), outcome, started);
-        }
-        self.count(Count::Success);
-        if State::is_clean_closed(admitted) && self.word.load(Ordering::Acquire) == admitted {
-            return;
-        }
-        self.settle(State::unpack(admitted), outcome, false, None);
-    }
-
-    #[cold]
-    fn finish_measured(&self, permit: State, outcome: Outcome, started: u64) {
-        let mut now = (started != NO_START).then(|| self.cfg.clock.now_nanos());
-        let slow = match (now, self.cfg.slow_nanos) {
-            (Some(n), Some(limit)) => n.saturating_sub(started) >= limit && outcome != Outcome::Ignored,
-            _ => false,
-        };
-        self.count(match outcome {
-            Outcome::Success => Count::Success,
-            Outcome::Failure => Count::Failure,
-            Outcome::Ignored => Count::Ignored,
-        });
-        if slow {
-            self.count(Count::Slow);
-        }
-        let rate_exceeded = self.record_window(permit, outcome, slow, &mut now);
-        self.settle(permit, outcome, rate_exceeded, now);
-    }
-
-    /// Applies an outcome to the state word (a disabled breaker's outcomes change nothing).
-    fn settle(&self, permit: State, outcome: Outcome, rate_exceeded: bool, now: Option<u64>) {
-        if !matches!(permit, State::Disabled { .. }) {
-            self.apply(Event::Finish { permit, outcome, rate_exceeded }, now);
-        }
-    }
-
-    /// Records a closed-state outcome in the window; true if a rate crossed its threshold.
-    fn record_window(&self, permit: State, outcome: Outcome, slow: bool, now: &mut Option<u64>) -> bool {
-        let Some(window) = &self.window else { return false };
-        if outcome == Outcome::Ignored || !matches!(permit, State::Closed { .. }) {
-            return false;
-        }
-        let failed = outcome == Outcome::Failure;
-        let sample = RECORDED | if failed { FAILED } else { 0 } | if slow { SLOW } else { 0 };
-        let t = if window.needs_clock() { self.now(now) } else { 0 };
-        let tally = window.record(sample, t);
-        (failed || slow) && self.cfg.rules.exceeded(tally)
-    }
-
-    fn now(&self, cache: &mut Option<u64>) -> u64 {
-        *cache.get_or_insert_with(|| self.cfg.clock.now_nanos())
+    pub(crate) fn now(&self, cache: &mut Option<u64>) -> u64 {
+        *cache.get_or_insert_with(|| self.now_nanos())
     }
 
     /// Applies `event`: a CAS loop around [`decide`]. Returns the verdict and the state it
@@ -228,10 +154,7 @@ impl Inner {
                 return self.apply_locked(event, now);
             }
             match self.word.compare_exchange_weak(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
-                Ok(_) => {
-                    self.entered(next);
-                    return (d.verdict, state);
-                }
+                Ok(_) => return (d.verdict, state),
                 Err(seen) => word = seen,
             }
         }
@@ -258,17 +181,13 @@ impl Inner {
             }
             match self.word.compare_exchange(word, next.pack(), Ordering::AcqRel, Ordering::Acquire) {
                 Ok(_) if changes_kind => {
-                    self.entered(next);
                     book.stay = fresh;
                     self.book_transition(&mut book, state.kind(), next.kind(), self.now(&mut now));
                     drop(book);
                     self.cfg.listeners.notify(&self.cfg.name, state.kind(), next.kind());
                     return (d.verdict, state);
                 }
-                Ok(_) => {
-                    self.entered(next);
-                    return (d.verdict, state);
-                }
+                Ok(_) => return (d.verdict, state),
                 Err(seen) => word = seen,
             }
         }
@@ -282,16 +201,9 @@ impl Inner {
         }
     }
 
-    /// Keeps the clock's recent reading ticking while an open state rejects calls.
-    fn entered(&self, next: State) {
-        if let (State::Open { until }, Some(recent)) = (next, self.recent) {
-            recent.keep_until(until);
-        }
-    }
-
     fn clear_window(&self) {
         if let Some(w) = &self.window {
-            w.clear();
+            w.clear(self.window_calls());
         }
     }
 

@@ -1,16 +1,14 @@
 //! The breaker's errors: rejection, wrapped call error, invalid configuration.
 
 use super::CircuitState;
-use std::collections::HashSet;
 use std::fmt;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A call rejected because the breaker is open (or half-open with every probe slot taken).
 ///
-/// Its Display reads `Circuit breaker 'NAME' is OPEN; retry in 12.3s`. Making one touches no
-/// reference count: breaker names are interned once per distinct name, for the life of the
-/// process.
+/// Its Display reads `Circuit breaker 'NAME' is OPEN; retry in 12.3s`. Making one clones the
+/// breaker's name (one reference-count increment); nothing is allocated.
 ///
 /// ```
 /// use elf_resilience_core::CircuitBreaker;
@@ -24,7 +22,7 @@ use std::time::Duration;
 #[non_exhaustive]
 pub struct CircuitOpen {
     /// The breaker's name.
-    pub name: &'static str,
+    pub name: Arc<str>,
     /// The state that rejected the call.
     pub state: CircuitState,
     /// Time until a probe call is allowed; `None` when unknown (forced open, or half-open
@@ -44,18 +42,6 @@ impl fmt::Display for CircuitOpen {
 }
 
 impl std::error::Error for CircuitOpen {}
-
-/// `name` as a `&'static str`: leaked the first time it is seen, shared after that.
-pub(crate) fn intern(name: &str) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES.get_or_init(Mutex::default).lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(known) = names.get(name) {
-        return known;
-    }
-    let leaked: &'static str = Box::leak(name.into());
-    names.insert(leaked);
-    leaked
-}
 
 /// The error of a call made through a breaker: rejected, or the call's own error.
 ///
@@ -190,18 +176,4 @@ pub enum InvalidBreakerConfig {
     /// A time window of zero length.
     #[error("the time window must be longer than zero")]
     EmptyTimeWindow,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_interned_once() {
-        let a = intern(&String::from("interned-name"));
-        let b = intern(&String::from("interned-name"));
-        assert!(std::ptr::eq(a, b));
-        assert_eq!(a, "interned-name");
-        assert!(!std::ptr::eq(a, intern("another-name")));
-    }
 }

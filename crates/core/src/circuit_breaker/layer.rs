@@ -14,7 +14,8 @@ use tower_service::Service;
 /// dropped before it completes counts as a failure.
 ///
 /// The response future is a plain enum holding the inner future and the permit: no boxing, no
-/// allocation per request, and usually no reference-count change (see [`OwnedCircuitPermit`]).
+/// allocation per request; the permit holds one reference to the breaker (see
+/// [`OwnedCircuitPermit`]).
 ///
 /// ```
 /// use elf_resilience_core::{CircuitBreaker, CircuitBreakerLayer};

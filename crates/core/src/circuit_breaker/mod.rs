@@ -72,21 +72,24 @@
 //! that count each own a stripe; later ones share the rest and use `fetch_add`); no lock, no
 //! allocation, and no clock read unless slow calls or a time window are measured.
 //!
-//! A rejection by an open breaker compares its deadline, cached in the state word, with the
-//! clock's [recent reading](crate::RecentClock) (one more load; a [`ManualClock`](crate::ManualClock)
-//! or `TokioClock` is read exactly instead), counts the rejection, and
-//! returns a [`CircuitOpen`] whose name is interned once per distinct breaker name: no
-//! reference count is touched. With the system clock, an open breaker may therefore reject for
-//! up to one [`RECENT_TICK`](crate::RECENT_TICK) past its deadline.
+//! A rejection by an open breaker compares its deadline, cached in the state word, with one
+//! reading of its own clock (the default [`SystemClock`](crate::SystemClock) reads the CPU's
+//! time-stamp counter, a few nanoseconds), counts the rejection, and returns a
+//! [`CircuitOpen`] holding a clone of the breaker's `Arc<str>` name (no allocation). Its
+//! retry-after is exact, and nothing runs in the background: a breaker in a
+//! forked child process half-opens on time like its parent's.
 
 mod builder;
 mod counters;
 mod engine;
 mod error;
+mod eviction;
+mod finish;
 mod listener;
 mod metrics;
 mod permit;
 mod registry;
+mod ring;
 mod state;
 mod stats;
 mod sync;
@@ -96,7 +99,7 @@ pub use builder::CircuitBreakerBuilder;
 pub use error::{CircuitBreakerError, CircuitOpen, InvalidBreakerConfig};
 pub use listener::StateListener;
 pub use permit::{CircuitPermit, OwnedCircuitPermit};
-pub use registry::CircuitBreakerRegistry;
+pub use registry::{CircuitBreakerRegistry, CircuitBreakerRegistryBuilder, DEFAULT_MAX_BREAKERS};
 pub use state::CircuitState;
 pub use stats::{CircuitStats, StateDurations};
 pub use window::{MAX_COUNT_WINDOW, SlidingWindow, TIME_WINDOW_BUCKETS};
@@ -203,12 +206,14 @@ impl CircuitBreaker {
     where
         F: FnOnce() -> Result<T, E>,
     {
-        let permit = match self.inner.acquire() {
+        let mut permit = match self.inner.acquire() {
             Ok(word) => CircuitPermit::new(&self.inner, word),
             Err(r) => return Err(CircuitBreakerError::Open(self.inner.open_error(r))),
         };
         let result = f();
-        permit.record(&result);
+        permit.record_in_place(&result);
+        // The permit (reported, so its drop does nothing) is dropped in place at the end of
+        // the scope: moving it, as `drop(permit)` would, copies it through memory.
         result.map_err(CircuitBreakerError::Inner)
     }
 

@@ -11,7 +11,6 @@ use super::CircuitState;
 use super::engine::Inner;
 use super::state::{Outcome, State};
 use std::any::Any;
-use std::ops::Deref;
 use std::sync::Arc;
 
 /// What a permit remembers: the state it was admitted in and when the call started.
@@ -23,12 +22,12 @@ struct Ticket {
 }
 
 impl Ticket {
-    #[inline]
+    #[inline(always)]
     fn new(admitted: u64, inner: &Inner) -> Self {
         Self { admitted, started: inner.start_time(), done: false }
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish(&mut self, inner: &Inner, outcome: Outcome) {
         if !self.done {
             self.done = true;
@@ -41,7 +40,7 @@ impl Ticket {
         if counts { Outcome::Failure } else { Outcome::Ignored }
     }
 
-    #[inline]
+    #[inline(always)]
     fn record<T, E: 'static>(&mut self, inner: &Inner, result: &Result<T, E>) {
         let outcome = match result {
             Ok(_) => Outcome::Success,
@@ -50,7 +49,7 @@ impl Ticket {
         self.finish(inner, outcome);
     }
 
-    #[inline]
+    #[inline(always)]
     fn drop_unreported(&mut self, inner: &Inner) {
         if !self.done {
             self.report_dropped(inner);
@@ -72,7 +71,7 @@ impl Ticket {
 macro_rules! permit_methods {
     () => {
         /// Reports a successful call.
-        #[inline]
+        #[inline(always)]
         pub fn success(mut self) {
             self.ticket.finish(&self.inner, Outcome::Success);
         }
@@ -96,7 +95,7 @@ macro_rules! permit_methods {
         }
 
         /// Reports a result: `Ok` is a success, `Err` as in [`error`](Self::error).
-        #[inline]
+        #[inline(always)]
         pub fn record<T, E: 'static>(mut self, result: &Result<T, E>) {
             self.ticket.record(&self.inner, result);
         }
@@ -127,93 +126,51 @@ pub struct CircuitPermit<'a> {
 }
 
 impl<'a> CircuitPermit<'a> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(inner: &'a Inner, admitted: u64) -> Self {
         Self { ticket: Ticket::new(admitted, inner), inner }
     }
 
     permit_methods!();
+
+    /// Like [`record`](Self::record), leaving the permit in place (moving a permit across an
+    /// out-of-line call copies it through memory, which stalls).
+    #[inline(always)]
+    pub(crate) fn record_in_place<T, E: 'static>(&mut self, result: &Result<T, E>) {
+        self.ticket.record(self.inner, result);
+    }
 }
 
 impl Drop for CircuitPermit<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.ticket.drop_unreported(self.inner);
     }
 }
 
 /// Permission for one call, owning a handle to the breaker (`'static`, for futures and
-/// services).
-///
-/// Taking and releasing the handle usually costs no reference-count change: a released
-/// handle is kept aside on its thread for the next owned permit of the same breaker there
-/// (so each thread may keep one breaker alive until it takes a permit of another one, or
-/// exits).
+/// services). Taking one clones the breaker's `Arc` (one reference-count increment); the
+/// handle is released when the permit is dropped.
 #[derive(Debug)]
 #[must_use = "report the outcome with success(), failure(), ignore() or record(); dropping counts as a failure"]
 pub struct OwnedCircuitPermit {
-    inner: Lease,
+    inner: Arc<Inner>,
     ticket: Ticket,
 }
 
 impl OwnedCircuitPermit {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(inner: &Arc<Inner>, admitted: u64) -> Self {
-        Self { ticket: Ticket::new(admitted, inner), inner: Lease::take(inner) }
+        Self { ticket: Ticket::new(admitted, inner), inner: inner.clone() }
     }
 
     permit_methods!();
 }
 
 impl Drop for OwnedCircuitPermit {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         self.ticket.drop_unreported(&self.inner);
-    }
-}
-
-/// A handle to a breaker that goes back to this thread's spare slot when dropped.
-#[derive(Debug)]
-struct Lease(Option<Arc<Inner>>);
-
-#[cfg(not(loom))]
-thread_local! {
-    /// The handle the last owned permit on this thread released.
-    static SPARE: std::cell::Cell<Option<Arc<Inner>>> = const { std::cell::Cell::new(None) };
-}
-
-impl Lease {
-    /// The spare handle if it is one to `inner`, else a clone.
-    #[inline]
-    fn take(inner: &Arc<Inner>) -> Self {
-        #[cfg(not(loom))]
-        if let Ok(Some(spare)) = SPARE.try_with(|s| s.take()) {
-            if Arc::ptr_eq(&spare, inner) {
-                return Self(Some(spare));
-            }
-            let _ = SPARE.try_with(|s| s.set(Some(spare)));
-        }
-        Self(Some(inner.clone()))
-    }
-}
-
-impl Deref for Lease {
-    type Target = Inner;
-
-    #[inline]
-    fn deref(&self) -> &Inner {
-        self.0.as_deref().unwrap_or_else(|| unreachable!("a lease holds its handle until dropped"))
-    }
-}
-
-impl Drop for Lease {
-    #[inline]
-    fn drop(&mut self) {
-        #[cfg(not(loom))]
-        if let Some(handle) = self.0.take() {
-            // Replacing another breaker's spare drops that handle, outside the slot.
-            let _ = SPARE.try_with(|s| s.replace(Some(handle)));
-        }
     }
 }
 
@@ -223,16 +180,12 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn a_released_handle_is_reused_by_the_next_owned_permit() {
-        let (a, b) = (CircuitBreaker::new("lease-a"), CircuitBreaker::new("lease-b"));
-        a.try_acquire_owned().unwrap().success();
-        assert_eq!(Arc::strong_count(&a.inner), 2, "the spare keeps the released handle");
-        let permit = a.try_acquire_owned().unwrap();
-        assert_eq!(Arc::strong_count(&a.inner), 2, "the permit took the spare");
+    fn an_owned_permit_holds_its_breaker_only_while_it_lives() {
+        let cb = CircuitBreaker::new("lease-a");
+        let permit = cb.try_acquire_owned().unwrap();
+        assert_eq!(Arc::strong_count(&cb.inner), 2, "the permit holds a handle");
         drop(permit);
-        b.try_acquire_owned().unwrap().success();
-        assert_eq!(Arc::strong_count(&a.inner), 1, "another breaker's handle replaced it");
-        assert_eq!(Arc::strong_count(&b.inner), 2);
-        assert_eq!(a.stats().failed_calls, 1);
+        assert_eq!(Arc::strong_count(&cb.inner), 1, "nothing keeps the released handle");
+        assert_eq!(cb.stats().failed_calls, 1);
     }
 }

@@ -1,11 +1,15 @@
-//! Named breakers: get-or-create by name, list them all (the seed's dashboard).
+//! Named breakers: get-or-create by name, list them all (the seed's dashboard), bounded.
 
 use super::builder::BreakerConfig;
+use super::eviction::Bounded;
 use super::{CircuitBreaker, CircuitBreakerBuilder, CircuitStats, InvalidBreakerConfig};
-use std::collections::HashMap;
-use std::sync::{OnceLock, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-/// A set of breakers by name.
+/// How many breakers a registry holds before it drops idle ones, unless told otherwise.
+pub const DEFAULT_MAX_BREAKERS: usize = 10_000;
+
+/// A set of breakers by name, bounded.
 ///
 /// Breakers made by [`get_or_create`](Self::get_or_create) use the registry's template
 /// configuration under their own name. [`global`](Self::global) is a process-wide registry;
@@ -24,23 +28,66 @@ use std::sync::{OnceLock, PoisonError, RwLock};
 /// assert_eq!(names, ["Anthropic-API", "OpenAI-API"]);
 /// # Ok::<(), elf_resilience_core::InvalidBreakerConfig>(())
 /// ```
+///
+/// # Bound
+///
+/// A registry holds at most [`max_breakers`](CircuitBreakerRegistryBuilder::max_breakers)
+/// breakers ([`DEFAULT_MAX_BREAKERS`] unless set), so that breakers made per call (the
+/// fallback protocol's `"{resource}:{operation}"` breakers) cannot grow without end. When an
+/// insert takes it past the bound, it drops the least recently used (by `get`,
+/// `get_or_create`) *idle* breakers, those that are closed and held by nobody else, until it
+/// is an eighth below the bound. A dropped breaker loses only its closed-state counts (and
+/// the failures it counted towards opening); asked for again, it comes back fresh from the
+/// template. An open, half-open, forced-open or disabled breaker, or one that a caller or a
+/// call in flight still holds, is never dropped: with too few idle breakers the registry
+/// stays above its bound until some are idle.
+///
+/// ```
+/// use elf_resilience_core::{CircuitBreaker, CircuitBreakerRegistry};
+///
+/// let registry = CircuitBreakerRegistry::builder()
+///     .template(CircuitBreaker::builder().failure_threshold(3))
+///     .max_breakers(8)
+///     .build()?;
+/// registry.get_or_create("search:suggest").trip(); // open: kept
+/// for i in 0..100 {
+///     let cb = registry.get_or_create(&format!("search:query-{i}"));
+///     let _ = cb.call(|| Ok::<_, ()>(()));
+/// }
+/// assert!(registry.len() <= 8);
+/// assert!(registry.get("search:suggest").unwrap().state().is_open());
+/// assert!(registry.get("search:query-99").is_some(), "the most recent are kept");
+/// assert!(registry.get("search:query-0").is_none(), "the least recently used went");
+/// # Ok::<(), elf_resilience_core::InvalidBreakerConfig>(())
+/// ```
 #[derive(Debug)]
 pub struct CircuitBreakerRegistry {
     template: BreakerConfig,
-    breakers: RwLock<HashMap<String, CircuitBreaker>>,
+    breakers: RwLock<Bounded>,
+    /// Counts uses, to order breakers by last use.
+    tick: AtomicU64,
 }
 
 impl Default for CircuitBreakerRegistry {
-    /// A registry whose breakers use the seed's defaults.
+    /// A registry whose breakers use the seed's defaults, bounded by [`DEFAULT_MAX_BREAKERS`].
     fn default() -> Self {
         Self::new(CircuitBreakerBuilder::new()).unwrap_or_else(|e| unreachable!("defaults are valid: {e}"))
     }
 }
 
 impl CircuitBreakerRegistry {
-    /// A registry that creates breakers from `template` (its name is replaced per breaker).
+    /// A registry that creates breakers from `template` (its name is replaced per breaker),
+    /// bounded by [`DEFAULT_MAX_BREAKERS`].
     pub fn new(template: CircuitBreakerBuilder) -> Result<Self, InvalidBreakerConfig> {
-        Ok(Self { template: template.into_config()?, breakers: RwLock::default() })
+        Self::builder().template(template).build()
+    }
+
+    /// A builder, for a registry with another bound.
+    pub fn builder() -> CircuitBreakerRegistryBuilder {
+        CircuitBreakerRegistryBuilder {
+            template: CircuitBreakerBuilder::new(),
+            max_breakers: DEFAULT_MAX_BREAKERS,
+        }
     }
 
     /// The process-wide registry, with the seed's defaults.
@@ -49,9 +96,21 @@ impl CircuitBreakerRegistry {
         GLOBAL.get_or_init(CircuitBreakerRegistry::default)
     }
 
+    fn read(&self) -> RwLockReadGuard<'_, Bounded> {
+        self.breakers.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Bounded> {
+        self.breakers.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn tick(&self) -> u64 {
+        self.tick.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// The breaker called `name`, if there is one.
     pub fn get(&self, name: &str) -> Option<CircuitBreaker> {
-        self.breakers.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+        self.read().get(name, self.tick())
     }
 
     /// The breaker called `name`, created from the template if absent.
@@ -59,9 +118,8 @@ impl CircuitBreakerRegistry {
         if let Some(cb) = self.get(name) {
             return cb;
         }
-        let mut map = self.breakers.write().unwrap_or_else(PoisonError::into_inner);
-        let entry = map.entry(name.to_owned());
-        entry.or_insert_with(|| CircuitBreaker::from_config(self.template.renamed(name))).clone()
+        let make = || CircuitBreaker::from_config(self.template.renamed(name));
+        self.write().get_or_insert(name, self.tick(), make)
     }
 
     /// The breaker called `name`, created from `builder` (named `name`) if absent. An existing
@@ -84,19 +142,36 @@ impl CircuitBreakerRegistry {
     }
 
     fn insert_if_absent(&self, breaker: CircuitBreaker) -> CircuitBreaker {
-        let mut map = self.breakers.write().unwrap_or_else(PoisonError::into_inner);
-        map.entry(breaker.name().to_owned()).or_insert(breaker).clone()
+        let name = breaker.inner.cfg.name.clone();
+        self.write().get_or_insert(&name, self.tick(), || breaker)
     }
 
-    /// Removes the breaker called `name` (clones held elsewhere keep working).
+    /// Removes the breaker called `name` and returns it; clones held elsewhere keep working,
+    /// and the registry makes a fresh one if asked for `name` again.
+    ///
+    /// ```
+    /// use elf_resilience_core::CircuitBreakerRegistry;
+    ///
+    /// let registry = CircuitBreakerRegistry::default();
+    /// registry.get_or_create("tenant-42:chat").trip();
+    /// let removed = registry.remove("tenant-42:chat").unwrap();
+    /// assert!(removed.state().is_open());
+    /// assert!(registry.get("tenant-42:chat").is_none());
+    /// assert!(!registry.get_or_create("tenant-42:chat").state().is_open());
+    /// ```
     pub fn remove(&self, name: &str) -> Option<CircuitBreaker> {
-        self.breakers.write().unwrap_or_else(PoisonError::into_inner).remove(name)
+        self.write().remove(name)
+    }
+
+    /// The most breakers this registry holds while enough of them are idle (see the
+    /// [bound](Self#bound)).
+    pub fn max_breakers(&self) -> usize {
+        self.read().max()
     }
 
     /// Every breaker, sorted by name.
     pub fn all(&self) -> Vec<CircuitBreaker> {
-        let mut all: Vec<_> =
-            self.breakers.read().unwrap_or_else(PoisonError::into_inner).values().cloned().collect();
+        let mut all: Vec<_> = self.read().breakers().cloned().collect();
         all.sort_by(|a, b| a.name().cmp(b.name()));
         all
     }
@@ -114,11 +189,53 @@ impl CircuitBreakerRegistry {
 
     /// Number of breakers.
     pub fn len(&self) -> usize {
-        self.breakers.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.read().len()
     }
 
     /// True if there are no breakers.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Builds a [`CircuitBreakerRegistry`].
+///
+/// # Default
+///
+/// | setting | default |
+/// |---------|---------|
+/// | template | [`CircuitBreaker::builder()`]'s defaults |
+/// | max_breakers | [`DEFAULT_MAX_BREAKERS`] |
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct CircuitBreakerRegistryBuilder {
+    template: CircuitBreakerBuilder,
+    max_breakers: usize,
+}
+
+impl CircuitBreakerRegistryBuilder {
+    /// The configuration of breakers made by name (its name is replaced per breaker).
+    pub fn template(mut self, template: CircuitBreakerBuilder) -> Self {
+        self.template = template;
+        self
+    }
+
+    /// The bound (at least 1): past it, idle breakers are dropped, least recently used first
+    /// (see the [bound](CircuitBreakerRegistry#bound)). `usize::MAX` never drops any.
+    pub fn max_breakers(mut self, n: usize) -> Self {
+        self.max_breakers = n;
+        self
+    }
+
+    /// Validates the template and the bound.
+    pub fn build(self) -> Result<CircuitBreakerRegistry, InvalidBreakerConfig> {
+        if self.max_breakers == 0 {
+            return Err(InvalidBreakerConfig::Zero { field: "max_breakers" });
+        }
+        Ok(CircuitBreakerRegistry {
+            template: self.template.into_config()?,
+            breakers: RwLock::new(Bounded::new(self.max_breakers)),
+            tick: AtomicU64::new(0),
+        })
     }
 }

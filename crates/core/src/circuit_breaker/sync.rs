@@ -1,4 +1,5 @@
-//! The atomics and lock the state machine uses: loom's under `cfg(loom)`, std's otherwise.
+//! The atomics and lock the state machine and the sliding windows use: loom's under
+//! `cfg(loom)`, std's otherwise.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};

@@ -1,13 +1,27 @@
-//! Sliding windows of call outcomes: lock-free, bounded memory.
+//! Sliding windows of call outcomes: lock-free, bounded memory, nothing written per success.
 //!
-//! A count window keeps the last N outcomes in a ring of bytes; a time window keeps 64
-//! buckets, each `ceil(T / 64)` long, and counts the current bucket plus the 63 before it.
-//! Both are true sliding windows: old outcomes fall out as new calls (or time) arrive.
+//! Calls are counted by the breaker's striped call counters (a thread adds to its own stripe),
+//! so a successful call that is neither slow nor the first of a time bucket costs a window
+//! nothing. Only failures and slow calls go into a ring of 64 buckets (see `ring.rs`), together
+//! with the call count at which each bucket started.
+//!
+//! A count window of N calls numbers each call by the count before it and keeps failures in
+//! buckets of `ceil(N / 64)` calls; it judges the rates over the calls since the first whole
+//! bucket inside the last N (all of the last N when N <= 64), and its minimum over the last N.
+//! A time window keeps 64 buckets, each `ceil(T / 64)` long, and counts the current bucket plus
+//! the 63 before it; its calls are the calls since the oldest of those buckets began. Both are
+//! true sliding windows: old outcomes fall out as new calls (or time) arrive.
 
-use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering::Relaxed};
+use super::ring::{BUCKETS, Ring};
+use super::sync::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// How the failure-rate and slow-call-rate windows measure "recent".
+///
+/// A count window longer than 64 calls counts in 64 buckets: it judges the failure and
+/// slow-call rates over the calls since the first bucket boundary inside the window, that is
+/// over the last `N - ceil(N / 64) + 1` to `N` calls (for 100: the last 99 or 100), and its
+/// `minimum_calls` over the last N. Windows of up to 64 calls are exact.
 ///
 /// ```
 /// use elf_resilience_core::{CircuitBreaker, CircuitState, SlidingWindow};
@@ -38,21 +52,28 @@ pub enum SlidingWindow {
     Time(Duration),
 }
 
-/// Largest count window accepted (one byte per call slot).
+/// Largest count window accepted.
 pub const MAX_COUNT_WINDOW: u32 = 1 << 20;
 /// Number of buckets of a time window.
-pub const TIME_WINDOW_BUCKETS: u64 = 64;
-
-pub(crate) const RECORDED: u8 = 1;
-pub(crate) const FAILED: u8 = 2;
-pub(crate) const SLOW: u8 = 4;
+pub const TIME_WINDOW_BUCKETS: u64 = BUCKETS;
 
 /// Counts over the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Tally {
+    /// Calls in the window, for the minimum.
     pub calls: u64,
+    /// Calls the rates are judged over (fewer than `calls` for a long count window).
+    pub rated: u64,
     pub failures: u64,
     pub slow: u64,
+}
+
+/// One outcome for the window: the call count before it, and what it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sample {
+    pub before: u64,
+    pub failed: bool,
+    pub slow: bool,
 }
 
 /// A window with its storage.
@@ -75,77 +96,77 @@ impl Window {
         matches!(self, Window::Time(_))
     }
 
-    /// Records one outcome (`RECORDED` plus `FAILED` / `SLOW` bits) and returns the tally.
-    pub(crate) fn record(&self, sample: u8, now: u64) -> Tally {
+    /// True if a successful call at `now` needs no recording (it is counted by the call
+    /// counters alone): always for a count window; for a time window unless it is the first
+    /// call this window sees in a new bucket.
+    #[inline(always)]
+    pub(crate) fn quiet_at(&self, now: u64) -> bool {
+        match self {
+            Window::Count(_) => true,
+            Window::Time(w) => now < w.next_bucket.load(Relaxed),
+        }
+    }
+
+    /// Records one outcome at `now` and returns the tally including it.
+    pub(crate) fn record(&self, sample: Sample, now: u64) -> Tally {
         match self {
             Window::Count(w) => w.record(sample),
             Window::Time(w) => w.record(sample, now),
         }
     }
 
-    /// Forgets every recorded outcome.
-    pub(crate) fn clear(&self) {
+    /// Forgets every recorded outcome; `calls` is the call count now.
+    pub(crate) fn clear(&self, calls: u64) {
         match self {
-            Window::Count(w) => w.clear(),
+            Window::Count(w) => w.clear(calls),
             Window::Time(w) => w.clear(),
         }
     }
 }
 
-/// The last N outcomes, one byte each, with running totals.
+/// The last N calls.
 #[derive(Debug)]
 pub(crate) struct CountWindow {
-    slots: Box<[AtomicU8]>,
-    cursor: AtomicU64,
-    calls: AtomicI64,
-    failures: AtomicI64,
-    slow: AtomicI64,
-}
-
-fn bit(sample: u8, mask: u8) -> i64 {
-    i64::from(sample & mask != 0)
+    size: u64,
+    /// Calls per bucket.
+    width: u64,
+    /// The call count when the window was last cleared.
+    base: AtomicU64,
+    ring: Ring,
 }
 
 impl CountWindow {
     fn new(size: u32) -> Self {
-        let slots = (0..size.max(1)).map(|_| AtomicU8::new(0)).collect();
-        Self {
-            slots,
-            cursor: AtomicU64::new(0),
-            calls: AtomicI64::new(0),
-            failures: AtomicI64::new(0),
-            slow: AtomicI64::new(0),
+        let size = u64::from(size.max(1));
+        Self { size, width: size.div_ceil(BUCKETS), base: AtomicU64::new(0), ring: Ring::new() }
+    }
+
+    fn record(&self, s: Sample) -> Tally {
+        if (s.failed || s.slow)
+            && let Some(bucket) = self.ring.claim(s.before / self.width, 0)
+        {
+            bucket.add(s.failed, s.slow);
         }
+        self.tally(s.before + 1)
     }
 
-    fn record(&self, sample: u8) -> Tally {
-        let i = self.cursor.fetch_add(1, Relaxed) % self.slots.len() as u64;
-        let old = self.slots[i as usize].swap(sample, Relaxed);
-        self.adjust(old, sample);
-        self.tally()
-    }
-
-    /// Moves the totals from slot value `old` to `new`; every swap is matched by one adjust,
-    /// so the totals always converge to the sum of the slots.
-    fn adjust(&self, old: u8, new: u8) {
-        for (total, mask) in [(&self.calls, RECORDED), (&self.failures, FAILED), (&self.slow, SLOW)] {
-            let delta = bit(new, mask) - bit(old, mask);
-            if delta != 0 {
-                total.fetch_add(delta, Relaxed);
-            }
+    /// The tally with `calls` calls counted in all.
+    fn tally(&self, calls: u64) -> Tally {
+        let base = self.base.load(Relaxed).min(calls);
+        let oldest = calls.saturating_sub(self.size);
+        // A full window is judged from its first bucket boundary on.
+        let from = if oldest <= base { base } else { oldest.div_ceil(self.width) * self.width };
+        let mut t = Tally { calls: (calls - base).min(self.size), rated: calls - from, ..Tally::default() };
+        for b in self.ring.live(from / self.width, (calls - 1) / self.width) {
+            t.failures += b.failures.load(Relaxed);
+            t.slow += b.slow.load(Relaxed);
         }
+        t
     }
 
-    fn tally(&self) -> Tally {
-        let read = |a: &AtomicI64| a.load(Relaxed).max(0) as u64;
-        Tally { calls: read(&self.calls), failures: read(&self.failures), slow: read(&self.slow) }
-    }
-
-    fn clear(&self) {
-        for slot in self.slots.iter() {
-            let old = slot.swap(0, Relaxed);
-            self.adjust(old, 0);
-        }
+    fn clear(&self, calls: u64) {
+        self.ring.clear();
+        self.base.store(calls, Relaxed);
     }
 }
 
@@ -153,114 +174,87 @@ impl CountWindow {
 #[derive(Debug)]
 pub(crate) struct TimeWindow {
     width: u64,
-    buckets: Box<[Bucket]>,
+    /// When the latest bucket seen ends: the first call at or after it claims a new bucket.
+    next_bucket: AtomicU64,
+    ring: Ring,
 }
-
-/// One bucket; `stamp` is its bucket number plus one (0: never used, `LOCKED`: being reset).
-#[derive(Debug, Default)]
-struct Bucket {
-    stamp: AtomicU64,
-    calls: AtomicU64,
-    failures: AtomicU64,
-    slow: AtomicU64,
-}
-
-const LOCKED: u64 = u64::MAX;
 
 impl TimeWindow {
     fn new(span: Duration) -> Self {
         let nanos = crate::clock::duration_to_nanos(span).max(1);
-        let width = nanos.div_ceil(TIME_WINDOW_BUCKETS);
-        let buckets = (0..TIME_WINDOW_BUCKETS).map(|_| Bucket::default()).collect();
-        Self { width, buckets }
+        Self { width: nanos.div_ceil(BUCKETS), next_bucket: AtomicU64::new(0), ring: Ring::new() }
     }
 
-    fn record(&self, sample: u8, now: u64) -> Tally {
-        let epoch = now / self.width;
-        let bucket = &self.buckets[(epoch % TIME_WINDOW_BUCKETS) as usize];
-        if self.claim(bucket, epoch + 1) {
-            bucket.calls.fetch_add(1, Relaxed);
-            if sample & FAILED != 0 {
-                bucket.failures.fetch_add(1, Relaxed);
-            }
-            if sample & SLOW != 0 {
-                bucket.slow.fetch_add(1, Relaxed);
-            }
+    fn record(&self, s: Sample, now: u64) -> Tally {
+        let n = now / self.width;
+        if let Some(bucket) = self.ring.claim(n, s.before) {
+            bucket.add(s.failed, s.slow);
+            self.next_bucket.fetch_max((n + 1).saturating_mul(self.width), Relaxed);
         }
-        self.tally(epoch)
+        self.tally(n, s.before + 1)
     }
 
-    /// Makes `bucket` hold `stamp`, resetting it if it holds an older one. False if the bucket
-    /// already moved on to a newer stamp (the caller's time is stale; the sample is dropped).
-    fn claim(&self, bucket: &Bucket, stamp: u64) -> bool {
-        loop {
-            let seen = bucket.stamp.load(std::sync::atomic::Ordering::Acquire);
-            if seen == stamp {
-                return true;
-            }
-            if seen == LOCKED {
-                std::hint::spin_loop();
-                continue;
-            }
-            if seen > stamp {
-                return false;
-            }
-            if bucket.stamp.compare_exchange(seen, LOCKED, Relaxed, Relaxed).is_ok() {
-                for c in [&bucket.calls, &bucket.failures, &bucket.slow] {
-                    c.store(0, Relaxed);
-                }
-                bucket.stamp.store(stamp, std::sync::atomic::Ordering::Release);
-                return true;
-            }
-        }
-    }
-
-    fn tally(&self, epoch: u64) -> Tally {
-        let oldest = (epoch + 1).saturating_sub(TIME_WINDOW_BUCKETS - 1);
+    /// The tally in bucket `n` with `calls` calls counted in all.
+    fn tally(&self, n: u64, calls: u64) -> Tally {
         let mut t = Tally::default();
-        for b in self.buckets.iter() {
-            let stamp = b.stamp.load(std::sync::atomic::Ordering::Acquire);
-            if stamp != LOCKED && stamp >= oldest && stamp <= epoch + 1 && stamp != 0 {
-                t.calls += b.calls.load(Relaxed);
-                t.failures += b.failures.load(Relaxed);
-                t.slow += b.slow.load(Relaxed);
-            }
+        let mut start = calls;
+        for b in self.ring.live((n + 1).saturating_sub(BUCKETS), n) {
+            t.failures += b.failures.load(Relaxed);
+            t.slow += b.slow.load(Relaxed);
+            start = start.min(b.start.load(Relaxed));
         }
+        t.calls = calls - start;
+        t.rated = t.calls;
         t
     }
 
     fn clear(&self) {
-        for b in self.buckets.iter() {
-            for c in [&b.calls, &b.failures, &b.slow] {
-                c.store(0, Relaxed);
-            }
-        }
+        self.ring.clear();
+        // The next call claims its bucket afresh.
+        self.next_bucket.store(0, Relaxed);
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    fn sample(before: u64, failed: bool, slow: bool) -> Sample {
+        Sample { before, failed, slow }
+    }
+
+    fn counts(t: Tally) -> (u64, u64, u64, u64) {
+        (t.calls, t.rated, t.failures, t.slow)
+    }
 
     #[test]
     fn count_window_slides() {
         let w = Window::new(SlidingWindow::Count(3));
-        w.record(RECORDED | FAILED, 0);
-        w.record(RECORDED, 0);
-        let t = w.record(RECORDED | SLOW, 0);
-        assert_eq!(t, Tally { calls: 3, failures: 1, slow: 1 });
-        let t = w.record(RECORDED, 0);
-        assert_eq!(t, Tally { calls: 3, failures: 0, slow: 1 });
-        w.clear();
-        assert_eq!(w.record(RECORDED, 0), Tally { calls: 1, failures: 0, slow: 0 });
+        w.record(sample(0, true, false), 0);
+        w.record(sample(1, false, false), 0);
+        assert_eq!(counts(w.record(sample(2, false, true), 0)), (3, 3, 1, 1));
+        assert_eq!(counts(w.record(sample(3, false, false), 0)), (3, 3, 0, 1));
+        w.clear(4);
+        assert_eq!(counts(w.record(sample(4, false, false), 0)), (1, 1, 0, 0));
+    }
+
+    #[test]
+    fn a_long_count_window_rates_from_its_first_whole_bucket() {
+        let w = Window::new(SlidingWindow::Count(100)); // buckets of 2 calls
+        assert_eq!(counts(w.record(sample(0, true, false), 0)), (1, 1, 1, 0));
+        assert_eq!(counts(w.record(sample(99, true, false), 0)), (100, 100, 2, 0));
+        // Calls 1..=100 are the last 100; rated from call 2 on (bucket 1), so call 0 is out.
+        assert_eq!(counts(w.record(sample(100, false, false), 0)), (100, 99, 1, 0));
     }
 
     #[test]
     fn time_window_forgets_old_buckets() {
         let w = Window::new(SlidingWindow::Time(Duration::from_nanos(64)));
-        w.record(RECORDED | FAILED, 0);
-        assert_eq!(w.record(RECORDED, 63), Tally { calls: 2, failures: 1, slow: 0 });
-        assert_eq!(w.record(RECORDED, 64), Tally { calls: 2, failures: 0, slow: 0 });
-        assert_eq!(w.record(RECORDED, 64 + 200), Tally { calls: 1, failures: 0, slow: 0 });
+        assert!(!w.quiet_at(0), "the first call claims a bucket");
+        w.record(sample(0, true, false), 0);
+        assert!(w.quiet_at(0) && !w.quiet_at(1));
+        assert_eq!(counts(w.record(sample(1, false, false), 63)), (2, 2, 1, 0));
+        assert_eq!(counts(w.record(sample(2, false, false), 64)), (2, 2, 0, 0));
+        assert_eq!(counts(w.record(sample(3, false, false), 64 + 200)), (1, 1, 0, 0));
     }
 }

@@ -134,7 +134,9 @@ impl FallbackProtocolBuilder {
 
     /// The registry of breakers used by `CircuitBreak` (breaker `"{resource}:{operation}"`,
     /// created on first use from the registry's template) and `SwitchProvider` (skips a
-    /// provider whose breaker, named after it, exists and is open).
+    /// provider whose breaker, named after it, exists and is open). The registry's bound
+    /// (by default [`DEFAULT_MAX_BREAKERS`](crate::DEFAULT_MAX_BREAKERS)) caps the breakers made
+    /// per operation: idle closed ones are dropped, least recently used first.
     pub fn breakers(mut self, breakers: Arc<CircuitBreakerRegistry>) -> Self {
         self.breakers = Some(breakers);
         self

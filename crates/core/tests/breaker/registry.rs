@@ -80,3 +80,44 @@ fn invalid_configs_are_rejected() {
     let zero_time = b().sliding_window(SlidingWindow::Time(std::time::Duration::ZERO)).build();
     assert!(matches!(err(zero_time), InvalidBreakerConfig::EmptyTimeWindow));
 }
+
+#[test]
+fn a_bounded_registry_drops_idle_closed_breakers_least_recently_used_first() {
+    let clock = ManualClock::new();
+    let template = builder(&clock).failure_threshold(1);
+    let registry = CircuitBreakerRegistry::builder().template(template).max_breakers(16).build().unwrap();
+    let _ = fail(&registry.get_or_create("db:open")); // opens: never dropped
+    let held = registry.get_or_create("db:held");
+    let kept = registry.get_or_create("db:kept");
+    for i in 0..1000 {
+        let _ = registry.get_or_create("db:kept"); // used again and again
+        let _ = ok(&registry.get_or_create(&format!("db:op-{i}")));
+    }
+    assert!(registry.len() <= 16, "{} breakers", registry.len());
+    assert!(registry.get("db:open").unwrap().state().is_open());
+    assert!(registry.get("db:held").is_some_and(|cb| cb.name() == held.name()));
+    assert!(registry.get("db:kept").is_some());
+    assert!(registry.get("db:op-999").is_some());
+    assert!(registry.get("db:op-0").is_none());
+    assert_eq!(kept.stats().total_calls, 0);
+    assert_eq!(registry.max_breakers(), 16);
+}
+
+#[test]
+fn registries_are_bounded_by_default_and_reject_a_zero_bound() {
+    use elf_resilience_core::DEFAULT_MAX_BREAKERS;
+    assert_eq!(CircuitBreakerRegistry::default().max_breakers(), DEFAULT_MAX_BREAKERS);
+    let zero = CircuitBreakerRegistry::builder().max_breakers(0).build();
+    assert_eq!(zero.unwrap_err(), InvalidBreakerConfig::Zero { field: "max_breakers" });
+}
+
+#[test]
+fn a_removed_breaker_is_returned_and_made_afresh_on_the_next_use() {
+    let clock = ManualClock::new();
+    let registry = CircuitBreakerRegistry::new(builder(&clock).failure_threshold(1)).unwrap();
+    let _ = fail(&registry.get_or_create("tenant:chat"));
+    let removed = registry.remove("tenant:chat").unwrap();
+    assert!(removed.state().is_open());
+    assert!(registry.remove("tenant:chat").is_none());
+    assert_eq!(registry.get_or_create("tenant:chat").state(), CircuitState::Closed);
+}
