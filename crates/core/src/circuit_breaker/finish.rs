@@ -4,7 +4,7 @@
 use super::counters::Count;
 use super::engine::Inner;
 use super::state::{Outcome, State};
-use super::sync::Ordering;
+use super::sync::{Ordering, fence};
 use super::window::Sample;
 
 /// The start time of a call whose duration is not measured, and the end time of one whose end
@@ -100,7 +100,10 @@ impl Inner {
         let t = if window.needs_clock() { self.now(now) } else { 0 };
         // Numbered by the count before it (concurrent calls may share a number).
         let before = self.window_calls().saturating_sub(1);
-        let tally = window.record(Sample { before, failed, slow }, t);
+        window.record(Sample { before, failed, slow }, t);
+        // Of two outcomes recorded together, at least one sees the other's record.
+        fence(Ordering::SeqCst);
+        let tally = window.tally(t, self.window_calls());
         (failed || slow) && self.cfg.rules.exceeded(tally)
     }
 

@@ -72,6 +72,12 @@
 //! that count each own a stripe; later ones share the rest and use `fetch_add`); no lock, no
 //! allocation, and no clock read unless slow calls or a time window are measured.
 //!
+//! A sliding window adds nothing to a successful call: its calls are the breaker's call
+//! counters. A time window reads the clock once when a call ends (and claims a new bucket on
+//! the first call of each of its 64 buckets); a slow-call check reads it when the call starts
+//! as well (the end reading is shared). Only failures and slow calls write to the window's
+//! buckets. See [`SlidingWindow`] for how a count window longer than 64 calls is bucketed.
+//!
 //! A rejection by an open breaker compares its deadline, cached in the state word, with one
 //! reading of its own clock (the default [`SystemClock`](crate::SystemClock) reads the CPU's
 //! time-stamp counter, a few nanoseconds), counts the rejection, and returns a

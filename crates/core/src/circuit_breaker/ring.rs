@@ -22,13 +22,14 @@ pub(crate) struct Bucket {
 }
 
 impl Bucket {
-    /// Adds a failure and/or a slow call.
+    /// Adds a failure and/or a slow call (released, so a tally that reads it also sees the
+    /// call counted before it).
     pub(crate) fn add(&self, failed: bool, slow: bool) {
         if failed {
-            self.failures.fetch_add(1, Relaxed);
+            self.failures.fetch_add(1, Release);
         }
         if slow {
-            self.slow.fetch_add(1, Relaxed);
+            self.slow.fetch_add(1, Release);
         }
     }
 }

@@ -13,7 +13,7 @@
 //! true sliding windows: old outcomes fall out as new calls (or time) arrive.
 
 use super::ring::{BUCKETS, Ring};
-use super::sync::{AtomicU64, Ordering::Relaxed};
+use super::sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed};
 use std::time::Duration;
 
 /// How the failure-rate and slow-call-rate windows measure "recent".
@@ -107,11 +107,21 @@ impl Window {
         }
     }
 
-    /// Records one outcome at `now` and returns the tally including it.
-    pub(crate) fn record(&self, sample: Sample, now: u64) -> Tally {
+    /// Records one outcome at `now`.
+    pub(crate) fn record(&self, sample: Sample, now: u64) {
         match self {
             Window::Count(w) => w.record(sample),
             Window::Time(w) => w.record(sample, now),
+        }
+    }
+
+    /// The tally at `now` with `calls` calls counted in all. Read after recording, with the
+    /// count read after it too, so that of outcomes recorded together the last one's tally
+    /// holds them all.
+    pub(crate) fn tally(&self, now: u64, calls: u64) -> Tally {
+        match self {
+            Window::Count(w) => w.tally(calls),
+            Window::Time(w) => w.tally(now / w.width, calls),
         }
     }
 
@@ -141,13 +151,12 @@ impl CountWindow {
         Self { size, width: size.div_ceil(BUCKETS), base: AtomicU64::new(0), ring: Ring::new() }
     }
 
-    fn record(&self, s: Sample) -> Tally {
+    fn record(&self, s: Sample) {
         if (s.failed || s.slow)
             && let Some(bucket) = self.ring.claim(s.before / self.width, 0)
         {
             bucket.add(s.failed, s.slow);
         }
-        self.tally(s.before + 1)
     }
 
     /// The tally with `calls` calls counted in all.
@@ -157,9 +166,9 @@ impl CountWindow {
         // A full window is judged from its first bucket boundary on.
         let from = if oldest <= base { base } else { oldest.div_ceil(self.width) * self.width };
         let mut t = Tally { calls: (calls - base).min(self.size), rated: calls - from, ..Tally::default() };
-        for b in self.ring.live(from / self.width, (calls - 1) / self.width) {
-            t.failures += b.failures.load(Relaxed);
-            t.slow += b.slow.load(Relaxed);
+        for b in self.ring.live(from / self.width, calls.saturating_sub(1) / self.width) {
+            t.failures += b.failures.load(Acquire);
+            t.slow += b.slow.load(Acquire);
         }
         t
     }
@@ -185,13 +194,12 @@ impl TimeWindow {
         Self { width: nanos.div_ceil(BUCKETS), next_bucket: AtomicU64::new(0), ring: Ring::new() }
     }
 
-    fn record(&self, s: Sample, now: u64) -> Tally {
+    fn record(&self, s: Sample, now: u64) {
         let n = now / self.width;
         if let Some(bucket) = self.ring.claim(n, s.before) {
             bucket.add(s.failed, s.slow);
             self.next_bucket.fetch_max((n + 1).saturating_mul(self.width), Relaxed);
         }
-        self.tally(n, s.before + 1)
     }
 
     /// The tally in bucket `n` with `calls` calls counted in all.
@@ -199,8 +207,8 @@ impl TimeWindow {
         let mut t = Tally::default();
         let mut start = calls;
         for b in self.ring.live((n + 1).saturating_sub(BUCKETS), n) {
-            t.failures += b.failures.load(Relaxed);
-            t.slow += b.slow.load(Relaxed);
+            t.failures += b.failures.load(Acquire);
+            t.slow += b.slow.load(Acquire);
             start = start.min(b.start.load(Relaxed));
         }
         t.calls = calls - start;
@@ -223,38 +231,41 @@ mod tests {
         Sample { before, failed, slow }
     }
 
-    fn counts(t: Tally) -> (u64, u64, u64, u64) {
+    /// Records `sample` at `now` and tallies with the calls up to it.
+    fn step(w: &Window, s: Sample, now: u64) -> (u64, u64, u64, u64) {
+        w.record(s, now);
+        let t = w.tally(now, s.before + 1);
         (t.calls, t.rated, t.failures, t.slow)
     }
 
     #[test]
     fn count_window_slides() {
         let w = Window::new(SlidingWindow::Count(3));
-        w.record(sample(0, true, false), 0);
-        w.record(sample(1, false, false), 0);
-        assert_eq!(counts(w.record(sample(2, false, true), 0)), (3, 3, 1, 1));
-        assert_eq!(counts(w.record(sample(3, false, false), 0)), (3, 3, 0, 1));
+        step(&w, sample(0, true, false), 0);
+        step(&w, sample(1, false, false), 0);
+        assert_eq!(step(&w, sample(2, false, true), 0), (3, 3, 1, 1));
+        assert_eq!(step(&w, sample(3, false, false), 0), (3, 3, 0, 1));
         w.clear(4);
-        assert_eq!(counts(w.record(sample(4, false, false), 0)), (1, 1, 0, 0));
+        assert_eq!(step(&w, sample(4, false, false), 0), (1, 1, 0, 0));
     }
 
     #[test]
     fn a_long_count_window_rates_from_its_first_whole_bucket() {
         let w = Window::new(SlidingWindow::Count(100)); // buckets of 2 calls
-        assert_eq!(counts(w.record(sample(0, true, false), 0)), (1, 1, 1, 0));
-        assert_eq!(counts(w.record(sample(99, true, false), 0)), (100, 100, 2, 0));
+        assert_eq!(step(&w, sample(0, true, false), 0), (1, 1, 1, 0));
+        assert_eq!(step(&w, sample(99, true, false), 0), (100, 100, 2, 0));
         // Calls 1..=100 are the last 100; rated from call 2 on (bucket 1), so call 0 is out.
-        assert_eq!(counts(w.record(sample(100, false, false), 0)), (100, 99, 1, 0));
+        assert_eq!(step(&w, sample(100, false, false), 0), (100, 99, 1, 0));
     }
 
     #[test]
     fn time_window_forgets_old_buckets() {
         let w = Window::new(SlidingWindow::Time(Duration::from_nanos(64)));
         assert!(!w.quiet_at(0), "the first call claims a bucket");
-        w.record(sample(0, true, false), 0);
+        step(&w, sample(0, true, false), 0);
         assert!(w.quiet_at(0) && !w.quiet_at(1));
-        assert_eq!(counts(w.record(sample(1, false, false), 63)), (2, 2, 1, 0));
-        assert_eq!(counts(w.record(sample(2, false, false), 64)), (2, 2, 0, 0));
-        assert_eq!(counts(w.record(sample(3, false, false), 64 + 200)), (1, 1, 0, 0));
+        assert_eq!(step(&w, sample(1, false, false), 63), (2, 2, 1, 0));
+        assert_eq!(step(&w, sample(2, false, false), 64), (2, 2, 0, 0));
+        assert_eq!(step(&w, sample(3, false, false), 64 + 200), (1, 1, 0, 0));
     }
 }
