@@ -6,6 +6,7 @@ mod basics;
 mod concurrency;
 mod control;
 mod metrics;
+mod model;
 mod panics;
 mod registry;
 mod stats;

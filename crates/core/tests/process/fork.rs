@@ -18,7 +18,7 @@ const HALF_OPENED: i32 = 0;
 const STILL_OPEN: i32 = 3;
 const WRONG_STATE: i32 = 4;
 
-fn main() {
+pub(crate) fn run() {
     #[cfg(unix)]
     {
         a_forked_child_half_opens_on_time();

@@ -3,7 +3,7 @@
 //!
 //! This binary counts every heap allocation (its global allocator is instrumented), runs its
 //! tests one after another without the test harness, so nothing else allocates while it
-//! measures. A release build (`cargo test --release --test breaker_memory`) drives 10 million
+//! measures. A release build (`cargo test --release --test process`) drives 10 million
 //! transitions; a debug build drives 1 million, to keep the default test run quick.
 
 use elf_resilience_core::{CircuitBreaker, CircuitBreakerRegistry, CircuitState, ManualClock, SlidingWindow};
@@ -39,7 +39,7 @@ fn round(cb: &CircuitBreaker, clock: &ManualClock) {
 
 // Run without the test harness (`harness = false`): the harness's own thread may allocate
 // (its first wait for the test's result) while the test counts.
-fn main() {
+pub(crate) fn run() {
     transitions_and_calls_do_not_allocate();
     println!("test transitions_and_calls_do_not_allocate ... ok");
     a_million_distinct_names_leave_memory_flat();
