@@ -2,6 +2,7 @@
 //! window with and without a slow-call check, beside the clock-read floor), an open
 //! rejection, and closed calls on two contending threads. Every crate calls the same
 //! out-of-line operation, [`op`].
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use elf_resilience_bench::{config, contended};

@@ -1,6 +1,7 @@
 //! The bulkhead's call with a free slot and with none, beside the tokio `Semaphore` it is built
 //! on: a `try_acquire`, the operation, the permit dropped. Every call runs the same
 //! `#[inline(never)]` operation.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use elf_resilience_bench::{config, ok};

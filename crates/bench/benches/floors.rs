@@ -1,4 +1,5 @@
 //! Floors: what the cheapest operations cost on this machine, to read the other groups against.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use elf_resilience_bench::{config, ok};

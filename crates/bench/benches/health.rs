@@ -5,6 +5,7 @@
 //! divided by one second it is the share of one core. With `ELF_BENCH_REALTIME=1`, it also
 //! runs the same load for 5 s of real time and reads the process CPU time from
 //! `/proc/self/stat`.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use std::time::{Duration, Instant};
 

@@ -6,6 +6,7 @@
 //!
 //! Each sample runs its iterations inside one `block_on`, so the runtime's entry cost is not
 //! counted per call.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use elf_resilience_bench::config;

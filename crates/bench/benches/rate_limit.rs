@@ -6,6 +6,7 @@
 //! (`SystemClock`, itself TSC-based). Every check is one call of an `#[inline(never)]` function
 //! returning the limiter's own result, the same for both crates, so neither check is folded
 //! into the benchmark loop.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime};
 use elf_resilience_bench::{QuantaClock, StdClock, config};

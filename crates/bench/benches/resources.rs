@@ -1,6 +1,7 @@
 //! The resource manager and the usage ledgers: a cached `check_resource`, one cgroup sample
 //! next to sysinfo's cgroup read, what each file of a sample costs (opened each time or kept
 //! open), and ledger `record` in memory and in SQLite (batched).
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use elf_resilience_bench::config;

@@ -1,4 +1,5 @@
 //! Retry whose first attempt succeeds: elf-resilience against backon, and the bare call.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use backon::{BlockingRetryable, ExponentialBuilder};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -1,5 +1,6 @@
 //! Tower breaker layers over a `service_fn` that is ready at once: the bare service,
 //! elf-resilience's `CircuitBreakerLayer`, tower-resilience's, and our other layers.
+#![allow(missing_docs)] // `criterion_group!` makes an undocumented public function
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use elf_resilience_bench::{call_once, config};
