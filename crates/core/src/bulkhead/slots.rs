@@ -250,23 +250,7 @@ mod tests {
                 })
             })
             .collect();
-        rt.block_on(async {
-            let tasks: Vec<_> = (0..THREADS)
-                .map(|_| {
-                    let (slots, inside) = (slots.clone(), inside.clone());
-                    tokio::spawn(async move {
-                        for _ in 0..1_000 {
-                            assert!(slots.take_async(Duration::from_secs(30)).await, "a task timed out");
-                            inside_once(&slots, &inside);
-                            tokio::task::yield_now().await;
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.expect("no task panics");
-            }
-        });
+        rt.block_on(on_tasks(&slots, &inside, THREADS, 1_000));
         for t in threads {
             t.join().expect("no thread panics");
         }
@@ -283,23 +267,28 @@ mod tests {
             .unwrap();
         let slots = Arc::new(Slots::new(1));
         let inside = Arc::new(AtomicUsize::new(0));
-        rt.block_on(async {
-            let tasks: Vec<_> = (0..THREADS * 2)
-                .map(|_| {
-                    let (slots, inside) = (slots.clone(), inside.clone());
-                    tokio::spawn(async move {
-                        for _ in 0..500 {
-                            assert!(slots.take_async(Duration::from_secs(30)).await, "a waiter timed out");
-                            inside_once(&slots, &inside);
-                            tokio::task::yield_now().await;
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.expect("no task panics");
-            }
-        });
+        rt.block_on(on_tasks(&slots, &inside, THREADS * 2, 500));
         assert_eq!(slots.in_flight(), 0);
+    }
+
+    /// `tasks` tasks each taking a slot `rounds` times in turn (waiting if need be), with a
+    /// yield between turns.
+    #[cfg(feature = "tokio")]
+    async fn on_tasks(slots: &Arc<Slots>, inside: &Arc<AtomicUsize>, tasks: usize, rounds: usize) {
+        let tasks: Vec<_> = (0..tasks)
+            .map(|_| {
+                let (slots, inside) = (slots.clone(), inside.clone());
+                tokio::spawn(async move {
+                    for _ in 0..rounds {
+                        assert!(slots.take_async(Duration::from_secs(30)).await, "a waiter timed out");
+                        inside_once(&slots, &inside);
+                        tokio::task::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("no task panics");
+        }
     }
 }

@@ -15,7 +15,9 @@ impl Bulkhead {
     /// [`acquire_async`](Self::acquire_async), held by borrowing this bulkhead.
     pub(crate) async fn acquire_borrowed_async(&self) -> Result<BorrowedSlot<'_>, BulkheadError> {
         let s = &self.shared;
-        if s.slots.take_async(s.max_wait).await {
+        // The wait (a queue entry and a timer) is boxed, so a caller's future holds only a
+        // pointer for it: a free slot, or a shed, allocates nothing.
+        if s.slots.try_take() || (!s.max_wait.is_zero() && Box::pin(s.slots.take_async(s.max_wait)).await) {
             return Ok(BorrowedSlot::new(&s.slots));
         }
         Err(self.rejection(s.max_wait))

@@ -47,14 +47,16 @@ impl Timeout {
 
     /// Runs `fut`, dropping it if it is not done within the limit, which runs from this call.
     ///
-    /// The returned future holds `fut` once, in place (no copy of it is kept aside), so
-    /// timeouts nest without growing the future more than `fut` itself.
+    /// The deadline is read from tokio's clock here; the timer is made (boxed, so the returned
+    /// future stays small) only if `fut` is not done at its first poll: a call answered at
+    /// once allocates nothing and touches no timer.
     #[cfg(feature = "tokio")]
     pub fn call_async<T, E, F>(&self, fut: F) -> TimeoutFuture<F>
     where
         F: std::future::Future<Output = Result<T, E>>,
     {
-        TimeoutFuture { inner: tokio::time::timeout(self.duration, fut), duration: self.duration }
+        let deadline = tokio::time::Instant::now() + self.duration;
+        TimeoutFuture { inner: fut, deadline, duration: self.duration, timer: None }
     }
 }
 
@@ -65,8 +67,10 @@ pin_project_lite::pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct TimeoutFuture<F> {
         #[pin]
-        inner: tokio::time::Timeout<F>,
+        inner: F,
+        deadline: tokio::time::Instant,
         duration: std::time::Duration,
+        timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
     }
 }
 
@@ -78,11 +82,17 @@ impl<T, E, F: std::future::Future<Output = Result<T, E>>> std::future::Future fo
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
         let this = self.project();
-        this.inner.poll(cx).map(|done| match done {
-            Ok(done) => done.map_err(TimeoutError::Inner),
-            Err(_) => Err(elapsed(*this.duration)),
-        })
+        if let Poll::Ready(done) = this.inner.poll(cx) {
+            return Poll::Ready(done.map_err(TimeoutError::Inner));
+        }
+        let deadline = *this.deadline;
+        let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(elapsed(*this.duration))),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
