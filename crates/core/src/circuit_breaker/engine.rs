@@ -10,7 +10,7 @@ use super::counters::{Count, Counters};
 use super::metrics::BreakerMetrics;
 use super::state::{Event, NO_DEADLINE, State, Verdict, decide, half_open_deadline, needs_clock};
 use super::sync::{AtomicU64, Mutex, Ordering, lock};
-use super::window::Window;
+use super::window::{NO_BUCKET_END, Window};
 use super::{CircuitOpen, CircuitState};
 use crate::clock::{Clock, SystemClock};
 use std::time::{Duration, SystemTime};
@@ -35,6 +35,9 @@ pub(crate) struct Inner {
     half_open_until: AtomicU64,
     pub book: Mutex<Book>,
     pub(crate) window: Option<Window>,
+    /// When the time window's latest bucket ends: a successful call at or after it is recorded
+    /// (claims a new bucket). [`NO_BUCKET_END`] without a time window.
+    pub(crate) bucket_end: AtomicU64,
     pub counters: Counters,
     metrics: BreakerMetrics,
 }
@@ -58,8 +61,10 @@ impl Inner {
             Book { stay: 0, entered_at: now, entered_wall: cfg.clock.wall(), spent: [0; 5], transitions: 0 };
         let metrics = BreakerMetrics::new(&cfg.name);
         metrics.set_state(CircuitState::Closed);
+        let window = cfg.window.map(Window::new);
         Self {
-            window: cfg.window.map(Window::new),
+            bucket_end: AtomicU64::new(window.as_ref().map_or(NO_BUCKET_END, Window::initial_bucket_end)),
+            window,
             word: AtomicU64::new(State::initial().pack()),
             half_open_until: AtomicU64::new(NO_DEADLINE),
             book: Mutex::new(book),
@@ -80,7 +85,12 @@ impl Inner {
     /// deadline with one clock reading and a counter increment.
     #[inline(always)]
     pub(crate) fn acquire(&self) -> Result<u64, Rejection> {
-        let word = self.word.load(Ordering::Acquire);
+        self.acquire_from(self.word.load(Ordering::Acquire))
+    }
+
+    /// Like [`acquire`](Self::acquire), with the state word just loaded.
+    #[inline(always)]
+    pub(crate) fn acquire_from(&self, word: u64) -> Result<u64, Rejection> {
         if State::admits_freely(word) {
             return Ok(word);
         }
@@ -204,6 +214,7 @@ impl Inner {
     fn clear_window(&self) {
         if let Some(w) = &self.window {
             w.clear(self.window_calls());
+            self.bucket_end.store(w.initial_bucket_end(), Ordering::Relaxed);
         }
     }
 

@@ -6,46 +6,84 @@ use super::engine::Inner;
 use super::state::{Outcome, State};
 use super::sync::{Ordering, fence};
 use super::window::Sample;
+use std::any::Any;
 
-/// The start time of a call whose duration is not measured, and the end time of one whose end
-/// is not read.
-pub(crate) const NO_START: u64 = u64::MAX;
+/// The slow-call deadline of a call whose duration is not measured.
+pub(crate) const NO_SLOW: u64 = u64::MAX;
 
 impl Inner {
-    /// The clock reading at which a call admitted now starts, if slow calls are measured
-    /// (else [`NO_START`]).
+    /// When a call admitted now becomes slow, if slow calls are measured (else [`NO_SLOW`]).
     #[inline(always)]
-    pub(crate) fn start_time(&self) -> u64 {
-        if self.cfg.slow_nanos.is_some() { self.now_nanos() } else { NO_START }
+    pub(crate) fn slow_at(&self) -> u64 {
+        match self.cfg.slow_nanos {
+            Some(limit) => self.now_nanos().saturating_add(limit),
+            None => NO_SLOW,
+        }
     }
 
-    /// Ends a call admitted with state word `admitted` that started at `started`.
+    /// How the breaker counts `result`.
+    #[inline(always)]
+    pub(crate) fn outcome_of<T, E: 'static>(&self, result: &Result<T, E>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Success,
+            Err(e) => self.classify(e),
+        }
+    }
+
+    /// How the breaker counts `error`: a failure, or ignored if its filter says so.
+    pub(crate) fn classify<E: 'static>(&self, error: &E) -> Outcome {
+        let counts = self.cfg.record_error.as_ref().is_none_or(|f| f(error as &dyn Any));
+        if counts { Outcome::Failure } else { Outcome::Ignored }
+    }
+
+    /// Ends a call admitted with state word `admitted`, slow from `slow_at` on.
     ///
     /// The common case, a success that is not slow and not the first of a time-window bucket,
-    /// is one counter increment and one load when the word has not changed since admission
-    /// (plus one clock reading if slow calls or a time window are measured).
+    /// is one counter increment and one load (plus one clock reading if slow calls or a time
+    /// window are measured).
     #[inline(always)]
-    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, started: u64) {
-        let now = if self.cfg.timed { self.now_nanos() } else { NO_START };
-        if outcome != Outcome::Success || !self.quiet(started, now) {
-            return self.finish_measured(State::unpack(admitted), outcome, started, now);
+    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, slow_at: u64) {
+        if outcome != Outcome::Success {
+            return self.finish_measured(State::unpack(admitted), outcome, slow_at, None);
+        }
+        if self.cfg.timed {
+            let now = self.now_nanos();
+            // Slow, or the first call of a new time-window bucket.
+            if now >= slow_at.min(self.bucket_end.load(Ordering::Relaxed)) {
+                return self.finish_measured(State::unpack(admitted), outcome, slow_at, Some(now));
+            }
         }
         self.count(Count::Success);
-        if State::is_clean_closed(admitted) && self.word.load(Ordering::Acquire) == admitted {
+        let word = self.word.load(Ordering::Acquire);
+        if State::is_clean_closed(word) && State::is_clean_closed(admitted) {
             return;
         }
         self.settle_success(State::unpack(admitted));
     }
 
-    /// True if a success ending at `now` is only counted: not slow, and not the first call of
-    /// a time-window bucket.
+    /// Ends a successful call admitted in a closed state with no failures counted, on a
+    /// breaker that measures no time: one counter increment and one load.
     #[inline(always)]
-    fn quiet(&self, started: u64, now: u64) -> bool {
-        if now == NO_START {
-            return true;
+    pub(crate) fn finish_plain_success(&self, admitted: u64) {
+        self.count(Count::Success);
+        // Nothing to do while the breaker is (still, or again) closed with no failures.
+        if !State::is_clean_closed(self.word.load(Ordering::Acquire)) {
+            self.settle_success(State::unpack(admitted));
         }
-        let slow = self.cfg.slow_nanos.is_some_and(|limit| now.saturating_sub(started) >= limit);
-        !slow && self.window.as_ref().is_none_or(|w| w.quiet_at(now))
+    }
+
+    /// Ends a call that was neither reported nor finished (it panicked, or its permit or future
+    /// was dropped): a failure.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn finish_unreported(&self, admitted: u64, slow_at: u64) {
+        let name = &*self.cfg.name;
+        if std::thread::panicking() {
+            tracing::debug!(breaker = name, "guarded call panicked; counted as a failure");
+        } else {
+            tracing::debug!(breaker = name, "permit dropped unreported; counted as a failure");
+        }
+        self.finish(admitted, Outcome::Failure, slow_at);
     }
 
     #[cold]
@@ -57,14 +95,9 @@ impl Inner {
     }
 
     #[cold]
-    fn finish_measured(&self, permit: State, outcome: Outcome, started: u64, end: u64) {
-        let mut now = (end != NO_START).then_some(end);
-        let slow = match (now, self.cfg.slow_nanos) {
-            (Some(n), Some(limit)) if started != NO_START => {
-                n.saturating_sub(started) >= limit && outcome != Outcome::Ignored
-            }
-            _ => false,
-        };
+    fn finish_measured(&self, permit: State, outcome: Outcome, slow_at: u64, end: Option<u64>) {
+        let mut now = end.or_else(|| self.cfg.timed.then(|| self.now_nanos()));
+        let slow = slow_at != NO_SLOW && outcome != Outcome::Ignored && now.is_some_and(|n| n >= slow_at);
         self.count(match outcome {
             Outcome::Success => Count::Success,
             Outcome::Failure => Count::Failure,
@@ -100,7 +133,9 @@ impl Inner {
         let t = if window.needs_clock() { self.now(now) } else { 0 };
         // Numbered by the count before it (concurrent calls may share a number).
         let before = self.window_calls().saturating_sub(1);
-        window.record(Sample { before, failed, slow }, t);
+        if let Some(end) = window.record(Sample { before, failed, slow }, t) {
+            self.bucket_end.fetch_max(end, Ordering::Relaxed);
+        }
         // Of two outcomes recorded together, at least one sees the other's record.
         fence(Ordering::SeqCst);
         let tally = window.tally(t, self.window_calls());

@@ -91,6 +91,7 @@ mod engine;
 mod error;
 mod eviction;
 mod finish;
+mod flight;
 mod listener;
 mod metrics;
 mod permit;
@@ -122,6 +123,7 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use sync::Ordering;
 
 /// A circuit breaker. Cheap to clone: clones share one breaker.
 #[derive(Clone)]
@@ -212,15 +214,18 @@ impl CircuitBreaker {
     where
         F: FnOnce() -> Result<T, E>,
     {
-        let mut permit = match self.inner.acquire() {
-            Ok(word) => CircuitPermit::new(&self.inner, word),
-            Err(r) => return Err(CircuitBreakerError::Open(self.inner.open_error(r))),
+        let inner = &*self.inner;
+        let word = inner.word.load(Ordering::Acquire);
+        // The common case, decided once: closed with no failure counted, no clock to read.
+        let clean = State::is_clean_closed(word);
+        if clean && !inner.cfg.timed {
+            return inner.run_plain(word, f).map_err(CircuitBreakerError::Inner);
+        }
+        let admitted = match if clean { Ok(word) } else { inner.acquire_from(word) } {
+            Ok(admitted) => admitted,
+            Err(r) => return Err(CircuitBreakerError::Open(inner.open_error(r))),
         };
-        let result = f();
-        permit.record_in_place(&result);
-        // The permit (reported, so its drop does nothing) is dropped in place at the end of
-        // the scope: moving it, as `drop(permit)` would, copies it through memory.
-        result.map_err(CircuitBreakerError::Inner)
+        inner.run(admitted, f).map_err(CircuitBreakerError::Inner)
     }
 
     /// Runs the future made by `f` through the breaker. A panic, or dropping the returned

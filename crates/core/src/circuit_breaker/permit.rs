@@ -10,61 +10,36 @@
 use super::CircuitState;
 use super::engine::Inner;
 use super::state::{Outcome, State};
-use std::any::Any;
 use std::sync::Arc;
 
-/// What a permit remembers: the state it was admitted in and when the call started.
+/// What a permit remembers: the state it was admitted in and when the call becomes slow.
 #[derive(Debug, Clone, Copy)]
 struct Ticket {
     admitted: u64,
-    started: u64,
+    slow_at: u64,
     done: bool,
 }
 
 impl Ticket {
     #[inline(always)]
     fn new(admitted: u64, inner: &Inner) -> Self {
-        Self { admitted, started: inner.start_time(), done: false }
+        Self { admitted, slow_at: inner.slow_at(), done: false }
     }
 
     #[inline(always)]
     fn finish(&mut self, inner: &Inner, outcome: Outcome) {
         if !self.done {
             self.done = true;
-            inner.finish(self.admitted, outcome, self.started);
+            inner.finish(self.admitted, outcome, self.slow_at);
         }
-    }
-
-    fn classify<E: 'static>(inner: &Inner, error: &E) -> Outcome {
-        let counts = inner.cfg.record_error.as_ref().is_none_or(|f| f(error as &dyn Any));
-        if counts { Outcome::Failure } else { Outcome::Ignored }
-    }
-
-    #[inline(always)]
-    fn record<T, E: 'static>(&mut self, inner: &Inner, result: &Result<T, E>) {
-        let outcome = match result {
-            Ok(_) => Outcome::Success,
-            Err(e) => Self::classify(inner, e),
-        };
-        self.finish(inner, outcome);
     }
 
     #[inline(always)]
     fn drop_unreported(&mut self, inner: &Inner) {
         if !self.done {
-            self.report_dropped(inner);
+            self.done = true;
+            inner.finish_unreported(self.admitted, self.slow_at);
         }
-    }
-
-    #[cold]
-    fn report_dropped(&mut self, inner: &Inner) {
-        let name = &*inner.cfg.name;
-        if std::thread::panicking() {
-            tracing::debug!(breaker = name, "guarded call panicked; counted as a failure");
-        } else {
-            tracing::debug!(breaker = name, "permit dropped unreported; counted as a failure");
-        }
-        self.finish(inner, Outcome::Failure);
     }
 }
 
@@ -90,14 +65,15 @@ macro_rules! permit_methods {
         /// Reports an error: a failure if the breaker counts this error (see
         /// [`record_error_if`](super::CircuitBreakerBuilder::record_error_if)), else ignored.
         pub fn error<E: 'static>(mut self, error: &E) {
-            let outcome = Ticket::classify(&self.inner, error);
+            let outcome = self.inner.classify(error);
             self.ticket.finish(&self.inner, outcome);
         }
 
         /// Reports a result: `Ok` is a success, `Err` as in [`error`](Self::error).
         #[inline(always)]
         pub fn record<T, E: 'static>(mut self, result: &Result<T, E>) {
-            self.ticket.record(&self.inner, result);
+            let outcome = self.inner.outcome_of(result);
+            self.ticket.finish(&self.inner, outcome);
         }
 
         /// The state the call was admitted in: closed, half-open (a probe) or disabled.
@@ -132,13 +108,6 @@ impl<'a> CircuitPermit<'a> {
     }
 
     permit_methods!();
-
-    /// Like [`record`](Self::record), leaving the permit in place (moving a permit across an
-    /// out-of-line call copies it through memory, which stalls).
-    #[inline(always)]
-    pub(crate) fn record_in_place<T, E: 'static>(&mut self, result: &Result<T, E>) {
-        self.ticket.record(self.inner, result);
-    }
 }
 
 impl Drop for CircuitPermit<'_> {

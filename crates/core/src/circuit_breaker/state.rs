@@ -73,6 +73,8 @@ pub(crate) const MAX_COUNT: u32 = 0xFFFF;
 /// Largest deadline an open state can hold, in clock nanoseconds (about 73 years).
 pub(crate) const MAX_DEADLINE: u64 = (1 << 61) - 1;
 const STAY_MASK: u32 = (1 << 29) - 1;
+/// The kind and first counter of a packed word: zero for a closed state with no failures.
+const CLEAN_CLOSED_MASK: u64 = (0xFFFF << 3) | 0b111;
 
 /// The unpacked state word.
 ///
@@ -99,8 +101,9 @@ impl State {
         }
     }
 
-    /// Packs into a word: 3 bits of kind, then 29 bits of generation and two 16-bit counters,
-    /// or (open) 61 bits of deadline.
+    /// Packs into a word: 3 bits of kind, then two 16-bit counters and 29 bits of generation,
+    /// or (open) 61 bits of deadline. The counters sit next to the kind, so that "closed with
+    /// no failures" is a test of the low 19 bits.
     pub(crate) const fn pack(self) -> u64 {
         let (code, stay, a, b) = match self {
             State::Open { until } => return 1 | (until << 3),
@@ -109,14 +112,14 @@ impl State {
             State::ForcedOpen { stay } => (3, stay, 0, 0),
             State::Disabled { stay } => (4, stay, 0, 0),
         };
-        code | (((stay & STAY_MASK) as u64) << 3) | ((a as u64) << 32) | ((b as u64) << 48)
+        code | ((a as u64) << 3) | ((b as u64) << 19) | (((stay & STAY_MASK) as u64) << 35)
     }
 
     /// The inverse of [`State::pack`].
     pub(crate) const fn unpack(word: u64) -> State {
-        let stay = ((word >> 3) as u32) & STAY_MASK;
-        let a = ((word >> 32) & 0xFFFF) as u32;
-        let b = (word >> 48) as u32;
+        let a = ((word >> 3) & 0xFFFF) as u32;
+        let b = ((word >> 19) & 0xFFFF) as u32;
+        let stay = (word >> 35) as u32;
         match word & 0b111 {
             0 => State::Closed { stay, failures: a },
             1 => State::Open { until: word >> 3 },
@@ -141,7 +144,7 @@ impl State {
     /// True if `word` is a closed state with no failures counted.
     #[inline]
     pub(crate) const fn is_clean_closed(word: u64) -> bool {
-        word & 0b111 == 0 && (word >> 32) & 0xFFFF == 0
+        word & CLEAN_CLOSED_MASK == 0
     }
 
     /// The state a fresh breaker starts in.

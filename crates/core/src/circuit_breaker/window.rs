@@ -57,6 +57,9 @@ pub const MAX_COUNT_WINDOW: u32 = 1 << 20;
 /// Number of buckets of a time window.
 pub const TIME_WINDOW_BUCKETS: u64 = BUCKETS;
 
+/// The bucket end of a window that records no successful call.
+pub(crate) const NO_BUCKET_END: u64 = u64::MAX;
+
 /// Counts over the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Tally {
@@ -96,21 +99,24 @@ impl Window {
         matches!(self, Window::Time(_))
     }
 
-    /// True if a successful call at `now` needs no recording (it is counted by the call
-    /// counters alone): always for a count window; for a time window unless it is the first
-    /// call this window sees in a new bucket.
-    #[inline(always)]
-    pub(crate) fn quiet_at(&self, now: u64) -> bool {
+    /// Where a successful call is first recorded: [`NO_BUCKET_END`] for a count window (its
+    /// successes are counted by the call counters alone), 0 for a time window (the first call
+    /// claims a bucket).
+    pub(crate) fn initial_bucket_end(&self) -> u64 {
         match self {
-            Window::Count(_) => true,
-            Window::Time(w) => now < w.next_bucket.load(Relaxed),
+            Window::Count(_) => NO_BUCKET_END,
+            Window::Time(_) => 0,
         }
     }
 
-    /// Records one outcome at `now`.
-    pub(crate) fn record(&self, sample: Sample, now: u64) {
+    /// Records one outcome at `now`. A time window returns when the bucket it went into ends:
+    /// until then, a successful call needs no recording.
+    pub(crate) fn record(&self, sample: Sample, now: u64) -> Option<u64> {
         match self {
-            Window::Count(w) => w.record(sample),
+            Window::Count(w) => {
+                w.record(sample);
+                None
+            }
             Window::Time(w) => w.record(sample, now),
         }
     }
@@ -125,11 +131,12 @@ impl Window {
         }
     }
 
-    /// Forgets every recorded outcome; `calls` is the call count now.
+    /// Forgets every recorded outcome; `calls` is the call count now. The next successful
+    /// call is recorded from [`initial_bucket_end`](Self::initial_bucket_end) on again.
     pub(crate) fn clear(&self, calls: u64) {
         match self {
             Window::Count(w) => w.clear(calls),
-            Window::Time(w) => w.clear(),
+            Window::Time(w) => w.ring.clear(),
         }
     }
 }
@@ -179,27 +186,26 @@ impl CountWindow {
     }
 }
 
-/// Outcomes of the last T, in buckets.
+/// Outcomes of the last T, in buckets. The breaker keeps when the latest bucket seen ends
+/// (see [`Window::record`]): the first call at or after it claims a new bucket.
 #[derive(Debug)]
 pub(crate) struct TimeWindow {
     width: u64,
-    /// When the latest bucket seen ends: the first call at or after it claims a new bucket.
-    next_bucket: AtomicU64,
     ring: Ring,
 }
 
 impl TimeWindow {
     fn new(span: Duration) -> Self {
         let nanos = crate::clock::duration_to_nanos(span).max(1);
-        Self { width: nanos.div_ceil(BUCKETS), next_bucket: AtomicU64::new(0), ring: Ring::new() }
+        Self { width: nanos.div_ceil(BUCKETS), ring: Ring::new() }
     }
 
-    fn record(&self, s: Sample, now: u64) {
+    /// Records `s` in the bucket of `now`; when that bucket ends, unless the reading was stale.
+    fn record(&self, s: Sample, now: u64) -> Option<u64> {
         let n = now / self.width;
-        if let Some(bucket) = self.ring.claim(n, s.before) {
-            bucket.add(s.failed, s.slow);
-            self.next_bucket.fetch_max((n + 1).saturating_mul(self.width), Relaxed);
-        }
+        let bucket = self.ring.claim(n, s.before)?;
+        bucket.add(s.failed, s.slow);
+        Some((n + 1).saturating_mul(self.width))
     }
 
     /// The tally in bucket `n` with `calls` calls counted in all.
@@ -214,12 +220,6 @@ impl TimeWindow {
         t.calls = calls - start;
         t.rated = t.calls;
         t
-    }
-
-    fn clear(&self) {
-        self.ring.clear();
-        // The next call claims its bucket afresh.
-        self.next_bucket.store(0, Relaxed);
     }
 }
 
@@ -241,7 +241,9 @@ mod tests {
     #[test]
     fn count_window_slides() {
         let w = Window::new(SlidingWindow::Count(3));
-        step(&w, sample(0, true, false), 0);
+        assert_eq!(w.initial_bucket_end(), NO_BUCKET_END, "no success is recorded");
+        assert_eq!(w.record(sample(0, true, false), 0), None);
+        assert_eq!(w.tally(0, 1), Tally { calls: 1, rated: 1, failures: 1, slow: 0 });
         step(&w, sample(1, false, false), 0);
         assert_eq!(step(&w, sample(2, false, true), 0), (3, 3, 1, 1));
         assert_eq!(step(&w, sample(3, false, false), 0), (3, 3, 0, 1));
@@ -261,9 +263,9 @@ mod tests {
     #[test]
     fn time_window_forgets_old_buckets() {
         let w = Window::new(SlidingWindow::Time(Duration::from_nanos(64)));
-        assert!(!w.quiet_at(0), "the first call claims a bucket");
-        step(&w, sample(0, true, false), 0);
-        assert!(w.quiet_at(0) && !w.quiet_at(1));
+        assert_eq!(w.initial_bucket_end(), 0, "the first call claims a bucket");
+        assert_eq!(w.record(sample(0, true, false), 0), Some(1), "its bucket ends at 1 ns");
+        assert_eq!(w.tally(0, 1), Tally { calls: 1, rated: 1, failures: 1, slow: 0 });
         assert_eq!(step(&w, sample(1, false, false), 63), (2, 2, 1, 0));
         assert_eq!(step(&w, sample(2, false, false), 64), (2, 2, 0, 0));
         assert_eq!(step(&w, sample(3, false, false), 64 + 200), (1, 1, 0, 0));

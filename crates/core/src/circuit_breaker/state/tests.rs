@@ -30,6 +30,22 @@ fn pack_round_trips() {
 }
 
 #[test]
+fn only_a_closed_state_with_no_failures_is_clean() {
+    assert!(State::is_clean_closed(State::Closed { stay: STAY_MASK, failures: 0 }.pack()));
+    let unclean = [
+        State::Closed { stay: 0, failures: 1 },
+        State::Closed { stay: STAY_MASK, failures: MAX_COUNT },
+        State::Open { until: 0 },
+        State::HalfOpen { stay: 0, admitted: 0, succeeded: 0 },
+        State::ForcedOpen { stay: 0 },
+        State::Disabled { stay: 0 },
+    ];
+    for s in unclean {
+        assert!(!State::is_clean_closed(s.pack()), "{s:?}");
+    }
+}
+
+#[test]
 fn failures_open_at_threshold() {
     let s = State::initial();
     let d = decide(s, fin(s, Outcome::Failure), 5, &LIM, 9, NO_DEADLINE);
