@@ -138,7 +138,7 @@ impl HealthCheck {
     pub fn is_critical(&self) -> bool {
         self.critical
     }
-    /// Consecutive failing runs before the check turns worse.
+    /// Consecutive failing runs before the check turns worse (the first run sets the status at once).
     pub fn failure_threshold(&self) -> u32 {
         self.failure_threshold
     }
@@ -207,7 +207,8 @@ impl HealthCheckBuilder {
         self.inner.critical = critical;
         self
     }
-    /// Consecutive failing runs before the status turns worse (>= 1).
+    /// Consecutive failing runs before the status turns worse (>= 1); the first run of a check
+    /// sets its status at once, the threshold applies to later transitions.
     pub fn failure_threshold(mut self, n: u32) -> Self {
         self.inner.failure_threshold = n;
         self

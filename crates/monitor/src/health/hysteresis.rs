@@ -2,8 +2,8 @@
 //!
 //! A status turns worse only after `failure_threshold` consecutive runs worse than it, and
 //! better only after `success_threshold` consecutive runs better than it; the new status is
-//! the result of the run that crossed the threshold. From `Unknown`, a healthy run counts as
-//! better and a degraded or unhealthy run as worse.
+//! the result of the run that crossed the threshold. The first run of a check (from `Unknown`)
+//! sets its status at once, whatever it observed: hysteresis applies to later transitions.
 
 use serde::Serialize;
 
@@ -68,6 +68,9 @@ impl Hysteresis {
         success_threshold: u32,
     ) -> Option<Transition> {
         self.count_run(observed);
+        if self.status == HealthStatus::Unknown {
+            return Some(self.adopt(observed));
+        }
         let (better_threshold, worse_threshold) = (success_threshold.max(1), failure_threshold.max(1));
         let adopt = match compare(observed, self.status) {
             Direction::Same => {
@@ -114,7 +117,6 @@ fn compare(observed: HealthStatus, current: HealthStatus) -> Direction {
     match (observed.severity(), current.severity()) {
         (Some(o), Some(c)) if o == c => Direction::Same,
         (Some(o), Some(c)) if o < c => Direction::Better,
-        (Some(0), None) => Direction::Better,
         _ => Direction::Worse,
     }
 }
@@ -126,6 +128,15 @@ mod tests {
 
     fn run(h: &mut Hysteresis, seq: &[HealthStatus], f: u32, s: u32) -> Vec<Option<HealthStatus>> {
         seq.iter().map(|o| h.observe(*o, f, s).map(|t| t.to)).collect()
+    }
+
+    #[test]
+    fn the_first_run_sets_the_status_whatever_it_saw() {
+        for first in [Healthy, Degraded, Unhealthy] {
+            let mut h = Hysteresis::new();
+            assert_eq!(run(&mut h, &[first], 3, 2), vec![Some(first)], "first run {first:?}");
+            assert_eq!(h.status, first);
+        }
     }
 
     #[test]

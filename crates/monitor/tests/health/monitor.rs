@@ -99,8 +99,9 @@ async fn degraded_transitions_and_success_threshold() {
     let (state, runs) = (Arc::new(AtomicU8::new(DEGRADED)), Arc::new(AtomicUsize::new(0)));
     let check = switchable("cache", &state, &runs).failure_threshold(2).success_threshold(3).build().unwrap();
     monitor.register_check(check).unwrap();
+    // The first run sets the status at once; the thresholds apply to later transitions.
     monitor.run_check_now("cache").await.unwrap();
-    assert_eq!(monitor.get_health_status(Some("cache")), HealthStatus::Unknown);
+    assert_eq!(monitor.get_health_status(Some("cache")), HealthStatus::Degraded);
     monitor.run_check_now("cache").await.unwrap();
     assert_eq!(monitor.get_health_status(Some("cache")), HealthStatus::Degraded);
     state.store(HEALTHY, Ordering::SeqCst);
