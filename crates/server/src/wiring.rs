@@ -12,7 +12,7 @@ use elf_resilience::{
     ResourceType, UsageLedger, WebhookSink,
 };
 
-use crate::config::{AlertSink, Config, Secret, Window};
+use crate::config::{AlertSink, Config, Secret, Threshold, Window};
 
 /// The default probe interval and timeout.
 const PROBE_INTERVAL: Duration = Duration::from_secs(15);
@@ -110,8 +110,18 @@ fn configured_probes(
 }
 
 fn thresholds(mut b: ResourceManagerBuilder, config: &Config) -> ResourceManagerBuilder {
+    for (ty, th) in threshold_pairs(config) {
+        if let Some(th) = th {
+            b = b.thresholds(ty, th.warning.0, th.critical.0);
+        }
+    }
+    b
+}
+
+/// The configured thresholds of every resource type (`None`: the built-in default).
+fn threshold_pairs(config: &Config) -> [(ResourceType, Option<Threshold>); 8] {
     let t = &config.thresholds;
-    let pairs = [
+    [
         (ResourceType::ApiQuota, t.api_quota),
         (ResourceType::Memory, t.memory),
         (ResourceType::Cpu, t.cpu),
@@ -120,13 +130,7 @@ fn thresholds(mut b: ResourceManagerBuilder, config: &Config) -> ResourceManager
         (ResourceType::Network, t.network),
         (ResourceType::Docker, t.docker),
         (ResourceType::K8sPod, t.k8s_pod),
-    ];
-    for (ty, th) in pairs {
-        if let Some(th) = th {
-            b = b.thresholds(ty, th.warning.0, th.critical.0);
-        }
-    }
-    b
+    ]
 }
 
 /// The health monitor with a log sink and the configured webhooks.
@@ -176,4 +180,21 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     std::io::Write::write_all(&mut options.open(path)?, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_TOML;
+
+    #[test]
+    fn config_default_prints_the_built_in_thresholds() {
+        let config = Config::parse(DEFAULT_TOML, std::path::Path::new("default.toml")).unwrap();
+        let built_in = elf_resilience::Thresholds::default();
+        for (ty, th) in threshold_pairs(&config) {
+            let th = th.unwrap_or_else(|| panic!("`config default` lists {ty}"));
+            let want = built_in.get(ty);
+            assert_eq!((th.warning.0, th.critical.0), (want.warning, want.critical), "{ty}");
+        }
+    }
 }
