@@ -55,7 +55,7 @@ pub fn with_retry(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `failure_threshold = N`   | consecutive failures that open it (default 5) |
 /// | `recovery_timeout = "30s"`| how long it stays open (or seconds as an integer; default 60 s) |
 /// | `half_open_permits = N`   | probe calls admitted when half-open            |
-/// | `name = "..."`            | the breaker's name (default: the function's)   |
+/// | `name = "..."`            | the breaker's name (default: the function's module path and name, e.g. `my_app::openai::chat`) |
 ///
 /// The breaker is created on first call in the global `CircuitBreakerRegistry` (or taken
 /// from it, if one by that name exists). A rejected call returns the function's error type

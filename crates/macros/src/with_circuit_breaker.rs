@@ -41,13 +41,18 @@ fn wrap(target: Target, args: Args) -> syn::Result<TokenStream> {
     }))
 }
 
-/// The breaker's name and its builder calls.
-fn settings(args: &Args, func: &syn::Ident) -> syn::Result<(syn::LitStr, TokenStream)> {
-    let mut name = syn::LitStr::new(&func.to_string(), func.span());
+/// The breaker's name (an expression: by default the function's module path and name, so
+/// same-named functions of two modules get two breakers) and its builder calls.
+fn settings(args: &Args, func: &syn::Ident) -> syn::Result<(TokenStream, TokenStream)> {
+    let func_name = syn::LitStr::new(&func.to_string(), func.span());
+    let mut name = quote!(::core::concat!(::core::module_path!(), "::", #func_name));
     let mut setters = TokenStream::new();
     for arg in &args.pairs {
         match arg.key.to_string().as_str() {
-            "name" => name = non_empty(args::string(arg)?)?,
+            "name" => {
+                let given = non_empty(args::string(arg)?)?;
+                name = quote!(#given);
+            }
             "recovery_timeout" => {
                 let ms = duration::millis(arg)?;
                 setters.extend(quote!(.recovery_timeout(::core::time::Duration::from_millis(#ms))));

@@ -144,9 +144,10 @@ fn breaker_is_named_after_the_function_and_registered() {
     for _ in 0..3 {
         assert_eq!(call_external_api(""), Err(ApiError::Fatal));
     }
-    let cb = CircuitBreakerRegistry::global().get("call_external_api").expect("registered");
+    let name = concat!(module_path!(), "::call_external_api");
+    let cb = CircuitBreakerRegistry::global().get(name).expect("registered");
     assert_eq!(cb.state(), CircuitState::Open);
-    assert_eq!(call_external_api("/ok"), Err(ApiError::Open("call_external_api".into())));
+    assert_eq!(call_external_api("/ok"), Err(ApiError::Open(name.into())));
     assert_eq!(EXTERNAL_CALLS.load(Ordering::SeqCst), 4);
     let stats = cb.stats();
     assert_eq!((stats.failed_calls, stats.rejected_calls), (3, 1));
@@ -231,4 +232,36 @@ async fn max_elapsed_argument_bounds_an_endless_schedule() {
     // Attempts at 0, 10 and 20 s; a wait to 30 s would pass 25 s.
     assert_eq!(ELAPSED_CALLS.load(Ordering::SeqCst), 3);
     assert_eq!(start.elapsed(), Duration::from_secs(20));
+}
+
+mod openai {
+    use elf_resilience::with_circuit_breaker;
+
+    #[with_circuit_breaker(failure_threshold = 2)]
+    pub fn chat(fail: bool) -> Result<&'static str, super::ApiError> {
+        if fail { Err(super::ApiError::Fatal) } else { Ok("openai") }
+    }
+}
+
+mod anthropic {
+    use elf_resilience::with_circuit_breaker;
+
+    #[with_circuit_breaker(failure_threshold = 2)]
+    pub fn chat(fail: bool) -> Result<&'static str, super::ApiError> {
+        if fail { Err(super::ApiError::Fatal) } else { Ok("anthropic") }
+    }
+}
+
+#[test]
+fn same_named_functions_of_two_modules_have_two_breakers() {
+    for _ in 0..2 {
+        assert_eq!(openai::chat(true), Err(ApiError::Fatal));
+    }
+    assert!(matches!(openai::chat(false), Err(ApiError::Open(_))), "openai's breaker opened");
+    assert_eq!(anthropic::chat(false), Ok("anthropic"), "anthropic's breaker is its own");
+    let names: Vec<String> = CircuitBreakerRegistry::global().stats().into_iter().map(|s| s.name).collect();
+    for module in ["openai", "anthropic"] {
+        let name = format!("{}::{module}::chat", module_path!());
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
 }
