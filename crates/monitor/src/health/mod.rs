@@ -43,6 +43,7 @@ mod flapping;
 mod health_json;
 mod history;
 mod hysteresis;
+mod millis;
 mod monitor;
 mod outcome;
 mod report;

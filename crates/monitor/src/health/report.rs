@@ -20,7 +20,8 @@ pub struct CheckReport {
     /// When it last ran.
     #[serde(serialize_with = "serialize_opt_time")]
     pub last_run: Option<SystemTime>,
-    /// How long the last run took.
+    /// How long the last run took; serialized as `duration_ms`, a float of milliseconds.
+    #[serde(rename = "duration_ms", serialize_with = "super::millis::serialize_opt")]
     pub duration: Option<Duration>,
     /// Consecutive runs that were not healthy.
     pub consecutive_failures: u32,

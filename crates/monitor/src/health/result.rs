@@ -54,7 +54,8 @@ pub struct HealthCheckResult {
     pub observed_value: Option<f64>,
     /// Its unit.
     pub observed_unit: Option<String>,
-    /// How long the run took.
+    /// How long the run took; serialized as `duration_ms`, a float of milliseconds.
+    #[serde(rename = "duration_ms", serialize_with = "super::millis::serialize")]
     pub duration: Duration,
     /// When the run finished (wall clock).
     #[serde(serialize_with = "rfc3339::serialize")]
@@ -105,6 +106,7 @@ pub struct HistoryEntry {
     pub status: HealthStatus,
     /// Its message.
     pub message: Cow<'static, str>,
-    /// How long it took.
+    /// How long it took; serialized as `duration_ms`, a float of milliseconds.
+    #[serde(rename = "duration_ms", serialize_with = "super::millis::serialize")]
     pub duration: Duration,
 }

@@ -130,6 +130,11 @@ async fn hanging_check_is_cut_at_its_timeout() {
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert_eq!((r.status, r.message.as_str()), (HealthStatus::Unhealthy, "timed out after 2s"));
     assert_eq!(r.duration, Duration::from_secs(2));
+    // JSON speaks milliseconds, as elsewhere: the result, the report's check and its history.
+    assert_eq!(serde_json::to_value(&r).unwrap()["duration_ms"], 2000.0);
+    let report = serde_json::to_value(monitor.get_health_report()).unwrap();
+    assert!(report.to_string().contains("\"duration_ms\":2000.0"), "{report}");
+    assert!(!report.to_string().contains("nanos"), "{report}");
 }
 
 #[tokio::test(start_paused = true)]
