@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use elf_resilience::{
-    BreakerStateStore, DEFAULT_MAX_STALENESS, QueueError, RequestQueue, ResponseCache, SqliteBreakerStore,
-    SqliteCache, SqliteLedger, SqliteQueue, SystemClock,
+    BreakerStateStore, DEFAULT_MAX_STALENESS, InMemoryLedger, QueueError, RequestQueue, ResponseCache,
+    SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue, SystemClock, UsageLedger,
 };
 
 use crate::config::Config;
@@ -94,6 +94,20 @@ fn open_sqlite(config: &Config) -> anyhow::Result<Stores> {
 /// while Redis is down).
 pub fn open_ledger(config: &Config) -> anyhow::Result<Arc<SqliteLedger>> {
     ledger(config, &config.storage.data_dir())
+}
+
+/// The usage ledger for a command that must write nothing (`health`, a Kubernetes exec probe
+/// on a read-only filesystem): the SQLite ledger if its file already exists and opens, else
+/// an empty in-memory one. Never creates the data directory.
+pub fn existing_ledger(config: &Config) -> Arc<dyn UsageLedger> {
+    let dir = config.storage.data_dir();
+    if dir.join("usage.db").exists() {
+        match ledger(config, &dir) {
+            Ok(ledger) => return ledger,
+            Err(e) => tracing::warn!(error = %e, "usage ledger unreadable; quota checks see no usage"),
+        }
+    }
+    Arc::new(InMemoryLedger::new())
 }
 
 fn ledger(config: &Config, dir: &Path) -> anyhow::Result<Arc<SqliteLedger>> {

@@ -6,12 +6,13 @@ use elf_resilience::{HealthReport, HealthStatus};
 
 use crate::checks;
 use crate::config::Config;
-use crate::stores::open_ledger;
+use crate::stores::existing_ledger;
 use crate::wiring::{health_monitor, quota_tracker, resource_manager};
 
 /// Runs each check once and prints the report; 0 healthy, 1 degraded, 2 unhealthy.
 pub async fn run(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
-    let rm = resource_manager(config, quota_tracker(config, open_ledger(config)?)?)?;
+    // Nothing is written: a probe may run on a read-only filesystem.
+    let rm = resource_manager(config, quota_tracker(config, existing_ledger(config))?)?;
     let monitor = health_monitor(config);
     checks::register(&monitor, config, &rm, 1)?;
     for name in monitor.check_names() {

@@ -146,6 +146,7 @@ fn health_exit_codes_follow_the_checks() {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(v["checks"]["svc"]["message"].as_str().unwrap().contains(&target));
     }
+    assert!(!work.path().join(".elf-resilience").exists(), "health writes no state (a read-only filesystem)");
     drop(listener);
 }
 
