@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use elf_resilience::{
-    CheckOutcome, Context, HealthCheck, HealthMonitor, ResourceManager, ResourceStatus, ResourceType,
-    SystemSummary,
+    CheckOutcome, Context, HealthCheck, HealthCheckBuilder, HealthMonitor, ResourceManager, ResourceStatus,
+    ResourceType, SystemSummary,
 };
 
 use crate::config::{CheckKind, Config, HealthCheckConfig};
@@ -25,6 +25,9 @@ pub fn register(
     failures: u32,
 ) -> anyhow::Result<()> {
     let interval = config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0);
+    // The defaults first: a configured check's own interval and timeout are set after them.
+    let defaults =
+        |b: HealthCheckBuilder| b.interval(interval).timeout(DEFAULT_TIMEOUT).failure_threshold(failures);
     let mut checks = Vec::new();
     if config.health.default_checks.unwrap_or(true) {
         checks.push(resource_check("cpu", ResourceType::Cpu, rm, false));
@@ -34,11 +37,11 @@ pub fn register(
             checks.push(resource_check("api_quota", ResourceType::ApiQuota, rm, false));
         }
     }
+    let mut checks: Vec<_> = checks.into_iter().map(defaults).collect();
     for c in &config.health.checks {
-        checks.push(configured(c, rm)?);
+        checks.push(configured(c, rm, defaults)?);
     }
     for b in checks {
-        let b = b.interval(interval).timeout(DEFAULT_TIMEOUT).failure_threshold(failures);
         monitor.register_check(b.build()?)?;
     }
     Ok(())
@@ -47,7 +50,8 @@ pub fn register(
 fn configured(
     c: &HealthCheckConfig,
     rm: &ResourceManager,
-) -> anyhow::Result<elf_resilience::HealthCheckBuilder> {
+    defaults: impl Fn(HealthCheckBuilder) -> HealthCheckBuilder,
+) -> anyhow::Result<HealthCheckBuilder> {
     let b = match c.kind {
         CheckKind::Http => http_check(&c.name, c.target.clone()),
         CheckKind::Tcp => tcp_check(&c.name, c.target.clone()),
@@ -56,7 +60,7 @@ fn configured(
             resource_check(&c.name, ty, rm, c.critical)
         }
     };
-    let b = b.critical(c.critical);
+    let b = defaults(b).critical(c.critical);
     let b = match c.interval {
         Some(i) => b.interval(i.0),
         None => b,
@@ -69,12 +73,7 @@ fn configured(
 
 /// A check reading the resource manager: healthy below warning, degraded at warning or when
 /// unknown, unhealthy when critical or exhausted.
-fn resource_check(
-    name: &str,
-    ty: ResourceType,
-    rm: &ResourceManager,
-    critical: bool,
-) -> elf_resilience::HealthCheckBuilder {
+fn resource_check(name: &str, ty: ResourceType, rm: &ResourceManager, critical: bool) -> HealthCheckBuilder {
     let rm = rm.clone();
     HealthCheck::builder(name, move || {
         let rm = rm.clone();
@@ -96,7 +95,7 @@ fn resource_check(
     .critical(critical)
 }
 
-fn disk_check() -> elf_resilience::HealthCheckBuilder {
+fn disk_check() -> HealthCheckBuilder {
     HealthCheck::builder("disk", || async {
         let used =
             tokio::task::spawn_blocking(|| SystemSummary::current().disk_usage_percent).await.unwrap_or(0.0);
@@ -112,7 +111,7 @@ fn disk_check() -> elf_resilience::HealthCheckBuilder {
     .component_type("system")
 }
 
-fn http_check(name: &str, url: String) -> elf_resilience::HealthCheckBuilder {
+fn http_check(name: &str, url: String) -> HealthCheckBuilder {
     let client = reqwest::Client::new();
     HealthCheck::builder(name, move || {
         let (client, url) = (client.clone(), url.clone());
@@ -144,7 +143,7 @@ fn without_url(e: &reqwest::Error) -> String {
     kind.to_owned()
 }
 
-fn tcp_check(name: &str, addr: String) -> elf_resilience::HealthCheckBuilder {
+fn tcp_check(name: &str, addr: String) -> HealthCheckBuilder {
     HealthCheck::builder(name, move || {
         let addr = addr.clone();
         async move {
@@ -158,4 +157,28 @@ fn tcp_check(name: &str, addr: String) -> elf_resilience::HealthCheckBuilder {
     })
     .measurement("connectTime")
     .component_type("component")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wiring::{quota_tracker, resource_manager};
+    use std::sync::Arc;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_checks_own_timeout_wins_over_the_default() {
+        // Accepts connections (the backlog) and never answers.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        let toml = format!(
+            "[health]\ndefault_checks = false\n[[health.checks]]\nname = \"api\"\nkind = \"http\"\ntarget = \"http://{addr}/health\"\ntimeout = \"2s\"\n"
+        );
+        let config = Config::parse(&toml, std::path::Path::new("test.toml")).unwrap();
+        let ledger = Arc::new(elf_resilience::InMemoryLedger::new());
+        let rm = resource_manager(&config, quota_tracker(&config, ledger).unwrap()).unwrap();
+        let monitor = HealthMonitor::default();
+        register(&monitor, &config, &rm, 1).unwrap();
+        let r = monitor.run_check_now("api").await.unwrap();
+        assert_eq!(r.message, "timed out after 2s");
+    }
 }
