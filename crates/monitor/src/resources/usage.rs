@@ -30,7 +30,8 @@ impl UsageLog {
 
     /// The total recorded for `resource` since `since` (nanoseconds, by whole hours).
     pub(crate) fn total(&self, resource: ResourceType, since: u64) -> f64 {
-        self.since(since).filter(|(k, _)| k.1 == resource).map(|(_, v)| v).sum()
+        // Folded from +0.0: `f64`'s `sum` starts at -0.0, which a report would show as `-0.0`.
+        self.since(since).filter(|(k, _)| k.1 == resource).fold(0.0, |total, (_, v)| total + v)
     }
 
     /// Totals of `resource` per team and model since `since`.
@@ -51,6 +52,13 @@ impl UsageLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nothing_recorded_totals_positive_zero() {
+        let total = UsageLog::default().total(ResourceType::ApiQuota, 0);
+        assert!(total == 0.0 && total.is_sign_positive(), "{total:?}");
+        assert_eq!(serde_json::to_string(&total).unwrap(), "0.0");
+    }
 
     #[test]
     fn totals_group_by_team_and_model_within_the_period() {
