@@ -1,22 +1,24 @@
 //! Fork: a breaker opened before `fork()` half-opens on time in the child.
 //!
-//! An open breaker reads its own clock (the system clock, the CPU's counter), and nothing it
-//! depends on runs in a background thread that a forked child would lack. This binary runs
-//! without the test harness (`harness = false`), so the process forks while it has one thread.
-//! The child polls its copy of the breaker against the real clock, the subject of the test, in
-//! a loop bounded by a deadline, and tells the parent what it saw through its exit code.
+//! An open breaker reads its own clock, and nothing it depends on runs in a background thread
+//! that a forked child would lack. This binary runs without the test harness
+//! (`harness = false`), so the process forks while it has one thread. In the child, a breaker
+//! on a `ManualClock` half-opens exactly at its recovery timeout as the clock is advanced, and
+//! one on the system clock reads that clock itself (its retry-after comes from the child's own
+//! reading); the child tells the parent what it saw through its exit code. No test waits.
 
-use elf_resilience_core::{CircuitBreaker, CircuitState};
-use std::time::{Duration, Instant};
+use elf_resilience_core::{CircuitBreaker, CircuitState, Clock, ManualClock, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
 
-const RECOVERY: Duration = Duration::from_millis(50);
-/// Far longer than the recovery timeout: only a breaker that never half-opens reaches it.
-const DEADLINE: Duration = Duration::from_secs(5);
+const RECOVERY: Duration = Duration::from_secs(60);
 
 /// Child exit codes.
 const HALF_OPENED: i32 = 0;
-const STILL_OPEN: i32 = 3;
-const WRONG_STATE: i32 = 4;
+const NOT_OPEN: i32 = 3;
+const WRONG_RETRY_AFTER: i32 = 4;
+const EARLY: i32 = 5;
+const WRONG_STATE: i32 = 6;
 
 pub(crate) fn run() {
     #[cfg(unix)]
@@ -26,41 +28,56 @@ pub(crate) fn run() {
     }
 }
 
+/// A breaker on `clock` opened by one failure.
+fn opened(name: &str, clock: Arc<dyn Clock>) -> CircuitBreaker {
+    let cb =
+        CircuitBreaker::builder().name(name).failure_threshold(1).recovery_timeout(RECOVERY).clock(clock);
+    let cb = cb.build().unwrap_or_else(|e| panic!("valid config: {e}"));
+    let _ = cb.call(|| Err::<(), _>("down"));
+    assert!(cb.state().is_open(), "one failure opens it");
+    cb
+}
+
 #[cfg(unix)]
 fn a_forked_child_half_opens_on_time() {
-    let cb = CircuitBreaker::builder().name("fork").failure_threshold(1).recovery_timeout(RECOVERY).build();
-    let cb = cb.unwrap_or_else(|e| panic!("valid config: {e}"));
-    let before_opening = Instant::now();
-    let _ = cb.call(|| Err::<(), _>("down"));
-    let open = cb.try_acquire().err().unwrap_or_else(|| panic!("the breaker opened"));
-    assert!(open.retry_after.is_some_and(|d| d <= RECOVERY), "{open}");
+    let clock = ManualClock::new();
+    let manual = opened("fork-manual", Arc::new(clock.clone()));
+    let system = opened("fork-system", SystemClock::shared());
     match fork() {
-        0 => exit_child(probe_until_half_open(&cb)),
+        0 => exit_child(in_child(&manual, &clock, &system)),
         child => {
             let code = wait_for(child);
-            assert_eq!(code, HALF_OPENED, "the child's breaker did not half-open (exit code {code})");
-            // Not before the recovery timeout (less a margin for the two clocks' calibration).
-            assert!(before_opening.elapsed() >= RECOVERY * 9 / 10, "the child half-opened early");
+            assert_eq!(code, HALF_OPENED, "the child's breakers misbehaved (exit code {code})");
         }
     }
 }
 
-/// In the child: asks the breaker until it admits a probe; the exit code says how it went.
+/// In the child: the system-clock breaker is open with a retry-after from the child's own
+/// clock reading; the manual one stays open until its recovery timeout, then admits a probe.
 #[cfg(unix)]
-fn probe_until_half_open(cb: &CircuitBreaker) -> i32 {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        match cb.try_acquire() {
-            Ok(permit) if permit.admitted_in() == CircuitState::HalfOpen => {
-                permit.success();
-                return if cb.state() == CircuitState::Closed { HALF_OPENED } else { WRONG_STATE };
-            }
-            Ok(_) => return WRONG_STATE,
-            Err(open) if open.retry_after.is_none() => return WRONG_STATE,
-            Err(_) => std::thread::sleep(Duration::from_millis(1)),
-        }
+fn in_child(manual: &CircuitBreaker, clock: &ManualClock, system: &CircuitBreaker) -> i32 {
+    match system.try_acquire() {
+        Err(open) if open.retry_after.is_some_and(|d| d > Duration::ZERO && d <= RECOVERY) => {}
+        Err(_) => return WRONG_RETRY_AFTER,
+        Ok(_) => return NOT_OPEN,
     }
-    STILL_OPEN
+    match manual.try_acquire() {
+        Err(open) if open.retry_after == Some(RECOVERY) => {}
+        Err(_) => return WRONG_RETRY_AFTER,
+        Ok(_) => return NOT_OPEN,
+    }
+    clock.advance(RECOVERY - Duration::from_nanos(1));
+    if manual.try_acquire().is_ok() {
+        return EARLY;
+    }
+    clock.advance(Duration::from_nanos(1));
+    match manual.try_acquire() {
+        Ok(permit) if permit.admitted_in() == CircuitState::HalfOpen => {
+            permit.success();
+            if manual.state() == CircuitState::Closed { HALF_OPENED } else { WRONG_STATE }
+        }
+        _ => WRONG_STATE,
+    }
 }
 
 #[cfg(unix)]
