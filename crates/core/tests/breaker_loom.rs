@@ -49,30 +49,40 @@ fn the_last_probe_slot_goes_to_exactly_one_caller() {
     });
 }
 
+/// Counts the breaker's transitions to open.
+fn counting_opens(builder: elf_resilience_core::CircuitBreakerBuilder) -> (CircuitBreaker, Arc<AtomicUsize>) {
+    let opened = Arc::new(AtomicUsize::new(0));
+    let seen = opened.clone();
+    let cb = builder
+        .on_state_change(move |_, to| {
+            if to == CircuitState::Open {
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .build()
+        .unwrap();
+    (cb, opened)
+}
+
+/// Two threads fail one call each at once: the breaker ends open, opened exactly once.
+fn two_failures_open_once(cb: &CircuitBreaker, opened: &AtomicUsize) {
+    let fail = |cb: CircuitBreaker| thread::spawn(move || drop(cb.call(|| Err::<(), _>("down"))));
+    let a = fail(cb.clone());
+    let b = fail(cb.clone());
+    a.join().unwrap();
+    b.join().unwrap();
+    assert_eq!(cb.state(), CircuitState::Open);
+    assert_eq!(opened.load(Ordering::SeqCst), 1);
+    assert_eq!(cb.stats().failed_calls, 2);
+}
+
 #[test]
 fn concurrent_failures_open_once() {
     loom::model(|| {
         let clock = ManualClock::new();
-        let opened = Arc::new(AtomicUsize::new(0));
-        let seen = opened.clone();
-        let cb = CircuitBreaker::builder()
-            .clock(clock.shared())
-            .failure_threshold(2)
-            .on_state_change(move |_, to| {
-                if to == CircuitState::Open {
-                    seen.fetch_add(1, Ordering::SeqCst);
-                }
-            })
-            .build()
-            .unwrap();
-        let fail = |cb: CircuitBreaker| thread::spawn(move || drop(cb.call(|| Err::<(), _>("down"))));
-        let a = fail(cb.clone());
-        let b = fail(cb.clone());
-        a.join().unwrap();
-        b.join().unwrap();
-        assert_eq!(cb.state(), CircuitState::Open);
-        assert_eq!(opened.load(Ordering::SeqCst), 1);
-        assert_eq!(cb.stats().failed_calls, 2);
+        let (cb, opened) =
+            counting_opens(CircuitBreaker::builder().clock(clock.shared()).failure_threshold(2));
+        two_failures_open_once(&cb, &opened);
     });
 }
 
@@ -118,30 +128,15 @@ fn concurrent_failures_in_a_count_window_open_once() {
     model.preemption_bound = Some(3);
     model.check(|| {
         let clock = ManualClock::new();
-        let opened = Arc::new(AtomicUsize::new(0));
-        let seen = opened.clone();
-        let cb = CircuitBreaker::builder()
+        let builder = CircuitBreaker::builder()
             .clock(clock.shared())
             .failure_threshold(100)
             .sliding_window(SlidingWindow::Count(4))
             .minimum_calls(3)
-            .failure_rate_threshold(50.0)
-            .on_state_change(move |_, to| {
-                if to == CircuitState::Open {
-                    seen.fetch_add(1, Ordering::SeqCst);
-                }
-            })
-            .build()
-            .unwrap();
+            .failure_rate_threshold(50.0);
+        let (cb, opened) = counting_opens(builder);
         drop(cb.call(|| Ok::<_, &str>(())));
-        let fail = |cb: CircuitBreaker| thread::spawn(move || drop(cb.call(|| Err::<(), _>("down"))));
-        let a = fail(cb.clone());
-        let b = fail(cb.clone());
-        a.join().unwrap();
-        b.join().unwrap();
         // Whichever failure is recorded second sees 2 of 3 calls failed.
-        assert_eq!(cb.state(), CircuitState::Open);
-        assert_eq!(opened.load(Ordering::SeqCst), 1);
-        assert_eq!(cb.stats().failed_calls, 2);
+        two_failures_open_once(&cb, &opened);
     });
 }
