@@ -106,7 +106,7 @@ where
         N: RetryNotify<E>,
         H: RetryHintSource<E>,
     {
-        let retryable = self.retry_if.should_retry(&error);
+        let retryable = self.retries(&error);
         match self.wait_after_error(run, &error, retryable, B::clone) {
             Ok(wait) => Flow::Wait(wait),
             Err(kind) => Flow::Done(Err(RetryError::new(kind, run.attempts, error))),
@@ -114,7 +114,6 @@ where
     }
 
     /// Whether the policy's predicate retries `error`.
-    #[cfg(feature = "tokio")]
     pub(crate) fn retries<E>(&self, error: &E) -> bool
     where
         P: RetryPredicate<E>,
