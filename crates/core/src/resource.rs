@@ -110,9 +110,19 @@ impl ResourceStatus {
         }
     }
 
-    /// Whether a call may go ahead: healthy or warning.
+    /// Whether a call may go ahead: anything but critical or exhausted. `Unknown` (nothing
+    /// measures the resource, or its probe failed) lets calls pass, so a missing probe never
+    /// stops work; this is the one meaning of "usable" across the library (the fallback
+    /// gates, the queue worker, `ResourceManager::can_use_resource`).
+    ///
+    /// ```
+    /// use elf_resilience_core::ResourceStatus;
+    ///
+    /// assert!(ResourceStatus::Unknown.is_usable());
+    /// assert!(!ResourceStatus::Critical.is_usable());
+    /// ```
     pub const fn is_usable(self) -> bool {
-        matches!(self, Self::Healthy | Self::Warning)
+        !self.is_pressured()
     }
 
     /// Whether the resource is critical or exhausted.
@@ -241,11 +251,17 @@ mod tests {
     }
 
     #[test]
-    fn usable_and_pressured_partition_known_statuses() {
-        assert!(ResourceStatus::Warning.is_usable());
+    fn usable_is_exactly_not_pressured_and_unknown_is_usable() {
+        for status in [
+            ResourceStatus::Healthy,
+            ResourceStatus::Warning,
+            ResourceStatus::Critical,
+            ResourceStatus::Exhausted,
+            ResourceStatus::Unknown,
+        ] {
+            assert_eq!(status.is_usable(), !status.is_pressured(), "{status}");
+        }
+        assert!(ResourceStatus::Unknown.is_usable());
         assert!(!ResourceStatus::Critical.is_usable());
-        assert!(ResourceStatus::Exhausted.is_pressured());
-        assert!(!ResourceStatus::Unknown.is_usable());
-        assert!(!ResourceStatus::Unknown.is_pressured());
     }
 }

@@ -1,13 +1,11 @@
 //! `serve`'s queue worker: replays queued requests by POSTing their payload to the handler
-//! URLs of `[[queue.handlers]]`, while each handler's resource is usable.
+//! URLs of `[[queue.handlers]]`, while each handler's resource is usable (anything but
+//! critical or exhausted: a resource nothing measures does not hold replay back).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use elf_resilience::{
-    Context, GateReading, QueueWorker, RequestQueue, ResourceGate, ResourceStatus, ResourceType, SharedClock,
-    WorkerPass,
-};
+use elf_resilience::{QueueWorker, RequestQueue, ResourceGate, SharedClock, WorkerPass};
 use serde::Serialize;
 
 use crate::config::{Config, QueueHandler};
@@ -64,22 +62,6 @@ impl ReplayStatus {
     }
 }
 
-/// The gate replay asks: critical or exhausted resources hold requests back, an unknown one
-/// (nothing measures it, or its probe failed) does not, since a failed delivery is retried.
-#[derive(Debug)]
-pub struct ReplayGate(pub Arc<dyn ResourceGate>);
-
-impl ResourceGate for ReplayGate {
-    fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
-        let reading = self.0.check(resource, ctx);
-        match reading.status {
-            ResourceStatus::Unknown => GateReading::new(ResourceStatus::Healthy, reading.usage_percent)
-                .with_reason("not measured; replaying anyway"),
-            _ => reading,
-        }
-    }
-}
-
 /// The worker over `queue` with one HTTP handler per `[[queue.handlers]]`, gated by `gate`.
 pub fn queue_worker(
     config: &Config,
@@ -88,7 +70,6 @@ pub fn queue_worker(
     clock: SharedClock,
 ) -> anyhow::Result<QueueWorker> {
     let q = &config.queue;
-    let gate: Arc<dyn ResourceGate> = Arc::new(ReplayGate(gate));
     let mut worker = QueueWorker::new(queue, gate)
         .clock(clock)
         .retry_in(q.retry_in.map_or(RETRY_IN, |d| d.0))

@@ -64,9 +64,7 @@ impl ResourceManager {
 
     fn model_status(&self, model: &str, ctx: &Context) -> (ResourceStatus, f64) {
         let ctx = ctx.clone().model(model);
-        let usage = self.inner.quota.as_ref().and_then(|q| q.usage_percent(&ctx));
-        let threshold = self.inner.thresholds.get(ResourceType::ApiQuota);
-        usage.map_or((ResourceStatus::Unknown, 0.0), |u| (threshold.status_for(u), u))
+        self.inner.quota_answer(ResourceType::ApiQuota, &ctx).unwrap_or((ResourceStatus::Unknown, 0.0))
     }
 
     fn named_probe_status(&self, resource: ResourceType, name: &str) -> (ResourceStatus, f64) {

@@ -111,8 +111,10 @@ impl ResourceManager {
 
     /// Like [`check_resource`](Self::check_resource), with the reason behind the status.
     pub fn reading(&self, resource: ResourceType, ctx: &Context) -> ResourceReading {
-        if let Some((status, usage_percent)) = self.inner.quota_answer(resource, ctx) {
-            return ResourceReading { status, usage_percent, reason: None };
+        if let Some(usage) = self.inner.quota_usage(resource, ctx) {
+            let (status, usage_percent) = self.inner.quota_status(usage);
+            let reason = usage.is_none().then(|| no_limit_reason(ctx));
+            return ResourceReading { status, usage_percent, reason };
         }
         let now = self.inner.now();
         let Some((index, read)) = self.inner.pick(resource, ctx, now) else {
@@ -122,9 +124,10 @@ impl ResourceManager {
         self.inner.explain(index, read)
     }
 
-    /// Whether `resource` may be used: not critical or exhausted. `Unknown` lets calls pass.
+    /// Whether `resource` may be used: [`ResourceStatus::is_usable`], so anything but critical
+    /// or exhausted; `Unknown` lets calls pass.
     pub fn can_use_resource(&self, resource: ResourceType) -> bool {
-        !self.check_resource(resource, &Context::new()).0.is_pressured()
+        self.check_resource(resource, &Context::new()).0.is_usable()
     }
 
     /// The thresholds in force.
@@ -136,6 +139,11 @@ impl ResourceManager {
     pub fn probe_names(&self, resource: ResourceType) -> Vec<String> {
         self.inner.entries(resource).map(|(_, e)| e.probe.name().to_owned()).collect()
     }
+}
+
+fn no_limit_reason(ctx: &Context) -> String {
+    let name = |v: &Option<String>| v.as_deref().unwrap_or("any").to_owned();
+    format!("no quota limit applies to team {}, model {}", name(&ctx.team_name), name(&ctx.model))
 }
 
 impl ResourceReading {
@@ -161,12 +169,32 @@ impl Inner {
         ids.iter().map(|&i| (i, &self.probes[i]))
     }
 
-    fn quota_answer(&self, resource: ResourceType, ctx: &Context) -> Option<(ResourceStatus, f64)> {
+    /// The API quota of the team and model `ctx` names, from the quota source alone: a model's
+    /// status comes from its own limits and its team's, never from another model's. Nothing
+    /// limiting them reads healthy at 0 %. `None` when `ctx` names neither, or there is no
+    /// source, so the probes answer for the quota as a whole.
+    #[inline]
+    pub(crate) fn quota_answer(
+        &self,
+        resource: ResourceType,
+        ctx: &Context,
+    ) -> Option<(ResourceStatus, f64)> {
+        self.quota_usage(resource, ctx).map(|usage| self.quota_status(usage))
+    }
+
+    /// What the quota source says of `ctx`'s team and model (`Some(None)`: no limit applies).
+    fn quota_usage(&self, resource: ResourceType, ctx: &Context) -> Option<Option<f64>> {
         if resource != ResourceType::ApiQuota || (ctx.team_name.is_none() && ctx.model.is_none()) {
             return None;
         }
-        let usage = self.quota.as_ref()?.usage_percent(ctx)?;
-        Some((self.thresholds.get(resource).status_for(usage), usage))
+        Some(self.quota.as_ref()?.usage_percent(ctx))
+    }
+
+    fn quota_status(&self, usage: Option<f64>) -> (ResourceStatus, f64) {
+        match usage {
+            Some(usage) => (self.thresholds.get(ResourceType::ApiQuota).status_for(usage), usage),
+            None => (ResourceStatus::Healthy, 0.0),
+        }
     }
 
     /// The probe answering for `resource` under `ctx`, and what its slot holds.

@@ -4,3 +4,5 @@
 mod cgroup_reader;
 mod manager;
 mod probes;
+mod quota_alternatives;
+mod replay_gate;

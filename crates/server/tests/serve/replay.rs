@@ -167,13 +167,18 @@ async fn a_handler_that_cannot_be_reached_fails_without_showing_its_url() {
     assert_hidden("last_error", &error);
 }
 
-#[test]
-fn an_unmeasured_resource_does_not_hold_replay_but_an_exhausted_one_does() {
-    use elf_resilience::{Context, ResourceGate};
-    let gate = Arc::new(StaticGate::new());
-    let replay_gate = replay::ReplayGate(gate.clone());
-    gate.set(ResourceType::ApiQuota, ResourceStatus::Unknown, 0.0);
-    assert!(replay_gate.check(ResourceType::ApiQuota, &Context::new()).status.is_usable());
-    gate.set(ResourceType::ApiQuota, ResourceStatus::Exhausted, 100.0);
-    assert!(!replay_gate.check(ResourceType::ApiQuota, &Context::new()).status.is_usable());
+#[tokio::test]
+async fn an_unmeasured_resource_does_not_hold_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, mut received, _) = receiver(200).await;
+    let config = config(dir.path(), addr, "resource = \"database\"\n");
+    let queue = Arc::new(SqliteQueue::open(dir.path().join("queue.db")).unwrap());
+    let nothing_measured = Arc::new(ResourceManager::builder().build().unwrap());
+    let worker =
+        replay::queue_worker(&config, queue.clone(), nothing_measured, ManualClock::new().shared()).unwrap();
+    let ticket = queue.enqueue(EnqueueRequest::new("llm", json!("x")), SystemTime::UNIX_EPOCH).unwrap();
+    let pass = worker.run_once().await.unwrap();
+    assert_eq!((pass.gated, pass.delivered, pass.succeeded), (0, 1, 1));
+    assert!(received.try_recv().is_ok(), "the handler got the request");
+    assert_eq!(queue.status(&ticket).unwrap(), Some(TicketStatus::Done));
 }
