@@ -154,13 +154,38 @@ pub fn token(config: &Config, dir: &Path) -> anyhow::Result<Secret> {
         return Ok(Secret::new(t));
     }
     let path = dir.join("token");
-    if let Ok(t) = std::fs::read_to_string(&path) {
-        return Ok(Secret::new(t.trim()));
+    if let Some(t) = read_token(&path)? {
+        return Ok(t);
     }
-    let t = random_token();
     std::fs::create_dir_all(dir)?;
-    write_private(&path, &t).with_context(|| format!("writing {}", path.display()))?;
-    Ok(Secret::new(t))
+    publish_token(dir, &path, &random_token()).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The token in `path`; `None` when there is no file yet.
+fn read_token(path: &Path) -> anyhow::Result<Option<Secret>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) if !t.trim().is_empty() => Ok(Some(Secret::new(t.trim()))),
+        Ok(_) => anyhow::bail!("{} is empty: delete it to have a new token made", path.display()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+/// Writes `token` whole to a private temporary file and links it in as `path`, so a process
+/// starting at the same moment reads either no file or the whole token; when another process
+/// linked its token first, that one is used.
+fn publish_token(dir: &Path, path: &Path, token: &str) -> std::io::Result<Secret> {
+    let staged = dir.join(format!(".token.{}.{}", std::process::id(), fastrand::u64(..)));
+    write_private(&staged, token)?;
+    let linked = std::fs::hard_link(&staged, path);
+    std::fs::remove_file(&staged)?;
+    match linked {
+        Ok(()) => Ok(Secret::new(token)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(Secret::new(std::fs::read_to_string(path)?.trim()))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// 32 hex characters from the OS's random source.
@@ -186,6 +211,30 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::config::DEFAULT_TOML;
+
+    #[test]
+    fn processes_starting_together_agree_on_one_whole_token() {
+        let config = Config::parse("", std::path::Path::new("empty.toml")).unwrap();
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let makers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (config, dir, start) = (config.clone(), dir.path().to_owned(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        token(&config, &dir).map(|t| t.expose().to_owned()).map_err(|e| format!("{e:#}"))
+                    })
+                })
+                .collect();
+            let tokens: Vec<_> = makers.into_iter().map(|m| m.join().unwrap().unwrap()).collect();
+            assert_eq!(tokens[0].len(), 32, "{tokens:?}");
+            assert!(tokens.iter().all(|t| *t == tokens[0]), "{tokens:?}");
+            let left: Vec<_> =
+                std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(left, ["token"], "no staged file is left");
+        }
+    }
 
     #[test]
     fn config_default_prints_the_built_in_thresholds() {

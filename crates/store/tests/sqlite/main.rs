@@ -3,5 +3,6 @@
 mod breakers;
 mod cache;
 mod durability;
+mod files;
 mod ledger;
 mod queue;
