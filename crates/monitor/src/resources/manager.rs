@@ -8,11 +8,11 @@ use std::time::Duration;
 use elf_resilience_core::{Context, ResourceStatus, ResourceType, SharedClock};
 use tokio::task::JoinHandle;
 
+use super::aggregate::known;
 use super::builder::ResourceManagerBuilder;
 use super::entry::ProbeEntry;
 use super::history::History;
 use super::quota_source::QuotaSource;
-use super::aggregate::known;
 use super::slot::SlotRead;
 use super::thresholds::{Thresholds, type_index};
 use super::usage::UsageLog;

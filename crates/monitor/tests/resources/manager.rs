@@ -353,7 +353,8 @@ async fn the_worst_known_reading_wins_and_unknown_only_when_none_is_known() {
             assert_eq!(json["status"], want.as_str(), "status --json and /api/resources, {case}");
             for (name, side) in [("one", a), ("two", b)] {
                 let why = reading.reason.as_deref().unwrap_or_default();
-                let listed = why.contains(&format!("`{name}`")) && why.contains(&format!("{name} unreachable"));
+                let listed =
+                    why.contains(&format!("`{name}`")) && why.contains(&format!("{name} unreachable"));
                 assert_eq!(listed, side.is_none(), "the unknown probe is named beside, {case}: {why}");
             }
         }
