@@ -43,23 +43,43 @@ impl ReplayTotals {
     }
 }
 
-/// What the server shows about replay: the handlers (URLs redacted) and the totals.
+/// What the server shows about replay: the handlers (URLs redacted) and the totals of every
+/// worker replaying in this process: `serve`'s, and the demo's in-process one.
 #[derive(Debug, Default, Serialize)]
 pub struct ReplayStatus {
     /// The configured handlers; their `url` serializes redacted.
     pub handlers: Vec<QueueHandler>,
+    in_process: Mutex<Vec<String>>,
     totals: Mutex<ReplayTotals>,
 }
 
 impl ReplayStatus {
     /// The totals so far.
     pub fn totals(&self) -> ReplayTotals {
-        *self.totals.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *lock(&self.totals)
     }
 
-    fn record(&self, pass: &WorkerPass) {
-        self.totals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).add(pass);
+    /// Handlers that run inside this process rather than at a URL (the demo's), by name.
+    pub fn in_process(&self) -> Vec<String> {
+        lock(&self.in_process).clone()
     }
+
+    /// Lists `name` among the in-process handlers (once).
+    pub fn add_in_process(&self, name: &str) {
+        let mut names = lock(&self.in_process);
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+
+    /// Adds one worker pass to the totals.
+    pub fn record(&self, pass: &WorkerPass) {
+        lock(&self.totals).add(pass);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The worker over `queue` with one HTTP handler per `[[queue.handlers]]`, gated by `gate`.
@@ -139,5 +159,5 @@ pub async fn run(
 
 /// The status of `config`'s handlers, before any pass.
 pub fn status(config: &Config) -> Arc<ReplayStatus> {
-    Arc::new(ReplayStatus { handlers: config.queue.handlers.clone(), totals: Mutex::default() })
+    Arc::new(ReplayStatus { handlers: config.queue.handlers.clone(), ..ReplayStatus::default() })
 }

@@ -8,11 +8,12 @@ use std::time::Duration;
 use elf_resilience_core::{Context, ResourceStatus, ResourceType, SharedClock};
 use tokio::task::JoinHandle;
 
+use super::aggregate::known;
 use super::builder::ResourceManagerBuilder;
 use super::entry::ProbeEntry;
 use super::history::History;
 use super::quota_source::QuotaSource;
-use super::slot::{SlotRead, severity};
+use super::slot::SlotRead;
 use super::thresholds::{Thresholds, type_index};
 use super::usage::UsageLog;
 
@@ -23,7 +24,8 @@ pub struct ResourceReading {
     pub status: ResourceStatus,
     /// Usage in percent.
     pub usage_percent: f64,
-    /// Why the status is `Unknown` (or forced), when there is something to say.
+    /// Why the status is `Unknown` (or forced), when there is something to say; beside a
+    /// known reading, every probe of the type that is unknown, by name.
     pub reason: Option<String>,
 }
 
@@ -96,16 +98,18 @@ impl ResourceManager {
     ///
     /// API quota with a team or model in `ctx` is answered by the quota source, if any. A tag
     /// naming a probe (`endpoint`, `database`, `mcp_server`, or `probe`) selects that probe;
-    /// otherwise the worst of the type's probes wins. No probe: `(Unknown, 0.0)`.
+    /// otherwise the worst *known* reading of the type's probes wins (worse status, then higher
+    /// usage), and the resource reads `Unknown` only when none of its probes is known. No
+    /// probe: `(Unknown, 0.0)`.
     #[inline]
     pub fn check_resource(&self, resource: ResourceType, ctx: &Context) -> (ResourceStatus, f64) {
         if let Some(answer) = self.inner.quota_answer(resource, ctx) {
             return answer;
         }
         let now = self.inner.now();
-        match self.inner.pick(resource, ctx, now) {
-            Some((_, SlotRead::Fresh(status, usage))) => (status, usage),
-            _ => (ResourceStatus::Unknown, 0.0),
+        match self.inner.pick(resource, ctx, now).and_then(|p| known(p.read)) {
+            Some(answer) => answer,
+            None => (ResourceStatus::Unknown, 0.0),
         }
     }
 
@@ -117,11 +121,11 @@ impl ResourceManager {
             return ResourceReading { status, usage_percent, reason };
         }
         let now = self.inner.now();
-        let Some((index, read)) = self.inner.pick(resource, ctx, now) else {
+        let Some(picked) = self.inner.pick(resource, ctx, now) else {
             let reason = format!("no probe configured for {resource}");
             return ResourceReading::unknown(reason);
         };
-        self.inner.explain(index, read)
+        self.inner.aggregate(resource, picked, now)
     }
 
     /// Whether `resource` may be used: [`ResourceStatus::is_usable`], so anything but critical
@@ -195,27 +199,6 @@ impl Inner {
             Some(usage) => (self.thresholds.get(ResourceType::ApiQuota).status_for(usage), usage),
             None => (ResourceStatus::Healthy, 0.0),
         }
-    }
-
-    /// The probe answering for `resource` under `ctx`, and what its slot holds.
-    #[inline]
-    pub(crate) fn pick(&self, resource: ResourceType, ctx: &Context, now: u64) -> Option<(usize, SlotRead)> {
-        let wanted = if ctx.tags.is_empty() { None } else { ctx.get_tag(selector_tag(resource)) };
-        let mut worst: Option<(usize, SlotRead, u8)> = None;
-        for (i, entry) in self.entries(resource) {
-            let read = entry.slot.load(now);
-            if wanted == Some(entry.probe.name()) {
-                return Some((i, read));
-            }
-            let rank = match read {
-                SlotRead::Fresh(status, _) => severity(status),
-                _ => severity(ResourceStatus::Unknown),
-            };
-            if worst.is_none_or(|w| rank > w.2) {
-                worst = Some((i, read, rank));
-            }
-        }
-        worst.map(|(i, read, _)| (i, read))
     }
 
     /// The reading of probe `index` with its reason.

@@ -4,6 +4,7 @@
 //! [`check_resource`](ResourceManager::check_resource) is a couple of atomic loads; samplers
 //! refresh the readings in the background.
 
+mod aggregate;
 mod alternatives;
 mod builder;
 mod defaults;

@@ -72,11 +72,13 @@ pub struct ProbeSummary {
 pub struct ResourceSummary {
     /// The type.
     pub resource_type: ResourceType,
-    /// Its current status (the worst of its probes).
+    /// Its current status: the worst of its probes' known readings, `Unknown` only when none
+    /// is known (the rule of [`ResourceManager::check_resource`]).
     pub status: ResourceStatus,
     /// Its current usage.
     pub usage_percent: f64,
-    /// Why the status is unknown, when it is.
+    /// Why the status is unknown, when it is; beside a known status, the probes that are
+    /// unknown, by name.
     pub reason: Option<String>,
     /// Peak usage over the period.
     pub peak_usage_percent: Option<f64>,

@@ -78,17 +78,6 @@ fn decode_status(code: u64) -> ResourceStatus {
     }
 }
 
-/// How bad a status is, for "the worst wins": unknown ranks between warning and critical.
-pub(crate) fn severity(status: ResourceStatus) -> u8 {
-    match status {
-        ResourceStatus::Healthy => 0,
-        ResourceStatus::Warning => 1,
-        ResourceStatus::Critical => 3,
-        ResourceStatus::Exhausted => 4,
-        _ => 2,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

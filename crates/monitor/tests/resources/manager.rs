@@ -310,3 +310,68 @@ async fn readings_go_stale_while_samplers_run_on_the_ticker_clock() {
     rm.stop();
     assert!(rm.reading(CPU, &Context::new()).reason.unwrap().starts_with("stale"));
 }
+
+/// A probe of `kind` named `name` reading `usage`, or failing (`None`) to read `Unknown`.
+fn scripted(kind: ResourceType, name: &str, usage: Option<f64>) -> Scripted {
+    let probe = Scripted::new(kind, name, 0.0);
+    match usage {
+        Some(u) => probe.usage(u),
+        None => probe.set(Err(ProbeError::Failed(format!("{name} unreachable")))),
+    }
+    probe
+}
+
+#[tokio::test]
+async fn the_worst_known_reading_wins_and_unknown_only_when_none_is_known() {
+    use ResourceStatus::{Critical, Healthy, Unknown};
+    let cases: [(Option<f64>, Option<f64>, ResourceStatus, f64); 5] = [
+        (Some(10.0), None, Healthy, 10.0),
+        (None, Some(10.0), Healthy, 10.0),
+        (Some(96.0), None, Critical, 96.0),
+        (None, None, Unknown, 0.0),
+        (Some(85.0), Some(96.0), Critical, 96.0),
+    ];
+    for kind in [ResourceType::Database, NET, ResourceType::McpServer, CPU] {
+        for (a, b, want, usage) in cases {
+            let rm = ResourceManager::builder()
+                .thresholds(kind, 80.0, 95.0)
+                .probe(scripted(kind, "one", a))
+                .probe(scripted(kind, "two", b))
+                .build()
+                .unwrap();
+            rm.refresh(kind).await;
+            let case = format!("{kind}: {a:?} + {b:?}");
+            assert_eq!(rm.check_resource(kind, &Context::new()), (want, usage), "{case}");
+            let reading = rm.reading(kind, &Context::new());
+            assert_eq!((reading.status, reading.usage_percent), (want, usage), "{case}");
+            let report = rm.get_resource_report(1);
+            let summary = report.resource(kind).unwrap();
+            assert_eq!((summary.status, summary.usage_percent), (want, usage), "report, {case}");
+            assert_eq!(summary.reason, reading.reason, "report, {case}");
+            assert_eq!(summary.probes.len(), 2, "{case}");
+            let json = serde_json::to_value(summary).unwrap();
+            assert_eq!(json["status"], want.as_str(), "status --json and /api/resources, {case}");
+            for (name, side) in [("one", a), ("two", b)] {
+                let why = reading.reason.as_deref().unwrap_or_default();
+                let listed =
+                    why.contains(&format!("`{name}`")) && why.contains(&format!("{name} unreachable"));
+                assert_eq!(listed, side.is_none(), "the unknown probe is named beside, {case}: {why}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_tag_still_selects_an_unknown_probe() {
+    let db = ResourceType::Database;
+    let rm = ResourceManager::builder()
+        .probe(scripted(db, "main", Some(10.0)))
+        .probe(scripted(db, "replica", None))
+        .build()
+        .unwrap();
+    rm.refresh(db).await;
+    let replica = Context::new().tag("database", "replica");
+    let reading = rm.reading(db, &replica);
+    assert_eq!(reading.status, ResourceStatus::Unknown);
+    assert_eq!(reading.reason.as_deref(), Some("probe failed: replica unreachable"));
+}

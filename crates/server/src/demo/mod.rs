@@ -20,6 +20,7 @@ pub use summary::{Served, Summary};
 
 use crate::config::Config;
 use crate::redact::Redactor;
+use crate::replay::ReplayStatus;
 use crate::stores::Stores;
 use crate::wiring::{quota_tracker, resource_manager};
 
@@ -35,6 +36,8 @@ const PROMPTS: [&str; 8] = [
     "plan the sprint",
 ];
 const FULL_TOKENS: u32 = 1024;
+/// The queue handler the demo queues its requests under and replays in process.
+const HANDLER: &str = "chat";
 
 /// Options of `demo`.
 #[derive(Debug, Clone, Copy)]
@@ -91,7 +94,7 @@ pub async fn send(
     let req = FallbackRequest::new(ResourceType::ApiQuota)
         .context(ctx)
         .cache_key(format!("chat:{prompt}"))
-        .queue_payload("chat", payload);
+        .queue_payload(HANDLER, payload);
     protocol
         .execute(req, |attempt| {
             let (llm, breakers, prompt) = (llm.clone(), breakers.clone(), prompt.clone());
@@ -131,8 +134,46 @@ fn show(pb: &ProgressBar, line: String) {
     if pb.is_hidden() { println!("{line}") } else { pb.println(line) }
 }
 
-/// Runs the demo.
+/// A finished demo run: its tally, what its queue replay delivered, and the dashboard server
+/// when `--serve` asked for one (still running).
+#[derive(Debug)]
+pub struct Played {
+    /// How the requests were served.
+    pub summary: Summary,
+    /// The demo's queue replay.
+    pub replayed: Replayed,
+    /// The dashboard server, with `--serve`.
+    pub server: Option<crate::serve::Running>,
+    /// The demo's resource manager (its samplers run until stopped).
+    pub resources: elf_resilience::ResourceManager,
+}
+
+/// What the demo's queue replay did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Requests delivered and answered.
+    pub delivered: usize,
+    /// Failed attempts, retried.
+    pub failed: usize,
+    /// Redeliveries of expired leases.
+    pub redelivered: usize,
+}
+
+/// Runs the demo; with `--serve`, keeps the dashboard up until Ctrl-C.
 pub async fn run(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyhow::Result<()> {
+    let played = play(config, opts, redactor).await?;
+    if let Some(running) = played.server {
+        println!("dashboard stays up at http://{}/ — Ctrl-C to stop", running.addr);
+        crate::serve::shutdown_signal().await;
+        running.shutdown().await?;
+    }
+    played.resources.stop();
+    Ok(())
+}
+
+/// The demo up to its end: the requests, the summary, the queue replay (counted in the
+/// dashboard's replay totals when serving); the server, if any, is left running.
+pub async fn play(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyhow::Result<Played> {
     let stores = Stores::open(config)?;
     let quota = quota_tracker(config, stores.ledger.clone())?;
     let rm = resource_manager(config, quota.clone())?;
@@ -143,15 +184,8 @@ pub async fn run(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyh
     let server = match opts.serve {
         true => {
             let bind = config.server.bind();
-            let running = crate::serve::start_with(
-                config,
-                bind,
-                redactor,
-                stores.clone(),
-                breakers.clone(),
-                rm.clone(),
-            )
-            .await?;
+            let (stores, breakers, rm) = (stores.clone(), breakers.clone(), rm.clone());
+            let running = crate::serve::start_with(config, bind, redactor, stores, breakers, rm).await?;
             println!("dashboard: http://{}/", running.addr);
             Some(running)
         }
@@ -162,16 +196,12 @@ pub async fn run(config: &Config, opts: DemoOptions, redactor: Redactor) -> anyh
     let llm = LlmClient::new(provider.url(), quota);
     let summary = stream(&protocol, &llm, &breakers, &provider, opts).await;
     print!("{}", summary.render());
+    // The dashboard's replay totals count the demo's worker too.
+    let status = server.as_ref().and_then(|r| r.state.replay().cloned()).unwrap_or_default();
     // The provider has recovered (the demo switched it back), which the gate is told directly.
-    replay(&stores, Arc::new(elf_resilience::StaticGate::new()), &llm).await?;
+    let replayed = replay(&stores, Arc::new(elf_resilience::StaticGate::new()), &llm, &status).await?;
     stores.ledger.flush()?;
-    if let Some(running) = server {
-        println!("dashboard stays up at http://{}/ — Ctrl-C to stop", running.addr);
-        crate::serve::shutdown_signal().await;
-        running.shutdown().await?;
-    }
-    rm.stop();
-    Ok(())
+    Ok(Played { summary, replayed, server, resources: rm })
 }
 
 async fn stream(
@@ -213,10 +243,12 @@ async fn replay(
     stores: &Stores,
     gate: Arc<dyn elf_resilience::ResourceGate>,
     llm: &LlmClient,
-) -> anyhow::Result<()> {
+    status: &ReplayStatus,
+) -> anyhow::Result<Replayed> {
     let llm = llm.clone();
+    status.add_in_process(HANDLER);
     let worker = QueueWorker::new(stores.queue.clone(), gate).retry_in(Duration::from_millis(50)).register(
-        "chat",
+        HANDLER,
         ResourceType::ApiQuota,
         move |payload, _ctx| {
             let llm = llm.clone();
@@ -228,16 +260,19 @@ async fn replay(
             }
         },
     );
-    let (mut ok, mut failed, mut redelivered) = (0, 0, 0);
+    let mut done = Replayed::default();
     for _ in 0..10 {
         let pass = worker.run_once().await?;
-        (ok, failed, redelivered) =
-            (ok + pass.succeeded, failed + pass.failed, redelivered + pass.redelivered);
+        status.record(&pass);
+        done.delivered += pass.succeeded;
+        done.failed += pass.failed;
+        done.redelivered += pass.redelivered;
         if pass.delivered == 0 && pass.gated == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("queue replay: {ok} delivered, {failed} failed and retried ({redelivered} redeliveries)");
-    Ok(())
+    let Replayed { delivered, failed, redelivered } = done;
+    println!("queue replay: {delivered} delivered, {failed} failed and retried ({redelivered} redeliveries)");
+    Ok(done)
 }

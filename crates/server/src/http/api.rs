@@ -83,11 +83,15 @@ pub async fn breakers(State(s): State<HttpState>) -> Result<Json<Value>, AppErro
     Ok(Json(s.redactor.json(&listing)))
 }
 
-/// `/api/queue`: counts per status and the oldest 100 requests.
+/// `/api/queue`: counts per status, the oldest 100 requests, and the replay worker: its
+/// configured and in-process handlers and the totals of every worker in this process.
 pub async fn queue(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
     let items = s.app.queue.list(None, 100).map_err(|e| AppError::Internal(e.to_string()))?;
     let counts = queue_counts(&s)?;
-    let worker = s.app.replay().map(|r| json!({ "handlers": r.handlers, "totals": r.totals() }));
+    let worker = s
+        .app
+        .replay()
+        .map(|r| json!({ "handlers": r.handlers, "in_process": r.in_process(), "totals": r.totals() }));
     Ok(Json(s.redactor.json(&json!({ "counts": counts, "items": items, "worker": worker }))))
 }
 

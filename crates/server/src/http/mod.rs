@@ -24,6 +24,8 @@ pub struct HttpState {
 pub fn app(state: AppState, redactor: Redactor) -> Router {
     Router::new()
         .route("/", get(dashboard::page))
+        .route("/favicon.svg", get(dashboard::icon))
+        .route("/favicon.ico", get(dashboard::icon))
         .route("/health", get(api::health))
         .route("/livez", get(api::livez))
         .route("/readyz", get(api::readyz))

@@ -1,6 +1,9 @@
-//! The server's parts in one process: the HTTP surface through `oneshot`, shared breakers, the
-//! queue worker's replays, cache eviction, and Redis storage (feature `redis`).
+//! The server's parts in one process: the HTTP surface through `oneshot`, the dashboard in
+//! headless Chromium, shared breakers, the queue worker's replays, cache eviction, and Redis
+//! storage (feature `redis`).
 
+mod browser;
+mod dashboard;
 mod eviction;
 #[cfg(feature = "redis")]
 mod redis;
