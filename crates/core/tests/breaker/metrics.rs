@@ -3,8 +3,8 @@
 use crate::support::*;
 use elf_resilience_core::ManualClock;
 use metrics::{
-    Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder, SharedString,
-    Unit,
+    Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
+    SharedString, Unit,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -3,4 +3,5 @@
 
 mod cgroup_reader;
 mod manager;
+mod metrics;
 mod probes;
