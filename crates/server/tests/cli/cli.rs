@@ -257,6 +257,23 @@ async fn the_demo_dashboard_shows_live_resources() {
     let breakers: serde_json::Value =
         reqwest::get(format!("{dashboard}api/breakers")).await.unwrap().json().await.unwrap();
     assert!(breakers.as_array().unwrap().iter().any(|b| b["name"] == "gpt-4"), "{breakers}");
+    let metrics = reqwest::get(format!("{dashboard}metrics")).await.unwrap().text().await.unwrap();
+    for family in ["elf_circuit_breaker_failure_rate", "elf_circuit_breaker_slow_call_rate"] {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{family}{{name=\"gpt-4\"}} ")));
+        let value: f64 = line
+            .unwrap_or_else(|| panic!("{family}: {metrics}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=1.0).contains(&value), "{family} {value}");
+    }
+    let durations = "elf_circuit_breaker_call_duration_seconds";
+    assert!(metrics.contains(&format!("# TYPE {durations} histogram")), "{metrics}");
+    assert!(metrics.contains(&format!("{durations}_bucket{{name=\"gpt-4\",le=\"0.005\"}}")), "{metrics}");
+    assert!(metrics.contains(&format!("{durations}_count{{name=\"gpt-4\"}}")), "{metrics}");
+    assert!(!metrics.contains("to=\"OPEN\"") && !metrics.contains("to=\"CLOSED\""), "{metrics}");
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     assert!(child.wait().unwrap().success(), "Ctrl-C stops the demo's dashboard cleanly");
