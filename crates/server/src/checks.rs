@@ -11,8 +11,10 @@ use elf_resilience::{
 
 use crate::config::{CheckKind, Config, HealthCheckConfig};
 
-const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sized for Kubernetes: a probe's default `periodSeconds` is 10 and `timeoutSeconds` 1.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+/// How long one check may take unless it sets its own `timeout`.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 /// Disk usage at or above which the disk check is degraded, and unhealthy.
 const DISK_LEVELS: (f64, f64) = (85.0, 95.0);
 

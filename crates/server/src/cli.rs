@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Resilience for LLM-agent platforms: resource status, health, circuit breakers, the request
 /// queue, a dashboard server and a demo of the fallback chain.
@@ -12,6 +12,10 @@ pub struct Cli {
     /// The config file (default: $ELF_RESILIENCE_CONFIG, else ./elf-resilience.toml if present).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// How log lines on stderr look: `text` (colour only on a terminal) or `json` (one object
+    /// a line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, value_name = "FORMAT")]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -23,7 +27,7 @@ pub enum Command {
     /// Print the Resource Status Report: every resource type and the system block.
     Status(JsonFlag),
     /// Run every health check once; exit 0 healthy, 1 degraded, 2 unhealthy.
-    Health(JsonFlag),
+    Health(HealthArgs),
     /// Usage per team and model over the last hours, with peaks.
     Report {
         /// How many hours back.
@@ -80,6 +84,37 @@ pub struct JsonFlag {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The options of `health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The worst status that still exits 0: `degraded` fails on degraded (exit 1) and
+    /// unhealthy (exit 2), for a readiness probe; `unhealthy` exits 0 unless unhealthy, for a
+    /// liveness probe.
+    #[arg(long, value_enum, default_value_t = FailOn::Degraded, value_name = "STATUS")]
+    pub fail_on: FailOn,
+}
+
+/// From which status on `health` exits non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Degraded (or unknown) exits 1, unhealthy 2.
+    Degraded,
+    /// Only unhealthy exits non-zero (2); degraded and unknown exit 0.
+    Unhealthy,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, coloured only when stderr is a terminal.
+    Text,
+    /// One JSON object a line, with `timestamp`, `level`, `fields` and `target`.
+    Json,
 }
 
 /// What to do with breakers.

@@ -9,25 +9,18 @@ use elf_resilience::{
     BreakerSnapshot, CircuitState, Context, HealthStatus, ResourceStatus, ResourceType, TicketStatus,
 };
 
+use crate::metric_help::help;
 use crate::state::AppState;
 
-/// Registers the help text of the server's gauges (call once, after installing the recorder).
+/// Registers the help text of every metric and sets `elf_build_info` (call once, after
+/// installing the recorder).
 pub fn describe() {
-    metrics::describe_gauge!("elf_resource_usage_ratio", "Usage of each resource type, 0 to 1.");
-    metrics::describe_gauge!(
-        "elf_resource_status",
-        "Status of each resource type: 0 healthy, 1 warning, 2 critical, 3 exhausted, -1 unknown."
-    );
-    metrics::describe_gauge!(OPEN, OPEN_HELP);
-    metrics::describe_gauge!(STATE, STATE_HELP);
-    metrics::describe_gauge!("elf_queue_requests", "Requests in the durable queue by status.");
-    metrics::describe_gauge!(
-        "elf_health_status",
-        "Overall health: 0 healthy, 1 degraded, 2 unhealthy, -1 unknown."
-    );
+    crate::metric_help::describe();
+    metrics::gauge!("elf_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
 }
 
-/// Adds a `# HELP` line to every metric family that has none, so the exposition passes
+/// Adds a `# HELP` line to every metric family that has none (its text from
+/// [`metric_help`](crate::metric_help), else the name in words), so the exposition passes
 /// `promtool check metrics` whatever part of the program recorded it.
 pub fn with_help(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 256);
@@ -38,7 +31,8 @@ pub fn with_help(text: &str) -> String {
         }
         let typed = line.strip_prefix("# TYPE ").and_then(|r| r.split(' ').next());
         if let Some(name) = typed.filter(|n| helped.insert((*n).to_owned())) {
-            out.push_str(&format!("# HELP {name} {}\n", name.replace('_', " ")));
+            let help = help(name).map_or_else(|| name.replace('_', " "), str::to_owned);
+            out.push_str(&format!("# HELP {name} {help}\n"));
         }
         out.push_str(line);
         out.push('\n');
@@ -50,7 +44,8 @@ pub fn with_help(text: &str) -> String {
 pub fn update(state: &AppState) {
     for ty in ResourceType::ALL {
         let (status, usage) = state.resources.check_resource(ty, &Context::new());
-        metrics::gauge!("elf_resource_usage_ratio", "resource" => ty.as_str()).set(usage / 100.0);
+        let ratio = (usage / 100.0).clamp(0.0, 1.0);
+        metrics::gauge!("elf_resource_usage_ratio", "resource" => ty.as_str()).set(ratio);
         metrics::gauge!("elf_resource_status", "resource" => ty.as_str()).set(status_code(status));
     }
     for stats in state.breakers.stats() {
@@ -91,16 +86,13 @@ pub fn with_remote_breakers(text: &str, remote: &[BreakerSnapshot], now: SystemT
         opens.push(format!("{OPEN}{labels} {}", u8::from(open)));
         ages.push(format!("{AGE}{labels} {}", snap.age(now).as_secs_f64()));
     }
-    let text = into_family(text, STATE, STATE_HELP, &states);
-    let text = into_family(&text, OPEN, OPEN_HELP, &opens);
-    into_family(&text, AGE, "Seconds since another process last published this breaker.", &ages)
+    let text = into_family(text, STATE, &states);
+    let text = into_family(&text, OPEN, &opens);
+    into_family(&text, AGE, &ages)
 }
 
-const STATE_HELP: &str = "Circuit breaker state: 0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled.";
-const OPEN_HELP: &str = "1 when the circuit breaker is open (or forced open).";
-
 /// `text` with `samples` after the last sample of gauge `family`, or as a new family at the end.
-fn into_family(text: &str, family: &str, help: &str, samples: &[String]) -> String {
+fn into_family(text: &str, family: &str, samples: &[String]) -> String {
     if samples.is_empty() {
         return text.to_owned();
     }
@@ -119,6 +111,7 @@ fn into_family(text: &str, family: &str, help: &str, samples: &[String]) -> Stri
         let _ = writeln!(out, "{line}");
     }
     if typed.is_none() {
+        let help = help(family).unwrap_or(family);
         let _ = writeln!(out, "# HELP {family} {help}\n# TYPE {family} gauge");
     }
     samples.iter().for_each(|s| {

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod exit;
 pub mod gauges;
 pub mod http;
+pub mod metric_help;
 pub mod redact;
 pub mod replay;
 pub mod serve;

@@ -1,11 +1,12 @@
 //! `elf-resilience`: the command-line front door.
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Parser;
 
-use elf_resilience_server::cli::{Cli, Command, ConfigAction};
+use elf_resilience_server::cli::{Cli, Command, ConfigAction, LogFormat};
 use elf_resilience_server::config::{self, Config};
 use elf_resilience_server::exit::Failure;
 use elf_resilience_server::redact::{Redactor, ScrubbedStderr};
@@ -26,16 +27,21 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let (config, _) = Config::discover(cli.config.as_deref())?;
     let redactor = Redactor::from_config(&config, &[]);
     let quiet = matches!(cli.command, Command::Demo { .. });
-    init_logging(redactor.clone(), if quiet { "error" } else { "warn,elf_resilience_server=info" });
+    let default = if quiet { "error" } else { "warn,elf_resilience_server=info" };
+    init_logging(redactor.clone(), cli.log_format, default);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     Ok(runtime.block_on(dispatch(cli.command, config, redactor))?)
 }
 
-fn init_logging(redactor: Redactor, default: &str) {
+/// Logs to stderr through the secret scrubber, as text (coloured only on a terminal) or JSON.
+fn init_logging(redactor: Redactor, format: LogFormat, default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(ScrubbedStderr(redactor)).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(ScrubbedStderr(redactor));
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Json => builder.json().with_ansi(false).try_init(),
+    };
 }
 
 fn config_command(action: &ConfigAction, global: Option<&std::path::Path>) -> Result<ExitCode, Failure> {
@@ -56,7 +62,7 @@ async fn dispatch(command: Command, config: Config, redactor: Redactor) -> anyho
     use commands::{breakers, health, queue, report, status};
     match command {
         Command::Status(f) => status::run(&config, f.json).await?,
-        Command::Health(f) => return health::run(&config, f.json).await,
+        Command::Health(h) => return health::run(&config, h.json, h.fail_on).await,
         Command::Report { hours, json } => report::run(&config, hours, json)?,
         Command::Breakers { action, server } => {
             breakers::run(&config, action.as_ref(), server.as_deref()).await?

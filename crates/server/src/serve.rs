@@ -9,7 +9,7 @@ use elf_resilience::{
     BreakerPublisher, CircuitBreakerRegistry, Owner, PublisherHandle, ResourceGate, ResourceManager,
     SystemClock, UsageLedger,
 };
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
 use crate::checks;
@@ -27,6 +27,9 @@ const HISTORY_EVERY: Duration = Duration::from_secs(5);
 /// How often breakers are published and the cache evicted, unless configured.
 const PUBLISH_EVERY: Duration = Duration::from_secs(5);
 const EVICT_EVERY: Duration = Duration::from_secs(300);
+/// Bucket bounds (seconds) of the `*_duration_seconds` histograms: LLM calls take from
+/// milliseconds to tens of seconds.
+const DURATION_BUCKETS: &[f64] = &[0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
 
 /// A running server's parts, for the demo to share.
 #[derive(Debug)]
@@ -55,7 +58,9 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
     static HANDLE: std::sync::OnceLock<Option<PrometheusHandle>> = std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let handle = PrometheusBuilder::new().install_recorder().ok();
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_duration_seconds".into()), DURATION_BUCKETS);
+            let handle = builder.ok().and_then(|b| b.install_recorder().ok());
             crate::gauges::describe();
             handle
         })

@@ -29,6 +29,7 @@ pub(crate) type ErrorFilter = Arc<dyn Fn(&dyn Any) -> bool + Send + Sync>;
 /// | failure_rate_threshold | 50 % once a window is set |
 /// | minimum_calls | 10 |
 /// | slow calls | not measured |
+/// | record_call_durations | off |
 /// | record_error_if | every error counts |
 /// | clock | [`SystemClock`] |
 ///
@@ -61,6 +62,7 @@ pub struct CircuitBreakerBuilder {
     failure_rate: Option<f64>,
     slow_call_duration: Option<Duration>,
     slow_call_rate: Option<f64>,
+    record_durations: bool,
     record_error: Option<ErrorFilter>,
     clock: Option<SharedClock>,
     listeners: Listeners,
@@ -92,6 +94,7 @@ impl Default for CircuitBreakerBuilder {
             failure_rate: None,
             slow_call_duration: None,
             slow_call_rate: None,
+            record_durations: false,
             record_error: None,
             clock: None,
             listeners: Listeners::default(),
@@ -197,6 +200,14 @@ impl CircuitBreakerBuilder {
         self
     }
 
+    /// Times every admitted call and records its duration in the
+    /// `elf_circuit_breaker_call_duration_seconds{name}` histogram. Off by default: a breaker
+    /// reads no clock per call unless it measures slow calls or a time window.
+    pub fn record_call_durations(mut self, on: bool) -> Self {
+        self.record_durations = on;
+        self
+    }
+
     /// Counts only errors of type `E` for which `pred` is true (the seed's
     /// `expected_exception`); other `E` errors pass through uncounted. Errors of other types
     /// still count.
@@ -251,7 +262,10 @@ impl CircuitBreakerBuilder {
             slow_nanos: self.slow_call_duration.map(duration_to_nanos),
             record_error: self.record_error,
             system_clock: self.clock.is_none(),
-            timed: self.slow_call_duration.is_some() || matches!(self.window, Some(SlidingWindow::Time(_))),
+            record_durations: self.record_durations,
+            timed: self.slow_call_duration.is_some()
+                || self.record_durations
+                || matches!(self.window, Some(SlidingWindow::Time(_))),
             clock: self.clock.unwrap_or_else(SystemClock::shared),
             listeners: self.listeners,
         })
@@ -351,11 +365,14 @@ pub(crate) struct BreakerConfig {
     pub window: Option<SlidingWindow>,
     pub rules: RateRules,
     pub slow_nanos: Option<u64>,
+    /// True if every call's duration goes to the duration histogram.
+    pub record_durations: bool,
     pub record_error: Option<ErrorFilter>,
     pub clock: SharedClock,
     /// True if `clock` is the default [`SystemClock`] (read without a virtual call).
     pub system_clock: bool,
-    /// True if every call ends with a clock reading (slow calls or a time window measured).
+    /// True if every call ends with a clock reading (slow calls, durations or a time window
+    /// measured).
     pub timed: bool,
     pub listeners: Listeners,
 }

@@ -39,7 +39,7 @@ pub(crate) struct Inner {
     /// (claims a new bucket). [`NO_BUCKET_END`] without a time window.
     pub(crate) bucket_end: AtomicU64,
     pub counters: Counters,
-    metrics: BreakerMetrics,
+    pub(super) metrics: BreakerMetrics,
 }
 
 const STAY_LIMIT: u32 = 1 << 29;

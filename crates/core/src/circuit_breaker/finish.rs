@@ -8,16 +8,33 @@ use super::sync::{Ordering, fence};
 use super::window::Sample;
 use std::any::Any;
 
-/// The slow-call deadline of a call whose duration is not measured.
-pub(crate) const NO_SLOW: u64 = u64::MAX;
+/// The start mark of a call whose duration is not measured.
+pub(crate) const NOT_TIMED: u64 = u64::MAX;
+/// The slow-call deadline of a call that cannot be slow.
+const NO_SLOW: u64 = u64::MAX;
 
 impl Inner {
-    /// When a call admitted now becomes slow, if slow calls are measured (else [`NO_SLOW`]).
+    /// When a call admitted now started, if its duration matters (slow calls or the duration
+    /// histogram), else [`NOT_TIMED`].
     #[inline(always)]
-    pub(crate) fn slow_at(&self) -> u64 {
+    pub(crate) fn start_mark(&self) -> u64 {
+        if self.cfg.slow_nanos.is_some() || self.cfg.record_durations { self.now_nanos() } else { NOT_TIMED }
+    }
+
+    /// When a call that started at `started` becomes slow (or [`NO_SLOW`]).
+    #[inline(always)]
+    fn slow_at(&self, started: u64) -> u64 {
         match self.cfg.slow_nanos {
-            Some(limit) => self.now_nanos().saturating_add(limit),
-            None => NO_SLOW,
+            Some(limit) if started != NOT_TIMED => started.saturating_add(limit),
+            _ => NO_SLOW,
+        }
+    }
+
+    /// Records the duration of a call that started at `started` and ended at `now`.
+    #[inline(always)]
+    fn observe_duration(&self, started: u64, now: u64) {
+        if self.cfg.record_durations && started != NOT_TIMED {
+            self.metrics.call_duration(now.saturating_sub(started));
         }
     }
 
@@ -36,21 +53,22 @@ impl Inner {
         if counts { Outcome::Failure } else { Outcome::Ignored }
     }
 
-    /// Ends a call admitted with state word `admitted`, slow from `slow_at` on.
+    /// Ends a call admitted with state word `admitted`, started at `started`.
     ///
     /// The common case, a success that is not slow and not the first of a time-window bucket,
     /// is one counter increment and one load (plus one clock reading if slow calls or a time
     /// window are measured).
     #[inline(always)]
-    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, slow_at: u64) {
+    pub(crate) fn finish(&self, admitted: u64, outcome: Outcome, started: u64) {
         if outcome != Outcome::Success {
-            return self.finish_measured(State::unpack(admitted), outcome, slow_at, None);
+            return self.finish_measured(State::unpack(admitted), outcome, started, None);
         }
         if self.cfg.timed {
             let now = self.now_nanos();
+            self.observe_duration(started, now);
             // Slow, or the first call of a new time-window bucket.
-            if now >= slow_at.min(self.bucket_end.load(Ordering::Relaxed)) {
-                return self.finish_measured(State::unpack(admitted), outcome, slow_at, Some(now));
+            if now >= self.slow_at(started).min(self.bucket_end.load(Ordering::Relaxed)) {
+                return self.finish_measured(State::unpack(admitted), outcome, started, Some(now));
             }
         }
         self.count(Count::Success);
@@ -76,14 +94,14 @@ impl Inner {
     /// was dropped): a failure.
     #[cold]
     #[inline(never)]
-    pub(crate) fn finish_unreported(&self, admitted: u64, slow_at: u64) {
+    pub(crate) fn finish_unreported(&self, admitted: u64, started: u64) {
         let name = &*self.cfg.name;
         if std::thread::panicking() {
             tracing::debug!(breaker = name, "guarded call panicked; counted as a failure");
         } else {
             tracing::debug!(breaker = name, "permit dropped unreported; counted as a failure");
         }
-        self.finish(admitted, Outcome::Failure, slow_at);
+        self.finish(admitted, Outcome::Failure, started);
     }
 
     #[cold]
@@ -95,8 +113,13 @@ impl Inner {
     }
 
     #[cold]
-    fn finish_measured(&self, permit: State, outcome: Outcome, slow_at: u64, end: Option<u64>) {
+    /// `end`: when the call ended, if read already (its duration is then recorded).
+    fn finish_measured(&self, permit: State, outcome: Outcome, started: u64, end: Option<u64>) {
         let mut now = end.or_else(|| self.cfg.timed.then(|| self.now_nanos()));
+        if let (None, Some(t)) = (end, now) {
+            self.observe_duration(started, t);
+        }
+        let slow_at = self.slow_at(started);
         let slow = slow_at != NO_SLOW && outcome != Outcome::Ignored && now.is_some_and(|n| n >= slow_at);
         self.count(match outcome {
             Outcome::Success => Count::Success,

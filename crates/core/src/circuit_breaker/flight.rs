@@ -2,14 +2,14 @@
 //! then report. No permit is built: nothing is left to drop once the call has returned.
 
 use super::engine::Inner;
-use super::finish::NO_SLOW;
+use super::finish::NOT_TIMED;
 
 /// A call in flight: dropped before it [lands](Self::land) (the call panicked), it counts as a
 /// failure. Unlike a permit it has no flag to test once reported: landing forgets it.
 struct InFlight<'a> {
     inner: &'a Inner,
     admitted: u64,
-    slow_at: u64,
+    started: u64,
 }
 
 impl InFlight<'_> {
@@ -23,7 +23,7 @@ impl InFlight<'_> {
 impl Drop for InFlight<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.inner.finish_unreported(self.admitted, self.slow_at);
+        self.inner.finish_unreported(self.admitted, self.started);
     }
 }
 
@@ -36,7 +36,7 @@ impl Inner {
         admitted: u64,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        let flight = InFlight { inner: self, admitted, slow_at: NO_SLOW };
+        let flight = InFlight { inner: self, admitted, started: NOT_TIMED };
         let result = f();
         match &result {
             Ok(_) => {
@@ -46,7 +46,7 @@ impl Inner {
             Err(e) => {
                 let outcome = self.classify(e);
                 flight.land();
-                self.finish(admitted, outcome, NO_SLOW);
+                self.finish(admitted, outcome, NOT_TIMED);
             }
         }
         result
@@ -55,12 +55,12 @@ impl Inner {
     /// Runs `f`, admitted in state word `admitted`.
     #[inline(always)]
     pub(crate) fn run<T, E: 'static>(&self, admitted: u64, f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
-        let slow_at = self.slow_at();
-        let flight = InFlight { inner: self, admitted, slow_at };
+        let started = self.start_mark();
+        let flight = InFlight { inner: self, admitted, started };
         let result = f();
         let outcome = self.outcome_of(&result);
         flight.land();
-        self.finish(admitted, outcome, slow_at);
+        self.finish(admitted, outcome, started);
         result
     }
 }

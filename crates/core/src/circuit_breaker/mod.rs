@@ -57,20 +57,25 @@
 //! |------|------|--------|
 //! | `elf_circuit_breaker_calls_total` | counter | `name`, `outcome` (success, failure, rejected, ignored) |
 //! | `elf_circuit_breaker_slow_calls_total` | counter | `name` |
-//! | `elf_circuit_breaker_transitions_total` | counter | `name`, `to` |
+//! | `elf_circuit_breaker_transitions_total` | counter | `name`, `to` (closed, open, half_open, forced_open, disabled) |
 //! | `elf_circuit_breaker_state` | gauge | `name` (0 closed, 1 open, 2 half-open, 3 forced open, 4 disabled) |
+//! | `elf_circuit_breaker_failure_rate` | gauge | `name`: failures over successes and failures, 0–1 |
+//! | `elf_circuit_breaker_slow_call_rate` | gauge | `name`: slow calls over successes and failures, 0–1 |
+//! | `elf_circuit_breaker_call_duration_seconds` | histogram | `name`, with [`record_call_durations`](CircuitBreakerBuilder::record_call_durations) |
 //!
 //! Handles are registered when a breaker is built (install the recorder first). The state
-//! gauge and transition counter move on transitions; the call counters are published from
-//! the breaker's own counters on transitions, on [`stats`](CircuitBreaker::stats) and on
-//! [`publish_metrics`](CircuitBreaker::publish_metrics), so a call never touches the recorder.
+//! gauge and transition counter move on transitions; the call counters and rates are published
+//! from the breaker's own counters on transitions, on [`stats`](CircuitBreaker::stats) and on
+//! [`publish_metrics`](CircuitBreaker::publish_metrics), so a call never touches the recorder
+//! (unless it records its duration).
 //!
 //! # Cost
 //!
 //! A call through a closed breaker is one atomic load of the state word and one increment of
 //! a counter stripe owned by the calling thread (a plain load and store: the first threads
 //! that count each own a stripe; later ones share the rest and use `fetch_add`); no lock, no
-//! allocation, and no clock read unless slow calls or a time window are measured.
+//! allocation, and no clock read unless slow calls, call durations or a time window are
+//! measured.
 //!
 //! A sliding window adds nothing to a successful call: its calls are the breaker's call
 //! counters. A time window reads the clock once when a call ends (and claims a new bucket on

@@ -12,25 +12,25 @@ use super::engine::Inner;
 use super::state::{Outcome, State};
 use std::sync::Arc;
 
-/// What a permit remembers: the state it was admitted in and when the call becomes slow.
+/// What a permit remembers: the state it was admitted in and when the call started (if timed).
 #[derive(Debug, Clone, Copy)]
 struct Ticket {
     admitted: u64,
-    slow_at: u64,
+    started: u64,
     done: bool,
 }
 
 impl Ticket {
     #[inline(always)]
     fn new(admitted: u64, inner: &Inner) -> Self {
-        Self { admitted, slow_at: inner.slow_at(), done: false }
+        Self { admitted, started: inner.start_mark(), done: false }
     }
 
     #[inline(always)]
     fn finish(&mut self, inner: &Inner, outcome: Outcome) {
         if !self.done {
             self.done = true;
-            inner.finish(self.admitted, outcome, self.slow_at);
+            inner.finish(self.admitted, outcome, self.started);
         }
     }
 
@@ -38,7 +38,7 @@ impl Ticket {
     fn drop_unreported(&mut self, inner: &Inner) {
         if !self.done {
             self.done = true;
-            inner.finish_unreported(self.admitted, self.slow_at);
+            inner.finish_unreported(self.admitted, self.started);
         }
     }
 }

@@ -56,6 +56,23 @@ impl CircuitState {
         }
     }
 
+    /// The lower-case name used in metric labels and JSON: `closed`, `open`, `half_open`,
+    /// `forced_open`, `disabled`.
+    ///
+    /// ```
+    /// use elf_resilience_core::CircuitState;
+    /// assert_eq!(CircuitState::HalfOpen.as_label(), "half_open");
+    /// ```
+    pub const fn as_label(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half_open",
+            CircuitState::ForcedOpen => "forced_open",
+            CircuitState::Disabled => "disabled",
+        }
+    }
+
     /// True for the states that reject calls without a free probe slot.
     pub const fn is_open(self) -> bool {
         matches!(self, CircuitState::Open | CircuitState::ForcedOpen)

@@ -152,7 +152,8 @@ impl QuotaTracker {
             return;
         }
         if let Some(pct) = snapshot.worst_percent() {
-            metrics::gauge!("elf_quota_provider_usage_ratio", "model" => model.to_owned()).set(pct / 100.0);
+            metrics::gauge!("elf_quota_provider_usage_ratio", "model" => model.to_owned())
+                .set((pct / 100.0).clamp(0.0, 1.0));
             tracing::debug!(model, percent = pct, "provider rate-limit headers");
         }
         let now = self.clock.now();

@@ -80,12 +80,17 @@ impl Inner {
 
     async fn sample_once(&self, index: usize) {
         let entry = &self.probes[index];
+        let started = self.clock.now_nanos();
         let timed = tokio::time::timeout(entry.timeout, entry.probe.sample());
         let result = match AssertUnwindSafe(timed).catch_unwind().await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(ProbeError::TimedOut(entry.timeout)),
             Err(_) => Err(ProbeError::Failed("the probe panicked".into())),
         };
+        let took = self.clock.now_nanos().saturating_sub(started);
+        let resource = entry.probe.resource_type().as_str();
+        metrics::gauge!("elf_probe_latency_seconds", "resource" => resource, "probe" => entry.probe.name().to_owned())
+            .set(took as f64 / 1e9);
         self.apply(index, result);
     }
 
@@ -94,6 +99,7 @@ impl Inner {
         let entry = &self.probes[index];
         let now = self.clock.now_nanos();
         let resource = entry.probe.resource_type();
+        let down = result.as_ref().is_ok_and(is_down);
         let reading = match result {
             Ok(sample) => self.measured(resource, sample),
             Err(error) => failed(error),
@@ -104,7 +110,7 @@ impl Inner {
         if reading.reason.is_none() {
             self.record_history(resource, now, reading.usage);
         }
-        observe(entry, &reading);
+        observe(entry, &reading, down);
         let reading = LastReading { at: Some(self.clock.wall()), ..reading };
         *entry.last() = reading;
     }
@@ -138,7 +144,15 @@ fn failed(error: ProbeError) -> LastReading {
     }
 }
 
-fn observe(entry: &ProbeEntry, reading: &LastReading) {
+/// Whether a sample says its endpoint is down: the network and MCP probes report an endpoint
+/// they know to be down as usage 100 % with a `Critical` override (see `probes::network`).
+fn is_down(sample: &Sample) -> bool {
+    sample.status_override == Some(ResourceStatus::Critical) && sample.usage_percent >= 100.0
+}
+
+/// Logs a change of status and sets the probe's metrics: usage, up, and (network and MCP
+/// probes, each under its own name) the endpoint-down counters.
+fn observe(entry: &ProbeEntry, reading: &LastReading, down: bool) {
     let previous = entry.last().status;
     let name = entry.probe.name();
     let resource = entry.probe.resource_type().as_str();
@@ -149,9 +163,21 @@ fn observe(entry: &ProbeEntry, reading: &LastReading) {
             "resource status changed"
         );
     }
-    metrics::gauge!("elf_resource_usage_ratio", "resource" => resource, "probe" => name.to_owned())
-        .set(reading.usage / 100.0);
+    let ty = entry.probe.resource_type();
+    let down = down && matches!(ty, ResourceType::Network | ResourceType::McpServer);
+    let labels = [("resource", resource.to_owned()), ("probe", name.to_owned())];
+    metrics::gauge!("elf_probe_usage_ratio", &labels).set((reading.usage / 100.0).clamp(0.0, 1.0));
+    metrics::gauge!("elf_probe_up", &labels).set(if reading.reason.is_none() && !down { 1.0 } else { 0.0 });
     if reading.reason.is_some() {
-        metrics::counter!("elf_resource_probe_failures_total", "resource" => resource).increment(1);
+        metrics::counter!("elf_resource_probe_failures_total", &labels).increment(1);
+    }
+    match ty {
+        ResourceType::Network if down => {
+            metrics::counter!("elf_network_probe_down_total", "probe" => name.to_owned()).increment(1)
+        }
+        ResourceType::McpServer if down => {
+            metrics::counter!("elf_mcp_probe_down_total", "probe" => name.to_owned()).increment(1)
+        }
+        _ => {}
     }
 }

@@ -96,6 +96,14 @@ fn cpu_rate_and_throttling_from_deltas() {
 }
 
 #[test]
+fn cpu_percent_never_exceeds_100() {
+    let prev = CgroupCpu { usage_nanos: 0, quota_cpus: Some(1.0), nr_periods: 0, nr_throttled: 0 };
+    // 1.016 s of CPU counted in a second (a burst, or readings a little apart from the clock).
+    let cur = CgroupCpu { usage_nanos: 1_016_000_000, ..prev };
+    assert_eq!(cpu_percent(&prev, &cur, 1_000_000_000, 8.0), Some(100.0));
+}
+
+#[test]
 fn this_machine_has_a_readable_cgroup() {
     let r = match CgroupReader::detect() {
         Ok(r) => r,

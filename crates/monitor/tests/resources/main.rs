@@ -3,6 +3,7 @@
 
 mod cgroup_reader;
 mod manager;
+mod metrics;
 mod probes;
 mod quota_alternatives;
 mod replay_gate;

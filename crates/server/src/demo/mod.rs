@@ -50,10 +50,13 @@ pub struct DemoOptions {
     pub seed: u64,
 }
 
-/// The breakers: one per provider, quick to open and to probe again, so the demo shows both.
+/// The breakers: one per provider, quick to open and to probe again, so the demo shows both;
+/// they record their call durations.
 pub fn breakers() -> anyhow::Result<Arc<CircuitBreakerRegistry>> {
-    let template =
-        CircuitBreaker::builder().failure_threshold(3).recovery_timeout(Duration::from_millis(400));
+    let template = CircuitBreaker::builder()
+        .failure_threshold(3)
+        .recovery_timeout(Duration::from_millis(400))
+        .record_call_durations(true);
     Ok(Arc::new(CircuitBreakerRegistry::new(template)?))
 }
 

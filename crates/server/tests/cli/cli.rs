@@ -257,6 +257,23 @@ async fn the_demo_dashboard_shows_live_resources() {
     let breakers: serde_json::Value =
         reqwest::get(format!("{dashboard}api/breakers")).await.unwrap().json().await.unwrap();
     assert!(breakers.as_array().unwrap().iter().any(|b| b["name"] == "gpt-4"), "{breakers}");
+    let metrics = reqwest::get(format!("{dashboard}metrics")).await.unwrap().text().await.unwrap();
+    for family in ["elf_circuit_breaker_failure_rate", "elf_circuit_breaker_slow_call_rate"] {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{family}{{name=\"gpt-4\"}} ")));
+        let value: f64 = line
+            .unwrap_or_else(|| panic!("{family}: {metrics}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((0.0..=1.0).contains(&value), "{family} {value}");
+    }
+    let durations = "elf_circuit_breaker_call_duration_seconds";
+    assert!(metrics.contains(&format!("# TYPE {durations} histogram")), "{metrics}");
+    assert!(metrics.contains(&format!("{durations}_bucket{{name=\"gpt-4\",le=\"0.005\"}}")), "{metrics}");
+    assert!(metrics.contains(&format!("{durations}_count{{name=\"gpt-4\"}}")), "{metrics}");
+    assert!(!metrics.contains("to=\"OPEN\"") && !metrics.contains("to=\"CLOSED\""), "{metrics}");
     let pid = child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
     assert!(child.wait().unwrap().success(), "Ctrl-C stops the demo's dashboard cleanly");
@@ -305,4 +322,112 @@ fn a_redis_url_needs_the_redis_feature() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(position(&err, &shown).map(|(l, c, _)| (l, c)), Some((3, 1)), "{err}");
     assert!(err.contains("built without the redis feature"), "{err}");
+}
+
+fn tcp_check_config(target: &str, critical: bool) -> String {
+    format!(
+        "[health]\ndefault_checks = false\n[[health.checks]]\nname = \"svc\"\nkind = \"tcp\"\ntarget = \"{target}\"\ncritical = {critical}\n"
+    )
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `health` as a Kubernetes exec probe on a read-only root filesystem: nothing to write, so
+/// nothing written (checked by listing, since root ignores the permission bits).
+#[test]
+fn health_runs_in_a_read_only_directory_and_creates_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let configured = tempfile::tempdir().unwrap();
+    let config = tcp_check_config(&listener.local_addr().unwrap().to_string(), true);
+    std::fs::write(configured.path().join("elf-resilience.toml"), config).unwrap();
+    let defaults = tempfile::tempdir().unwrap(); // no config: the built-in checks
+    for dir in [configured.path(), defaults.path()] {
+        let before = entries(dir);
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let outs = [run_in(dir, &["health"]), run_in(dir, &["health", "--json", "--fail-on", "unhealthy"])];
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        for out in &outs {
+            let code = out.status.code();
+            assert!(matches!(code, Some(0..=2)), "{code:?}: {}", text(&out.stderr));
+            if dir == configured.path() {
+                assert_eq!(code, Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+            }
+        }
+        assert_eq!(entries(dir), before, "health created files in {}", dir.display());
+    }
+}
+
+#[test]
+fn health_fail_on_unhealthy_passes_a_degraded_service() {
+    let work = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    // (critical, default exit, --fail-on degraded, --fail-on unhealthy)
+    for (critical, default, degraded, unhealthy) in [(false, 1, 1, 0), (true, 2, 2, 2)] {
+        std::fs::write(work.path().join("elf-resilience.toml"), tcp_check_config(&closed, critical)).unwrap();
+        let code = |args: &[&str]| run_in(work.path(), args).status.code();
+        assert_eq!(code(&["health"]), Some(default), "critical={critical}");
+        assert_eq!(code(&["health", "--fail-on", "degraded"]), Some(degraded), "critical={critical}");
+        assert_eq!(code(&["health", "--fail-on", "unhealthy"]), Some(unhealthy), "critical={critical}");
+    }
+    let bad = run_in(work.path(), &["health", "--fail-on", "sometimes"]);
+    assert_eq!(bad.status.code(), Some(2), "a bad option value is a usage error");
+}
+
+/// A check that hangs is cut at 1 s (a Kubernetes probe's default `timeoutSeconds`), unless it
+/// sets its own timeout.
+#[test]
+fn health_checks_time_out_after_one_second_by_default() {
+    let work = tempfile::tempdir().unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap(); // accepts, never answers
+    let config = format!(
+        "[health]\ndefault_checks = false\n[[health.checks]]\nname = \"api\"\nkind = \"http\"\ntarget = \"http://{}/health\"\n",
+        silent.local_addr().unwrap()
+    );
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let out = run_in(work.path(), &["health", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["checks"]["api"]["message"], "timed out after 1s", "{v}");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A config whose probes log (an endpoint that refuses connections), run with debug logging.
+fn logging_run(extra: &[&str]) -> Output {
+    let work = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = format!("[[probes.endpoints]]\nname = \"gone\"\ntcp = \"{closed}\"\n");
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let out =
+        bin().current_dir(work.path()).env("RUST_LOG", "debug").args(extra).arg("status").output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let err = text(&logging_run(&[]).stderr);
+    assert!(err.lines().count() >= 2, "debug logging logged: {err}");
+    assert!(!err.contains("\x1b["), "ANSI escapes on a pipe: {err:?}");
+    let explicit = text(&logging_run(&["--log-format", "text"]).stderr);
+    assert!(!explicit.contains("\x1b[") && explicit.contains("DEBUG"), "{explicit:?}");
+}
+
+#[test]
+fn log_format_json_prints_one_object_a_line() {
+    let err = text(&logging_run(&["--log-format", "json"]).stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() >= 2, "debug logging logged: {err}");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line:?}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+    assert!(err.contains("\"message\":\"endpoint down\""), "{err}");
 }

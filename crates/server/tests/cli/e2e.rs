@@ -32,6 +32,8 @@ fn config(dir: &Path) -> String {
     format!(
         "[[probes.databases]]\nname = \"main\"\nurl = \"{pg}\"\n\
          [[alerts]]\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/hooks/{HOOK_SECRET}\"\n\
+         [[probes.endpoints]]\nname = \"gone\"\ntcp = \"127.0.0.1:9\"\n\
+         [[probes.mcp_servers]]\nname = \"files\"\nurl = \"http://127.0.0.1:9/mcp\"\n\
          [[health.checks]]\nname = \"main-db\"\nkind = \"resource\"\ntarget = \"database\"\ncritical = false\n\
          [storage]\ndata_dir = \"{}\"\n[server]\ntoken = \"{TOKEN}\"\n\
          [queue]\ninterval = \"200ms\"\n[[queue.handlers]]\nname = \"llm\"\ntimeout = \"1s\"\n\
@@ -110,6 +112,57 @@ fn promtool(metrics: &str) {
     assert!(out.status.success(), "promtool check metrics failed:\n{said}\n--- metrics ---\n{metrics}");
 }
 
+/// `/metrics` once the network and MCP probes have sampled (the samplers start with the server).
+async fn scrape_once_probed(base: &str) -> String {
+    for _ in 0..200 {
+        let (code, metrics) = get(base, "/metrics").await;
+        assert_eq!(code, 200);
+        if metrics.contains("elf_network_probe_down_total{") && metrics.contains("elf_mcp_probe_down_total{")
+        {
+            return metrics;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the probes never sampled: {}", get(base, "/metrics").await.1);
+}
+
+/// The samples of `family` (not of longer names sharing its prefix).
+fn samples<'a>(metrics: &'a str, family: &str) -> Vec<&'a str> {
+    let of = |l: &&str| l.strip_prefix(family).is_some_and(|r| r.starts_with('{') || r.starts_with(' '));
+    metrics.lines().filter(of).collect()
+}
+
+/// Names, labels, help texts and ranges of the exposition.
+fn check_metrics(metrics: &str) {
+    let has = |line: &str| metrics.lines().any(|l| l.starts_with(line));
+    assert!(has(&format!("elf_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"))), "{metrics}");
+    assert!(has("elf_probe_usage_ratio{resource=\"memory\",probe=\"host\"} "), "{metrics}");
+    assert!(has("elf_probe_up{resource=\"memory\",probe=\"host\"} 1"), "{metrics}");
+    assert!(has("elf_probe_up{resource=\"network\",probe=\"tcp:gone\"} 0"), "{metrics}");
+    assert!(has("elf_probe_up{resource=\"mcp_server\",probe=\"mcp:files\"} 0"), "{metrics}");
+    assert!(has("elf_probe_latency_seconds{resource=\"network\",probe=\"tcp:gone\"} "), "{metrics}");
+    assert!(has("elf_network_probe_down_total{probe=\"tcp:gone\"} "), "{metrics}");
+    assert!(has("elf_mcp_probe_down_total{probe=\"mcp:files\"} "), "{metrics}");
+    let downs = samples(metrics, "elf_network_probe_down_total");
+    assert_eq!(downs.len(), 1, "only network probes count network downs: {downs:?}");
+    let aggregate = samples(metrics, "elf_resource_usage_ratio");
+    assert_eq!(aggregate.len(), 8, "one per resource type, no per-probe series: {aggregate:?}");
+    assert!(aggregate.iter().all(|l| !l.contains("probe=")), "{aggregate:?}");
+    for line in metrics.lines().filter(|l| l.starts_with("elf_") && l.contains("_ratio")) {
+        let value: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!((0.0..=1.0).contains(&value), "a ratio out of 0..=1: {line}");
+    }
+    for help in metrics.lines().filter_map(|l| l.strip_prefix("# HELP elf_")) {
+        let (name, text) = help.split_once(' ').unwrap();
+        assert_ne!(text, format!("elf_{name}").replace('_', " "), "generic help for elf_{name}");
+    }
+    for value in metrics.split("=\"").skip(1).filter_map(|r| r.split('"').next()) {
+        let shouting = value.chars().any(|c| c.is_ascii_uppercase())
+            && value.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        assert!(!shouting, "label values are lower case: {value}");
+    }
+}
+
 fn chromium(base: &str, dir: &Path) {
     if !tool_or_skip("chromium") {
         return;
@@ -159,10 +212,10 @@ async fn serve_end_to_end() {
     let (code, health) = get(&base, "/health").await;
     assert!(code == 200 || code == 503, "{code}");
     assert!(health.contains("\"status\""));
-    let (code, metrics) = get(&base, "/metrics").await;
-    assert_eq!(code, 200);
+    let metrics = scrape_once_probed(&base).await;
     assert!(metrics.contains("elf_resource_usage_ratio{resource=\"memory\"}"), "{metrics}");
     assert!(metrics.contains("elf_queue_requests{status=\"pending\"}"));
+    check_metrics(&metrics);
     let (_, breakers) = get(&base, "/api/breakers").await;
     let breakers: serde_json::Value = serde_json::from_str(&breakers).unwrap();
     assert_eq!(breakers[0]["owner"]["id"], "worker-e2e", "{breakers}");

@@ -25,9 +25,8 @@ pub(crate) fn latency_percent(latency: Duration, timeout: Duration) -> f64 {
     if timeout.is_zero() { 100.0 } else { (latency.as_secs_f64() / timeout.as_secs_f64() * 100.0).min(100.0) }
 }
 
-/// A sample for an endpoint known to be down.
+/// A sample for an endpoint known to be down (the sampler counts it, per probe).
 pub(crate) fn down(detail: String) -> Sample {
-    metrics::counter!("elf_network_probe_down_total").increment(1);
     tracing::debug!(detail = %detail, "endpoint down");
     Sample::new(100.0, detail).with_status(ResourceStatus::Critical)
 }

@@ -79,7 +79,7 @@ impl SystemProbe {
 
     fn cpu_reading(&self) -> Sample {
         let state = self.lock();
-        let usage = f64::from(state.sys.global_cpu_usage());
+        let usage = f64::from(state.sys.global_cpu_usage()).clamp(0.0, 100.0);
         let cpus = state.sys.cpus().len();
         Sample::new(usage, format!("{usage:.1}% of {cpus} CPUs (host)")).with_metric("cpus", cpus as f64)
     }

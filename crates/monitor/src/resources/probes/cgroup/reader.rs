@@ -155,14 +155,15 @@ fn locate_psi(root: &Path, paths: &CgroupPaths, name: &str) -> Option<PathBuf> {
 }
 
 /// CPU use between two readings `elapsed_nanos` apart, in percent of the quota (or of
-/// `host_cpus` when there is none).
+/// `host_cpus` when there is none), at most 100 (a burst over the quota, or readings taken
+/// a little apart from the clock, may add up to more).
 pub fn cpu_percent(prev: &CgroupCpu, cur: &CgroupCpu, elapsed_nanos: u64, host_cpus: f64) -> Option<f64> {
     let cpus = cur.quota_cpus.unwrap_or(host_cpus);
     if elapsed_nanos == 0 || cpus <= 0.0 {
         return None;
     }
     let used = cur.usage_nanos.saturating_sub(prev.usage_nanos) as f64;
-    Some(used * 100.0 / (elapsed_nanos as f64 * cpus))
+    Some((used * 100.0 / (elapsed_nanos as f64 * cpus)).clamp(0.0, 100.0))
 }
 
 /// Share of enforcement periods throttled between two readings (0–1); `None` when no period
