@@ -306,3 +306,82 @@ fn a_redis_url_needs_the_redis_feature() {
     assert_eq!(position(&err, &shown).map(|(l, c, _)| (l, c)), Some((3, 1)), "{err}");
     assert!(err.contains("built without the redis feature"), "{err}");
 }
+
+/// Reads the status JSON's entry for `ty`.
+fn resource(v: &serde_json::Value, ty: &str) -> serde_json::Value {
+    v["resources"].as_array().unwrap().iter().find(|r| r["resource_type"] == ty).unwrap().clone()
+}
+
+/// Answers every HTTP request on loopback with `500`, on a thread, until the test ends.
+fn failing_http_server() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf);
+            let _ = socket.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+fn status_text_says_why_a_resource_is_critical() {
+    let work = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = format!("[[probes.databases]]\nname = \"main\"\nurl = \"postgres://app:pw@{closed}/app\"\n");
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let out = run_in(work.path(), &["status"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let line = s.lines().find(|l| l.contains("database")).unwrap();
+    assert!(line.contains("critical") && line.contains("refused"), "{line}");
+}
+
+#[test]
+fn configured_timeouts_apply_and_a_silent_server_reads_critical() {
+    let work = tempfile::tempdir().unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = format!(
+        "[[probes.mcp_servers]]\nname = \"hung\"\ncommand = [\"sh\", \"-c\", \"exec sleep 30\"]\ntimeout = \"200ms\"\n\
+         [[probes.databases]]\nname = \"stuck\"\nurl = \"postgres://app@{}/app\"\ntimeout = \"200ms\"\n",
+        silent.local_addr().unwrap()
+    );
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let start = std::time::Instant::now();
+    let out = run_in(work.path(), &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(start.elapsed() < std::time::Duration::from_secs(4), "the 200 ms timeouts apply, not 5 s");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for ty in ["mcp_server", "database"] {
+        let r = resource(&v, ty);
+        assert_eq!(r["status"], "critical", "{r}");
+        let detail = r["probes"][0]["detail"].as_str().unwrap_or("");
+        assert!(detail.contains("timed out after 200 ms"), "{r}");
+    }
+    drop(silent);
+}
+
+#[test]
+fn mcp_url_secrets_stay_out_of_status_and_logs() {
+    let work = tempfile::tempdir().unwrap();
+    let addr = failing_http_server();
+    let config = format!(
+        "[[probes.mcp_servers]]\nname = \"search\"\nurl = \"http://user:pass@{addr}/mcp?api_key=SECRET\"\ntimeout = \"2s\"\n"
+    );
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    for args in [&["status", "--json"][..], &["status"][..]] {
+        let out = bin().current_dir(work.path()).env("RUST_LOG", "debug").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(stdout.contains("mcp:search"), "{stdout}");
+        assert!(stderr.contains(&addr.port().to_string()), "the probe's errors are logged: {stderr}");
+        for shown in [&stdout, &stderr] {
+            assert!(!shown.contains("SECRET") && !shown.contains("pass"), "{args:?}: {shown}");
+        }
+    }
+}
