@@ -157,10 +157,10 @@ fn signal(pgid: Option<i32>, sig: Signal) {
         Signal::Term => Sig::SIGTERM,
         Signal::Kill => Sig::SIGKILL,
     };
-    if let Err(e) = killpg(nix::unistd::Pid::from_raw(pgid), sig) {
-        if e != nix::errno::Errno::ESRCH {
-            tracing::debug!(pgid, error = %e, "cannot signal the MCP server's process group");
-        }
+    if let Err(e) = killpg(nix::unistd::Pid::from_raw(pgid), sig)
+        && e != nix::errno::Errno::ESRCH
+    {
+        tracing::debug!(pgid, error = %e, "cannot signal the MCP server's process group");
     }
 }
 
