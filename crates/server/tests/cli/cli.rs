@@ -312,8 +312,9 @@ fn resource(v: &serde_json::Value, ty: &str) -> serde_json::Value {
     v["resources"].as_array().unwrap().iter().find(|r| r["resource_type"] == ty).unwrap().clone()
 }
 
-/// Answers every HTTP request on loopback with `500`, on a thread, until the test ends.
-fn failing_http_server() -> std::net::SocketAddr {
+/// An HTTP server on loopback, on a thread until the test ends, that reads each request and
+/// answers `500` (`hang_up`: closes the connection without answering).
+fn failing_http_server(hang_up: bool) -> std::net::SocketAddr {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -321,9 +322,11 @@ fn failing_http_server() -> std::net::SocketAddr {
         for mut socket in listener.incoming().flatten() {
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf);
-            let _ = socket.write_all(
-                b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            );
+            if !hang_up {
+                let _ = socket.write_all(
+                    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
         }
     });
     addr
@@ -369,17 +372,18 @@ fn configured_timeouts_apply_and_a_silent_server_reads_critical() {
 #[test]
 fn mcp_url_secrets_stay_out_of_status_and_logs() {
     let work = tempfile::tempdir().unwrap();
-    let addr = failing_http_server();
+    let (addr, gone) = (failing_http_server(false), failing_http_server(true));
     let config = format!(
-        "[[probes.mcp_servers]]\nname = \"search\"\nurl = \"http://user:pass@{addr}/mcp?api_key=SECRET\"\ntimeout = \"2s\"\n"
+        "[[probes.mcp_servers]]\nname = \"search\"\nurl = \"http://user:pass@{addr}/mcp?api_key=SECRET\"\ntimeout = \"2s\"\n\
+         [[probes.mcp_servers]]\nname = \"gone\"\nurl = \"http://user:pass@{gone}/mcp?api_key=SECRET\"\ntimeout = \"2s\"\n"
     );
     std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
     for args in [&["status", "--json"][..], &["status"][..]] {
         let out = bin().current_dir(work.path()).env("RUST_LOG", "debug").args(args).output().unwrap();
         assert!(out.status.success(), "{}", text(&out.stderr));
         let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        assert!(stdout.contains("mcp:search"), "{stdout}");
-        assert!(stderr.contains(&addr.port().to_string()), "the probe's errors are logged: {stderr}");
+        assert!(stdout.contains("mcp:search") && stdout.contains("mcp:gone"), "{stdout}");
+        assert!(stderr.contains(&gone.port().to_string()), "the probe's errors are logged: {stderr}");
         for shown in [&stdout, &stderr] {
             assert!(!shown.contains("SECRET") && !shown.contains("pass"), "{args:?}: {shown}");
         }
