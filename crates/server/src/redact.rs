@@ -26,8 +26,14 @@ impl Redactor {
         let urls = config.probes.databases.iter().map(|d| &d.url.0);
         let urls = urls.chain(config.storage.redis_url.iter().map(|r| &r.0));
         let urls = urls.chain(config.probes.mcp_servers.iter().filter_map(|m| m.url.as_ref().map(|u| &u.0)));
-        let urls = urls.chain(config.queue.handlers.iter().map(|h| &h.url.0));
         secrets.extend(urls.flat_map(|u| url_secrets(u.expose())));
+        for h in &config.queue.handlers {
+            let parts = url_secrets(h.url.0.expose());
+            if !parts.is_empty() {
+                secrets.push(h.url.0.expose().to_owned());
+            }
+            secrets.extend(parts);
+        }
         for sink in &config.alerts {
             if let AlertSink::Webhook { url } = sink {
                 secrets.push(url.0.expose().to_owned());
