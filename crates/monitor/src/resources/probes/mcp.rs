@@ -38,14 +38,13 @@ use elf_resilience_core::ResourceType;
 use rmcp::model::{
     ClientConfig, ClientRequest, DiscoverRequest, DiscoverRequestParams, PingRequest, ProtocolVersion,
 };
-use rmcp::service::{ClientInitializeError, RoleClient, RunningService, ServiceError};
+use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::transport::streamable_http_client::StreamableHttpError;
 use rmcp::{ClientLifecycleMode, ClientServiceExt};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::cause::chain;
+use super::mcp_cause::{init_cause, request_cause};
 use super::mcp_stdio::StdioServer;
 use super::network::{down, latency_percent};
 use super::redact::{redact_url, scrub_url};
@@ -292,36 +291,6 @@ impl McpProbe {
         let detail =
             format!("{} answered {} in {ms:.1} ms (protocol {})", self.name, trip.method, trip.version);
         Sample::new(latency_percent(trip.latency, self.timeout), detail).with_metric("latency_ms", ms)
-    }
-}
-
-/// What went wrong in a handshake, without the SDK's transport type names.
-fn init_cause(e: &ClientInitializeError) -> String {
-    match e {
-        ClientInitializeError::TransportError { error, context } => {
-            format!("{context}: {}", transport_cause(&*error.error))
-        }
-        ClientInitializeError::LegacyFallbackFailed { discover, fallback } => {
-            format!("server/discover: {}; initialize: {}", init_cause(discover), init_cause(fallback))
-        }
-        other => chain(other),
-    }
-}
-
-/// A transport's error with its causes; the HTTP client's own error (which the SDK prints
-/// without its causes) is followed down to what happened ("Connection refused").
-fn transport_cause(e: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
-    match e.downcast_ref::<StreamableHttpError<rmcp_reqwest::Error>>() {
-        Some(StreamableHttpError::Client(client)) => chain(client),
-        _ => chain(e),
-    }
-}
-
-/// What went wrong in a request, without the SDK's transport type names.
-fn request_cause(e: &ServiceError) -> String {
-    match e {
-        ServiceError::TransportSend(error) => transport_cause(&*error.error),
-        other => chain(other),
     }
 }
 

@@ -15,6 +15,8 @@ mod host;
 #[cfg(feature = "mcp")]
 mod mcp;
 #[cfg(feature = "mcp")]
+mod mcp_cause;
+#[cfg(feature = "mcp")]
 mod mcp_stdio;
 mod network;
 #[cfg(feature = "http")]
