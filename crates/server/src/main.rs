@@ -61,7 +61,7 @@ fn config_command(action: &ConfigAction, global: Option<&std::path::Path>) -> Re
 async fn dispatch(command: Command, config: Config, redactor: Redactor) -> anyhow::Result<ExitCode> {
     use commands::{breakers, health, queue, report, status};
     match command {
-        Command::Status(f) => status::run(&config, f.json).await?,
+        Command::Status(f) => status::run(&config, f.json, &redactor).await?,
         Command::Health(h) => return health::run(&config, h.json, h.fail_on).await,
         Command::Report { hours, json } => report::run(&config, hours, json)?,
         Command::Breakers { action, server } => {

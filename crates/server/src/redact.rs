@@ -1,9 +1,11 @@
 //! Keeps secrets out of logs and API output: every secret known from the config is replaced
-//! by `***` wherever it appears.
+//! by `***` wherever it appears. What counts as a URL's secret (user information, query values)
+//! is decided in one place, [`url_secrets`], which the probes use for their own details too.
 
 use std::io::Write;
 use std::sync::Arc;
 
+use elf_resilience::probes::url_secrets;
 use tracing_subscriber::fmt::MakeWriter;
 
 use crate::config::{AlertSink, Config, Url};
@@ -15,15 +17,22 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Collects the token, DSN and Redis passwords, and webhook URLs of `config` (plus `extra`).
+    /// Collects the token, the user information and query values of every configured URL
+    /// (databases, Redis, MCP servers, queue handlers), and webhook URLs of `config` (plus
+    /// `extra`).
     pub fn from_config(config: &Config, extra: &[&str]) -> Self {
         let mut secrets: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
         secrets.extend(config.server.token.as_ref().map(|t| t.expose().to_owned()));
         let urls = config.probes.databases.iter().map(|d| &d.url.0);
         let urls = urls.chain(config.storage.redis_url.iter().map(|r| &r.0));
-        secrets.extend(urls.filter_map(password));
+        let urls = urls.chain(config.probes.mcp_servers.iter().filter_map(|m| m.url.as_ref().map(|u| &u.0)));
+        secrets.extend(urls.flat_map(|u| url_secrets(u.expose())));
         for h in &config.queue.handlers {
-            secrets.extend(url_secrets(&h.url.0));
+            let parts = url_secrets(h.url.0.expose());
+            if !parts.is_empty() {
+                secrets.push(h.url.0.expose().to_owned());
+            }
+            secrets.extend(parts);
         }
         for sink in &config.alerts {
             if let AlertSink::Webhook { url } = sink {
@@ -47,30 +56,6 @@ impl Redactor {
         let text = serde_json::to_string(value).unwrap_or_else(|_| "null".into());
         serde_json::from_str(&self.scrub(&text)).unwrap_or(serde_json::Value::Null)
     }
-}
-
-fn password(url: &Url) -> Option<String> {
-    let raw = url.expose();
-    let rest = &raw[raw.find("://")? + 3..];
-    let auth = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let (user, _) = auth.rsplit_once('@')?;
-    Some(user.split_once(':')?.1.to_owned())
-}
-
-/// A handler URL's password and query (whole, and each value), and the URL itself when it
-/// carries any of them.
-fn url_secrets(url: &Url) -> Vec<String> {
-    let raw = url.expose();
-    let mut out: Vec<String> = password(url).into_iter().collect();
-    if let Some((_, query)) = raw.split_once('?') {
-        let query = query.split('#').next().unwrap_or(query);
-        out.extend(query.split('&').filter_map(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()));
-        out.push(query.to_owned());
-    }
-    if !out.is_empty() {
-        out.push(raw.to_owned());
-    }
-    out
 }
 
 fn path_of(url: &Url) -> Option<String> {
@@ -147,5 +132,15 @@ mod tests {
         assert_eq!(shown, "*** *** ***");
         let json = serde_json::to_string(&config.queue.handlers).unwrap();
         assert!(!json.contains("h4ndlerpw") && !json.contains("qu3rytok"), "{json}");
+    }
+
+    #[test]
+    fn hides_mcp_url_credentials_and_query_values() {
+        let text = "[[probes.mcp_servers]]\nname = \"search\"\nurl = \"http://user:pa55@127.0.0.1:9/mcp?api_key=SECRET\"\n";
+        let config = Config::parse(text, std::path::Path::new("t.toml")).unwrap();
+        let r = Redactor::from_config(&config, &[]);
+        let shown =
+            r.scrub("error sending request for url (http://127.0.0.1:9/mcp?api_key=SECRET) as user:pa55");
+        assert!(!shown.contains("SECRET") && !shown.contains("pa55"), "{shown}");
     }
 }

@@ -17,6 +17,10 @@ use crate::config::{AlertSink, Config, Secret, Threshold, Window};
 /// The default probe interval and timeout.
 const PROBE_INTERVAL: Duration = Duration::from_secs(15);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much later than a probe's own timeout the manager cuts a sample short, so that a probe
+/// that keeps its timeout itself reports it (critical, "timed out after N ms") and ends what it
+/// started (an MCP stdio server's processes) before the cut.
+const PROBE_SLACK: Duration = Duration::from_secs(1);
 /// The environment variable that may hold the server token.
 pub const TOKEN_ENV: &str = "ELF_RESILIENCE_TOKEN";
 
@@ -78,9 +82,10 @@ fn configured_probes(
             Some(path) => b.probe_every(SqliteProbe::new(&d.name, path), i, t),
             None => b.probe_every(
                 PostgresProbe::new(&d.name, url)
-                    .map_err(|e| anyhow::anyhow!("database `{}`: {e}", d.name))?,
+                    .map_err(|e| anyhow::anyhow!("database `{}`: {e}", d.name))?
+                    .connect_timeout(t),
                 i,
-                t,
+                t + PROBE_SLACK,
             ),
         };
     }
@@ -104,7 +109,7 @@ fn configured_probes(
             (None, Some([cmd, args @ ..])) => McpProbe::stdio(&m.name, cmd.clone(), args.iter().cloned()),
             (None, _) => continue,
         };
-        b = b.probe_every(probe, i, t);
+        b = b.probe_every(probe.timeout(t), i, t + PROBE_SLACK);
     }
     Ok(b)
 }

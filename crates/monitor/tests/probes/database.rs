@@ -1,7 +1,9 @@
 //! Database probes against the real thing: the local PostgreSQL (`ELF_TEST_POSTGRES_URL`), a
 //! SQLite file and a deadpool pool of SQLite connections.
 
-use elf_resilience_core::ResourceType;
+use std::time::Duration;
+
+use elf_resilience_core::{ResourceStatus, ResourceType};
 use elf_resilience_monitor::probes::{DatabaseProbeError, PoolProbe, PoolStats, PostgresProbe, SqliteProbe};
 use elf_resilience_monitor::{Probe, ProbeError, Sample};
 
@@ -49,24 +51,54 @@ async fn postgres_counts_client_connections_against_open_slots() {
 }
 
 #[tokio::test]
-async fn postgres_on_a_closed_port_fails_without_the_password() {
+async fn postgres_on_a_closed_port_is_critical_with_the_cause_and_without_the_password() {
     let probe = PostgresProbe::new("down", "postgres://postgres:s3cret@127.0.0.1:1/test").unwrap();
-    let err = probe.sample().await.unwrap_err();
-    let text = err.to_string();
-    assert!(matches!(err, ProbeError::Failed(_)), "{err:?}");
-    assert!(text.contains("postgres@127.0.0.1:1/test"), "{text}");
+    let sample = probe.sample().await.unwrap();
+    assert_eq!(sample.status_override, Some(ResourceStatus::Critical), "{sample:?}");
+    assert_eq!(sample.usage_percent, 100.0);
+    let text = sample.detail;
+    assert!(text.contains("postgres@127.0.0.1:1/test") && text.contains("refused"), "{text}");
     assert!(
         !text.contains("s3cret")
             && !format!("{probe:?}").contains("s3cret")
             && !probe.name().contains("s3cret")
     );
     let kv = PostgresProbe::new("kv", "host=127.0.0.1 port=1 user=app password=hunter2 dbname=x").unwrap();
-    let text = kv.sample().await.unwrap_err().to_string();
+    let text = kv.sample().await.unwrap().detail;
     assert!(!text.contains("hunter2") && text.contains("app@127.0.0.1:1/x"), "{text}");
     assert_eq!(
         PostgresProbe::new("bad", "postgres://u:pw@host:notaport/db").unwrap_err(),
         DatabaseProbeError::InvalidDsn
     );
+}
+
+#[tokio::test]
+async fn postgres_without_the_database_says_so() {
+    let Some(url) = postgres_url() else { return };
+    let (server, _) = url.split('?').next().unwrap().rsplit_once('/').unwrap();
+    let dsn = format!("{server}/nosuchdb");
+    let sample = PostgresProbe::new("missing", &dsn).unwrap().sample().await.unwrap();
+    assert_eq!(sample.status_override, Some(ResourceStatus::Critical), "{sample:?}");
+    assert!(sample.detail.contains(r#"database "nosuchdb" does not exist"#), "{}", sample.detail);
+}
+
+#[tokio::test(start_paused = true)]
+async fn postgres_that_never_answers_is_critical_after_the_timeout() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let dsn = format!("postgres://app@{addr}/app");
+    let probe = PostgresProbe::new("silent", &dsn).unwrap().connect_timeout(Duration::from_millis(200));
+    let start = tokio::time::Instant::now();
+    let sample = probe.sample().await.unwrap();
+    assert_eq!(sample.status_override, Some(ResourceStatus::Critical), "{sample:?}");
+    assert!(sample.detail.contains("timed out after 200 ms"), "{}", sample.detail);
+    assert_eq!(start.elapsed(), Duration::from_millis(200));
 }
 
 #[tokio::test]

@@ -83,5 +83,34 @@ async fn a_server_that_never_answers_times_out() {
     assert!(!format!("{probe:?}").contains("pw@"));
     let sample = probe.sample().await.unwrap();
     assert_eq!(sample.status_override, Some(ResourceStatus::Critical), "{sample:?}");
-    assert!(sample.detail.contains("within 3s"), "{}", sample.detail);
+    assert!(sample.detail.contains("timed out after 3000 ms"), "{}", sample.detail);
+}
+
+#[tokio::test]
+async fn a_closed_port_says_refused_without_sdk_type_names() {
+    let addr = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let sample = McpProbe::http("closed", format!("http://{addr}/mcp")).sample().await.unwrap();
+    assert!(sample.detail.to_lowercase().contains("refused"), "{}", sample.detail);
+    assert!(
+        !sample.detail.contains("WorkerTransport") && !sample.detail.contains("Transport ["),
+        "{}",
+        sample.detail
+    );
+}
+
+#[tokio::test]
+async fn url_secrets_stay_out_of_names_details_and_reasons() {
+    let handler = Counting::default();
+    let addr = serve(handler.clone()).await;
+    let probe = McpProbe::http("secret", format!("http://user:pass@{addr}/mcp?api_key=SECRET"));
+    let up = probe.sample().await.unwrap();
+    assert_eq!(up.status_override, None, "the server is reached with the query: {up:?}");
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let down = McpProbe::http("secret", format!("http://user:pass@{closed}/mcp?api_key=SECRET"));
+    let failed = down.sample().await.unwrap();
+    assert_eq!(failed.status_override, Some(ResourceStatus::Critical), "{failed:?}");
+    for text in [probe.name().to_owned(), format!("{probe:?}"), up.detail, failed.detail, format!("{down:?}")]
+    {
+        assert!(!text.contains("SECRET") && !text.contains("pass"), "{text}");
+    }
 }

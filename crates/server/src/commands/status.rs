@@ -2,21 +2,22 @@
 
 use std::fmt::Write as _;
 
-use elf_resilience::{ResourceReport, ResourceStatus};
+use elf_resilience::{ResourceReport, ResourceStatus, ResourceSummary};
 
 use crate::config::Config;
+use crate::redact::Redactor;
 use crate::stores::open_ledger;
 use crate::wiring::{quota_tracker, resource_manager};
 
-/// Samples every probe once and prints the report (or its JSON).
-pub async fn run(config: &Config, json: bool) -> anyhow::Result<()> {
+/// Samples every probe once and prints the report (or its JSON), scrubbed of secrets.
+pub async fn run(config: &Config, json: bool, redactor: &Redactor) -> anyhow::Result<()> {
     let rm = resource_manager(config, quota_tracker(config, open_ledger(config)?)?)?;
     rm.refresh_all().await;
     let report = rm.get_resource_report(24);
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&redactor.json(&report))?);
     } else {
-        print!("{}", render(&report));
+        print!("{}", redactor.scrub(&render(&report)));
     }
     Ok(())
 }
@@ -28,6 +29,21 @@ pub fn emoji(status: ResourceStatus) -> &'static str {
         ResourceStatus::Warning => "⚠️",
         _ => "❌",
     }
+}
+
+/// Why a resource reads as it does: the manager's reason, else for a pressured resource the
+/// details of its probes at that status ("postgres:main: ... connect: Connection refused").
+fn why(r: &ResourceSummary) -> Option<String> {
+    if r.reason.is_some() || !r.status.is_pressured() {
+        return r.reason.clone();
+    }
+    let details: Vec<&str> = r
+        .probes
+        .iter()
+        .filter(|p| p.status == r.status && !p.detail.is_empty())
+        .map(|p| p.detail.as_str())
+        .collect();
+    (!details.is_empty()).then(|| details.join("; "))
 }
 
 /// The report as the seed's table plus the system block.
@@ -44,7 +60,7 @@ pub fn render(report: &ResourceReport) -> String {
             r.status.as_str(),
             r.usage_percent
         );
-        if let Some(why) = &r.reason {
+        if let Some(why) = why(r) {
             let _ = write!(out, "  ({why})");
         }
         out.push('\n');

@@ -431,3 +431,86 @@ fn log_format_json_prints_one_object_a_line() {
     }
     assert!(err.contains("\"message\":\"endpoint down\""), "{err}");
 }
+
+/// Reads the status JSON's entry for `ty`.
+fn resource(v: &serde_json::Value, ty: &str) -> serde_json::Value {
+    v["resources"].as_array().unwrap().iter().find(|r| r["resource_type"] == ty).unwrap().clone()
+}
+
+/// An HTTP server on loopback, on a thread until the test ends, that reads each request and
+/// answers `500` (`hang_up`: closes the connection without answering).
+fn failing_http_server(hang_up: bool) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut socket in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf);
+            if !hang_up {
+                let _ = socket.write_all(
+                    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn status_text_says_why_a_resource_is_critical() {
+    let work = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = format!("[[probes.databases]]\nname = \"main\"\nurl = \"postgres://app:pw@{closed}/app\"\n");
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let out = run_in(work.path(), &["status"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let line = s.lines().find(|l| l.contains("database")).unwrap();
+    assert!(line.contains("critical") && line.contains("refused"), "{line}");
+}
+
+#[test]
+fn configured_timeouts_apply_and_a_silent_server_reads_critical() {
+    let work = tempfile::tempdir().unwrap();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = format!(
+        "[[probes.mcp_servers]]\nname = \"hung\"\ncommand = [\"sh\", \"-c\", \"exec sleep 30\"]\ntimeout = \"200ms\"\n\
+         [[probes.databases]]\nname = \"stuck\"\nurl = \"postgres://app@{}/app\"\ntimeout = \"200ms\"\n",
+        silent.local_addr().unwrap()
+    );
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    let start = std::time::Instant::now();
+    let out = run_in(work.path(), &["status", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(start.elapsed() < std::time::Duration::from_secs(4), "the 200 ms timeouts apply, not 5 s");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for ty in ["mcp_server", "database"] {
+        let r = resource(&v, ty);
+        assert_eq!(r["status"], "critical", "{r}");
+        let detail = r["probes"][0]["detail"].as_str().unwrap_or("");
+        assert!(detail.contains("timed out after 200 ms"), "{r}");
+    }
+    drop(silent);
+}
+
+#[test]
+fn mcp_url_secrets_stay_out_of_status_and_logs() {
+    let work = tempfile::tempdir().unwrap();
+    let (addr, gone) = (failing_http_server(false), failing_http_server(true));
+    let config = format!(
+        "[[probes.mcp_servers]]\nname = \"search\"\nurl = \"http://user:pass@{addr}/mcp?api_key=SECRET\"\ntimeout = \"2s\"\n\
+         [[probes.mcp_servers]]\nname = \"gone\"\nurl = \"http://user:pass@{gone}/mcp?api_key=SECRET\"\ntimeout = \"2s\"\n"
+    );
+    std::fs::write(work.path().join("elf-resilience.toml"), config).unwrap();
+    for args in [&["status", "--json"][..], &["status"][..]] {
+        let out = bin().current_dir(work.path()).env("RUST_LOG", "debug").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert!(stdout.contains("mcp:search") && stdout.contains("mcp:gone"), "{stdout}");
+        assert!(stderr.contains(&gone.port().to_string()), "the probe's errors are logged: {stderr}");
+        for shown in [&stdout, &stderr] {
+            assert!(!shown.contains("SECRET") && !shown.contains("pass"), "{args:?}: {shown}");
+        }
+    }
+}

@@ -9,6 +9,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 use tokio_postgres::{Client, Config, NoTls};
 
+use super::cause::chain;
+use super::network::down;
 use crate::resources::{BoxFuture, Probe, ProbeError, Sample};
 
 /// Client backends other than this probe's own, and the slots open to ordinary roles.
@@ -32,6 +34,10 @@ pub enum DatabaseProbeError {
 /// connection slots open to ordinary roles, `max_connections − superuser_reserved_connections
 /// − reserved_connections`; `SELECT 1` latency is a metric. It keeps one connection between
 /// samples and reconnects when it drops.
+///
+/// A server that refuses the connection, rejects the login, lacks the database, fails a query
+/// or does not answer within the timeout is down: the sample reads `Critical` (usage 100 %)
+/// and its detail says why, in the server's own words where it gave any.
 ///
 /// The password in the connection string never appears in its name, `Debug`, details or errors.
 ///
@@ -68,19 +74,16 @@ impl PostgresProbe {
         Ok(Self { name: format!("postgres:{name}"), config, shown, timeout, client: Mutex::new(None) })
     }
 
-    /// How long connecting may take. Default 5 s.
+    /// How long a sample (connecting when needed, then the queries) may take before the
+    /// server counts as down. Default 5 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.config.connect_timeout(timeout);
         self.timeout = timeout;
         self
     }
 
-    async fn connect(&self) -> Result<Client, ProbeError> {
-        let connecting = self.config.connect(NoTls);
-        let (client, connection) = tokio::time::timeout(self.timeout, connecting)
-            .await
-            .map_err(|_| ProbeError::TimedOut(self.timeout))?
-            .map_err(|e| self.failed("connect", &e))?;
+    async fn connect(&self) -> Result<Client, String> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(|e| self.why("connect", &e))?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "PostgreSQL probe connection closed");
@@ -89,24 +92,32 @@ impl PostgresProbe {
         Ok(client)
     }
 
+    /// One sample within the timeout. A server that refuses, rejects the login, lacks the
+    /// database or does not answer in time is down (`Critical`), with the cause.
     async fn measure(&self) -> Result<Sample, ProbeError> {
         let mut slot = self.client.lock().await;
-        let client = match slot.take().filter(|c| !c.is_closed()) {
-            Some(client) => client,
-            None => self.connect().await?,
-        };
-        let result = self.query(&client).await;
-        if result.is_ok() {
+        let sampled = tokio::time::timeout(self.timeout, async {
+            let client = match slot.take().filter(|c| !c.is_closed()) {
+                Some(client) => client,
+                None => self.connect().await?,
+            };
+            let sample = self.query(&client).await?;
             *slot = Some(client);
-        }
-        result
+            Ok::<_, String>(sample)
+        })
+        .await;
+        Ok(match sampled {
+            Ok(Ok(sample)) => sample,
+            Ok(Err(why)) => down(format!("{}: {why}", self.shown)),
+            Err(_) => down(format!("{}: timed out after {} ms", self.shown, self.timeout.as_millis())),
+        })
     }
 
-    async fn query(&self, client: &Client) -> Result<Sample, ProbeError> {
+    async fn query(&self, client: &Client) -> Result<Sample, String> {
         let start = Instant::now();
-        client.simple_query("SELECT 1").await.map_err(|e| self.failed("SELECT 1", &e))?;
+        client.simple_query("SELECT 1").await.map_err(|e| self.why("SELECT 1", &e))?;
         let latency_ms = start.elapsed().as_secs_f64() * 1e3;
-        let row = client.query_one(SLOTS_SQL, &[]).await.map_err(|e| self.failed("read slots", &e))?;
+        let row = client.query_one(SLOTS_SQL, &[]).await.map_err(|e| self.why("read slots", &e))?;
         let (used, max, su, reserved): (i64, i64, i64, i64) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         let open = (max - su - reserved).max(1);
@@ -119,13 +130,17 @@ impl PostgresProbe {
             .with_metric("max_connections", max as f64))
     }
 
-    /// A failure whose message cannot carry the password.
-    fn failed(&self, what: &str, e: &tokio_postgres::Error) -> ProbeError {
-        let mut text = e.to_string();
+    /// What went wrong, from the server's own message or the error's causes, never with
+    /// the password.
+    fn why(&self, what: &str, e: &tokio_postgres::Error) -> String {
+        let mut text = match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.severity(), db.message()),
+            None => chain(e),
+        };
         if let Some(pw) = self.config.get_password().filter(|p| !p.is_empty()) {
             text = text.replace(&*String::from_utf8_lossy(pw), "***");
         }
-        ProbeError::Failed(format!("{}: {what}: {text}", self.shown))
+        format!("{what}: {text}")
     }
 }
 

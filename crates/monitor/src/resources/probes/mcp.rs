@@ -14,10 +14,22 @@
 //! # What counts as a reading
 //!
 //! As for the network probes: a server that cannot be reached, fails the handshake, errors on
-//! the round trip or exceeds the timeout is down (usage 100 %, `Critical`). Only a command that
-//! cannot be spawned is a [`ProbeError`] (a configuration fault). A live server's usage is its
-//! round-trip latency as a percentage of the timeout. The client is kept between samples and
-//! restarted when its transport closes.
+//! the round trip or exceeds the timeout is down (usage 100 %, `Critical`), and the detail says
+//! what happened (the cause behind the SDK's error; for stdio, the last lines the server wrote
+//! to stderr). Only a command that cannot be spawned is a [`ProbeError`] (a configuration
+//! fault). A live server's usage is its round-trip latency as a percentage of the timeout. The
+//! timeout bounds the whole sample, handshake and round trip together.
+//!
+//! # Processes and connections
+//!
+//! Over stdio each sample starts the server as the leader of a new process group and ends the
+//! whole group when the sample ends, however it ends (answer, error, timeout, or the sample's
+//! future dropped): SIGTERM, then SIGKILL after a short grace. So a server started through
+//! `sh -c`, `npx` or a wrapper script leaves nothing behind. Over HTTP the client is kept
+//! between samples and restarted when its transport closes.
+//!
+//! User information and query values of an HTTP `url` never appear in the probe's `Debug`,
+//! details or reasons (see [`redact_url`](super::redact_url)).
 
 use std::fmt;
 use std::time::Duration;
@@ -27,12 +39,15 @@ use rmcp::model::{
     ClientConfig, ClientRequest, DiscoverRequest, DiscoverRequestParams, PingRequest, ProtocolVersion,
 };
 use rmcp::service::{ClientInitializeError, RoleClient, RunningService};
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{ClientLifecycleMode, ClientServiceExt};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::mcp_cause::{init_cause, request_cause};
+use super::mcp_stdio::StdioServer;
 use super::network::{down, latency_percent};
+use super::redact::{redact_url, scrub_url};
 use crate::resources::{BoxFuture, Probe, ProbeError, Sample};
 
 type Client = RunningService<RoleClient, ClientConfig>;
@@ -61,21 +76,8 @@ impl fmt::Debug for McpTransport {
             Self::Stdio { command, args } => {
                 f.debug_struct("Stdio").field("command", command).field("args", args).finish()
             }
-            Self::Http { url } => f.debug_struct("Http").field("url", &redact(url)).finish(),
+            Self::Http { url } => f.debug_struct("Http").field("url", &redact_url(url)).finish(),
         }
-    }
-}
-
-/// A URL without its user information and query, which may hold secrets.
-fn redact(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.to_string()
-        }
-        Err(_) => "<invalid url>".to_owned(),
     }
 }
 
@@ -140,25 +142,31 @@ impl McpProbe {
         }
     }
 
-    /// How long starting the client, and each round trip, may take. Default 5 s.
+    /// How long a sample (starting the client when needed, then the round trip) may take
+    /// before the server counts as down. Default 5 s.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Starts a client: `Auto` first, then the legacy handshake when the server turns out to
-    /// support only versions that have one.
-    async fn connect(&self) -> Result<Result<Client, String>, ProbeError> {
+    /// support only versions that have one. Stdio servers it starts are pushed to `servers`.
+    async fn connect(
+        &self,
+        servers: &mut Vec<StdioServer>,
+        deadline: Instant,
+    ) -> Result<Result<Client, String>, ProbeError> {
         let auto = ClientLifecycleMode::Auto {
             preferred_versions: vec![ProtocolVersion::V_2026_07_28],
             legacy_version: Some(ProtocolVersion::V_2025_11_25),
         };
-        match self.start(auto).await? {
+        match self.start(auto, servers, deadline).await? {
             Err(Some(ClientInitializeError::NoCompatibleProtocolVersion { server_supported, .. }))
                 if server_supported.iter().any(ProtocolVersion::has_initialize) =>
             {
                 tracing::debug!(probe = %self.name, ?server_supported, "falling back to the initialize handshake");
-                Ok(self.start(ClientLifecycleMode::Initialize).await?.map_err(|e| self.why(e)))
+                let legacy = self.start(ClientLifecycleMode::Initialize, servers, deadline).await?;
+                Ok(legacy.map_err(|e| self.why(e)))
             }
             other => Ok(other.map_err(|e| self.why(e))),
         }
@@ -166,37 +174,33 @@ impl McpProbe {
 
     fn why(&self, e: Option<ClientInitializeError>) -> String {
         e.map_or_else(
-            || format!("no handshake within {:?}", self.timeout),
-            |e| format!("handshake failed: {e}"),
+            || format!("no handshake: {}", self.timed_out()),
+            |e| format!("handshake failed: {}", init_cause(&e)),
         )
+    }
+
+    fn timed_out(&self) -> String {
+        format!("timed out after {} ms", self.timeout.as_millis())
     }
 
     /// One handshake attempt; `Err(None)` when it timed out.
     async fn start(
         &self,
         lifecycle: ClientLifecycleMode,
+        servers: &mut Vec<StdioServer>,
+        deadline: Instant,
     ) -> Result<Result<Client, Option<ClientInitializeError>>, ProbeError> {
+        let config = ClientConfig::default();
         let starting = match &self.transport {
             McpTransport::Stdio { command, args } => {
-                let mut cmd = tokio::process::Command::new(command);
-                cmd.args(args);
-                let (transport, _) = TokioChildProcess::builder(cmd)
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .map_err(|e| ProbeError::Failed(format!("cannot start `{command}`: {e}")))?;
-                tokio::time::timeout(
-                    self.timeout,
-                    ClientConfig::default().serve_with_lifecycle(transport, lifecycle),
-                )
-                .await
+                let (server, stdout, stdin) = StdioServer::spawn(command, args)?;
+                servers.push(server);
+                tokio::time::timeout_at(deadline, config.serve_with_lifecycle((stdout, stdin), lifecycle))
+                    .await
             }
             McpTransport::Http { url } => {
                 let transport = StreamableHttpClientTransport::from_uri(url.as_str());
-                tokio::time::timeout(
-                    self.timeout,
-                    ClientConfig::default().serve_with_lifecycle(transport, lifecycle),
-                )
-                .await
+                tokio::time::timeout_at(deadline, config.serve_with_lifecycle(transport, lifecycle)).await
             }
         };
         Ok(match starting {
@@ -205,7 +209,7 @@ impl McpProbe {
         })
     }
 
-    async fn round_trip(&self, client: &Client) -> Result<RoundTrip, String> {
+    async fn round_trip(&self, client: &Client, deadline: Instant) -> Result<RoundTrip, String> {
         let version =
             client.peer_info().map(|i| i.protocol_version.clone()).unwrap_or(ProtocolVersion::V_2025_11_25);
         let (method, request) = if version == ProtocolVersion::V_2026_07_28 {
@@ -217,29 +221,69 @@ impl McpProbe {
             ("ping", ClientRequest::PingRequest(PingRequest::default()))
         };
         let start = Instant::now();
-        match tokio::time::timeout(self.timeout, client.send_request(request)).await {
-            Err(_) => Err(format!("{method}: no answer within {:?}", self.timeout)),
-            Ok(Err(e)) => Err(format!("{method}: {e}")),
+        match tokio::time::timeout_at(deadline, client.send_request(request)).await {
+            Err(_) => Err(format!("{method}: {}", self.timed_out())),
+            Ok(Err(e)) => Err(format!("{method}: {}", request_cause(&e))),
             Ok(Ok(_)) => Ok(RoundTrip { method, version, latency: start.elapsed() }),
         }
     }
 
     async fn measure(&self) -> Result<Sample, ProbeError> {
+        let deadline = Instant::now() + self.timeout;
+        match &self.transport {
+            McpTransport::Http { url } => self.measure_http(url, deadline).await,
+            McpTransport::Stdio { .. } => self.measure_stdio(deadline).await,
+        }
+    }
+
+    async fn measure_http(&self, url: &str, deadline: Instant) -> Result<Sample, ProbeError> {
         let mut slot = self.client.lock().await;
         let client = match slot.take().filter(|c| !c.is_closed() && !c.is_transport_closed()) {
             Some(client) => client,
-            None => match self.connect().await? {
+            None => match self.connect(&mut Vec::new(), deadline).await? {
                 Ok(client) => client,
-                Err(why) => return Ok(down(format!("{}: {why}", self.name))),
+                Err(why) => return Ok(self.down(&scrub_url(&why, url))),
             },
         };
-        match self.round_trip(&client).await {
+        match self.round_trip(&client, deadline).await {
             Ok(trip) => {
                 *slot = Some(client);
                 Ok(self.to_sample(&trip))
             }
-            Err(why) => Ok(down(format!("{}: {why}", self.name))),
+            Err(why) => Ok(self.down(&scrub_url(&why, url))),
         }
+    }
+
+    /// Starts the server, measures, and ends every process it started, on every path.
+    async fn measure_stdio(&self, deadline: Instant) -> Result<Sample, ProbeError> {
+        let mut servers = Vec::new();
+        let measured = self.stdio_round_trip(&mut servers, deadline).await;
+        let mut stderr = None;
+        for server in servers {
+            stderr = server.end().await.or(stderr);
+        }
+        Ok(match measured? {
+            Ok(trip) => self.to_sample(&trip),
+            Err(why) => match stderr {
+                Some(tail) => self.down(&format!("{why}; stderr: {tail}")),
+                None => self.down(&why),
+            },
+        })
+    }
+
+    async fn stdio_round_trip(
+        &self,
+        servers: &mut Vec<StdioServer>,
+        deadline: Instant,
+    ) -> Result<Result<RoundTrip, String>, ProbeError> {
+        Ok(match self.connect(servers, deadline).await? {
+            Ok(client) => self.round_trip(&client, deadline).await,
+            Err(why) => Err(why),
+        })
+    }
+
+    fn down(&self, why: &str) -> Sample {
+        down(format!("{}: {why}", self.name))
     }
 
     fn to_sample(&self, trip: &RoundTrip) -> Sample {

@@ -7,6 +7,7 @@ use elf_resilience_core::{ResourceStatus, ResourceType};
 use tokio::time::Instant;
 
 use super::network::{DEFAULT_NETWORK_TIMEOUT, down, latency_percent};
+use super::redact::redact_url;
 use crate::resources::{BoxFuture, Probe, ProbeError, Sample};
 
 /// Why an HTTP probe could not be built.
@@ -70,7 +71,7 @@ impl HttpProbe {
             .timeout(timeout)
             .build()
             .map_err(|e| HttpProbeError::Client(e.to_string()))?;
-        let shown = redact(&url);
+        let shown = redact_url(url.as_str());
         Ok(Self { name: format!("http:{name}"), url, shown, timeout, client })
     }
 
@@ -100,15 +101,6 @@ impl HttpProbe {
         };
         Ok(sample.with_metric("latency_ms", ms).with_metric("status_code", f64::from(status.as_u16())))
     }
-}
-
-/// The URL without user name, password or query (which may carry tokens).
-fn redact(url: &reqwest::Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.set_query(None);
-    shown.to_string()
 }
 
 impl Probe for HttpProbe {
