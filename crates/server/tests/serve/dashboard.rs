@@ -16,16 +16,17 @@ use serde_json::Value;
 
 use crate::browser::{Rendered, chromium_or_skip, render, text};
 
-/// A server with two database probes: a SQLite file that answers and a PostgreSQL port where
-/// nothing listens; no built-in health checks.
+/// A server with two database probes: a SQLite file that answers and one whose path is a
+/// directory, which cannot be measured (unknown); no built-in health checks.
 async fn two_database_server(dir: &Path) -> Running {
     let data = dir.join("data");
     let text = format!(
         "[[probes.databases]]\nname = \"main\"\nurl = \"sqlite://{}\"\n\
-         [[probes.databases]]\nname = \"replica\"\nurl = \"postgres://postgres@127.0.0.1:1/test\"\n\
+         [[probes.databases]]\nname = \"replica\"\nurl = \"sqlite://{}\"\n\
          timeout = \"2s\"\n[health]\ndefault_checks = false\n\
          [storage]\ndata_dir = \"{}\"\n[server]\nbind = \"127.0.0.1:0\"\n",
         data.join("queue.db").display(),
+        dir.display(),
         data.display()
     );
     let config = Config::parse(&text, Path::new("dashboard.toml")).unwrap();
@@ -52,15 +53,15 @@ async fn a_card_with_two_probes_shows_both_and_reads_the_known_one() {
     let page = render_async(&running, dir.path()).await;
     let card = page.element("data-resource=\"database\"");
     assert!(card.contains("<span class=\"badge healthy\">healthy</span>"), "{card}");
-    for (probe, status) in [("sqlite:main", "healthy"), ("postgres:replica", "unknown")] {
+    for (probe, status) in [("sqlite:main", "healthy"), ("sqlite:replica", "unknown")] {
         let row = page.element(&format!("data-probe=\"{probe}\""));
         let row = row.split("</li>").next().unwrap();
         assert!(row.contains(&format!("badge {status}\">{status}</span>")), "{probe} is {status}: {row}");
         assert!(row.contains("%</span>"), "{probe} shows its usage: {row}");
     }
-    let replica = page.element("data-probe=\"postgres:replica\"");
+    let replica = page.element("data-probe=\"sqlite:replica\"");
     assert!(replica.contains("probe failed"), "the unknown probe shows its reason: {replica}");
-    assert!(card.contains("`postgres:replica` unknown"), "the card's reason names the unknown probe: {card}");
+    assert!(card.contains("`sqlite:replica` unknown"), "the card's reason names the unknown probe: {card}");
     running.shutdown().await.unwrap();
 }
 
