@@ -99,11 +99,37 @@ pub fn queue_worker(
         let resource = h.resource_type().map_err(anyhow::Error::msg)?;
         let (client, url) = (client.clone(), h.url.0.expose().to_owned());
         let timeout = h.timeout.map_or(TIMEOUT, |d| d.0);
-        worker = worker.register(h.name.clone(), resource, move |payload, _ctx| {
-            post(client.clone(), url.clone(), timeout, payload)
+        worker = worker.register(h.name.clone(), resource, move |payload, ctx| {
+            let delivery = Delivery::of(&ctx);
+            post(client.clone(), url.clone(), timeout, payload, delivery)
         });
     }
     Ok(worker)
+}
+
+/// The headers that say which request a delivery is: `Idempotency-Key` (the ticket, the same
+/// on every redelivery) and `Elf-Delivery-Attempt` (1 the first time).
+#[derive(Debug, Default)]
+struct Delivery {
+    ticket: Option<String>,
+    attempt: Option<String>,
+}
+
+impl Delivery {
+    fn of(ctx: &elf_resilience::Context) -> Self {
+        let tag = |key| ctx.get_tag(key).map(str::to_owned);
+        Self { ticket: tag(QueueWorker::TICKET_TAG), attempt: tag(QueueWorker::ATTEMPT_TAG) }
+    }
+
+    fn headers(self, mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if let Some(ticket) = self.ticket {
+            request = request.header("Idempotency-Key", ticket);
+        }
+        if let Some(attempt) = self.attempt {
+            request = request.header("Elf-Delivery-Attempt", attempt);
+        }
+        request
+    }
 }
 
 /// POSTs `payload`; the answer (JSON if it is, else text) on 2xx, else why not. Errors never
@@ -113,8 +139,9 @@ async fn post(
     url: String,
     timeout: Duration,
     payload: serde_json::Value,
+    delivery: Delivery,
 ) -> Result<serde_json::Value, String> {
-    let sent = client.post(&url).timeout(timeout).json(&payload).send().await;
+    let sent = delivery.headers(client.post(&url)).timeout(timeout).json(&payload).send().await;
     let response = sent.map_err(|e| format!("delivery failed: {}", e.without_url()))?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();

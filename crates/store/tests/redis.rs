@@ -143,3 +143,38 @@ fn replay_all_readies_waiting_requests_and_revives_dead_letters() {
     assert_eq!(leased, vec![waiting, dead]);
     cleanup(&url, &p);
 }
+
+#[test]
+fn a_request_that_does_not_decode_is_dead_lettered_and_the_rest_flow() {
+    let Some(url) = url() else { return };
+    let p = prefix("undecodable");
+    let q = RedisQueue::open(&url, &p).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let tickets: Vec<_> = (0..20)
+        .map(|i| q.enqueue(EnqueueRequest::new("h", serde_json::json!({ "i": i })), now).unwrap())
+        .collect();
+    let id = tickets[3].0.trim_start_matches("rq-");
+    let mut c = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let key = format!("{p}:req:{id}");
+    let stored: String = redis::cmd("GET").arg(&key).query(&mut c).unwrap();
+    let mut broken: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    broken.as_object_mut().unwrap().remove("context");
+    redis::cmd("SET").arg(&key).arg(broken.to_string()).exec(&mut c).unwrap();
+
+    assert_eq!(q.list(None, 100).unwrap().len(), 20, "listing shows the broken one too");
+    let mut delivered = 0;
+    while let Some(req) = q.lease(Some("h"), now, Duration::from_secs(60)).unwrap() {
+        q.ack(&req.ticket, None).unwrap();
+        delivered += 1;
+    }
+    assert_eq!(delivered, 19);
+    let dead = q.get(&tickets[3]).unwrap().unwrap();
+    assert_eq!((dead.status, dead.handler.as_str()), (TicketStatus::DeadLettered, "h"));
+    let error = dead.last_error.unwrap();
+    assert!(
+        error.starts_with("undecodable: stored request does not decode") && error.contains("context"),
+        "{error}"
+    );
+    assert!(dead.payload.as_str().is_some_and(|text| text.contains("\"i\":3")), "the stored text is kept");
+    cleanup(&url, &p);
+}

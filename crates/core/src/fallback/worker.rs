@@ -96,6 +96,12 @@ impl fmt::Debug for QueueWorker {
 }
 
 impl QueueWorker {
+    /// The context tag a handler finds its request's ticket under: a key that stays the same
+    /// across redeliveries, so a receiver can drop the duplicates at-least-once delivery makes.
+    pub const TICKET_TAG: &'static str = "elf.ticket";
+    /// The context tag holding which delivery attempt this is (`1` the first time).
+    pub const ATTEMPT_TAG: &'static str = "elf.attempt";
+
     /// A worker over `queue`, asking `gate` before replaying.
     ///
     /// # Default
@@ -144,7 +150,9 @@ impl QueueWorker {
     }
 
     /// Registers the handler for requests queued under `name`, replayed while `resource` is
-    /// usable. The handler gets the JSON payload and the original context.
+    /// usable. The handler gets the JSON payload and the original context, tagged with the
+    /// ticket ([`TICKET_TAG`](Self::TICKET_TAG), an idempotency key) and the attempt number
+    /// ([`ATTEMPT_TAG`](Self::ATTEMPT_TAG)).
     pub fn register<F, Fut>(mut self, name: impl Into<String>, resource: ResourceType, handler: F) -> Self
     where
         F: Fn(serde_json::Value, Context) -> Fut + Send + Sync + 'static,
@@ -219,7 +227,11 @@ impl QueueWorker {
         req: QueuedRequest,
         pass: &mut WorkerPass,
     ) -> Result<(), QueueError> {
-        let result = (handler.run)(req.payload, req.context).await;
+        let ctx = req
+            .context
+            .tag(Self::TICKET_TAG, req.ticket.to_string())
+            .tag(Self::ATTEMPT_TAG, req.attempts.to_string());
+        let result = (handler.run)(req.payload, ctx).await;
         match result {
             Ok(answer) => {
                 self.queue.ack(&req.ticket, Some(answer))?;

@@ -114,3 +114,35 @@ async fn bad_payloads_fail_and_unknown_tickets_are_errors() {
     assert!(error.starts_with("bad payload"), "{error}");
     assert!(worker.wait_for(&"nope".into()).await.is_err());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_handler_sees_the_same_ticket_on_every_delivery_and_the_attempt_number() {
+    let rig = Rig::new();
+    let queue = Arc::new(InMemoryQueue::new());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let worker = worker(&rig, queue.clone()).register("flaky", ResourceType::Cpu, move |_, ctx: Context| {
+        let tags =
+            (ctx.get_tag(QueueWorker::TICKET_TAG).map(str::to_owned), ctx.get_tag("team").map(str::to_owned));
+        let attempt = ctx.get_tag(QueueWorker::ATTEMPT_TAG).map(str::to_owned);
+        log.lock().unwrap().push((tags, attempt.clone()));
+        async move {
+            if attempt.as_deref() == Some("1") {
+                Err("first fails".to_owned())
+            } else {
+                Ok(serde_json::json!(1))
+            }
+        }
+    });
+    let req = EnqueueRequest::new("flaky", serde_json::json!(0)).context(Context::new().tag("team", "sales"));
+    let ticket = queue.enqueue(req, rig.clock.wall()).unwrap();
+    assert_eq!(worker.run_once().await.unwrap().failed, 1);
+    rig.clock.advance(Duration::from_secs(10));
+    assert_eq!(worker.run_once().await.unwrap().succeeded, 1);
+    let key = Some(ticket.to_string());
+    let team = Some("sales".to_owned());
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [((key.clone(), team.clone()), Some("1".to_owned())), ((key, team), Some("2".to_owned()))]
+    );
+}

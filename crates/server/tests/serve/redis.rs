@@ -114,7 +114,8 @@ async fn serve_shows_and_replays_a_request_another_process_queued_in_redis() {
     let running =
         serve::start(&config, config.server.bind(), Redactor::from_config(&config, &[])).await.unwrap();
     let first = tokio::time::timeout(Duration::from_secs(20), received.recv()).await.unwrap().unwrap();
-    assert_eq!(first, json!({"prompt": "hi"}), "serve's worker leased it from Redis");
+    assert_eq!(first.body, json!({"prompt": "hi"}), "serve's worker leased it from Redis");
+    assert_eq!(first.idempotency_key.as_deref(), Some(ticket.0.as_str()));
     until_status(&queue, &ticket, TicketStatus::Pending, 1).await;
     let api = get_json(running.addr, "/api/queue").await;
     assert_eq!(api["counts"]["pending"], 1, "{api}");
@@ -131,7 +132,13 @@ async fn serve_shows_and_replays_a_request_another_process_queued_in_redis() {
     let replayed = bin(&file, &["queue", "replay"]);
     assert_eq!(String::from_utf8_lossy(&replayed.stdout).trim(), "1 request(s) ready for delivery");
     let second = tokio::time::timeout(Duration::from_secs(20), received.recv()).await.unwrap().unwrap();
-    assert_eq!(second, json!({"prompt": "hi"}), "delivered again once replayed, not after the 1 h retry");
+    assert_eq!(
+        second.body,
+        json!({"prompt": "hi"}),
+        "delivered again once replayed, not after the 1 h retry"
+    );
+    assert_eq!(second.idempotency_key, first.idempotency_key, "a redelivery carries the same key");
+    assert_eq!((first.attempt.as_deref(), second.attempt.as_deref()), (Some("1"), Some("2")));
     until_status(&queue, &ticket, TicketStatus::Done, 2).await;
     assert_eq!(get_json(running.addr, "/api/queue").await["counts"]["done"], 1);
     running.shutdown().await.unwrap();

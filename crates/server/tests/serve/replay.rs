@@ -58,7 +58,9 @@ async fn serve_delivers_a_queued_request_to_its_handler() {
     let redactor = Redactor::from_config(&config, &[]);
     let running = serve::start(&config, config.server.bind(), redactor.clone()).await.unwrap();
     let body = tokio::time::timeout(Duration::from_secs(20), received.recv()).await.unwrap().unwrap();
-    assert_eq!(body, json!({"prompt": "hi"}), "the payload is POSTed as JSON");
+    assert_eq!(body.body, json!({"prompt": "hi"}), "the payload is POSTed as JSON");
+    assert_eq!(body.idempotency_key.as_deref(), Some(ticket.0.as_str()), "the ticket is the idempotency key");
+    assert_eq!(body.attempt.as_deref(), Some("1"));
     let done = async {
         while queue.status(&ticket).unwrap() != Some(TicketStatus::Done) {
             tokio::task::yield_now().await;

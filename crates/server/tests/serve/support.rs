@@ -11,16 +11,26 @@ use tokio::sync::mpsc;
 /// A loopback queue handler answering every POST to `/replay` with the status held in the
 /// returned cell (`status` at first), forwarding each JSON body it receives.
 #[allow(dead_code)]
-pub async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Value>, Arc<AtomicU16>) {
+/// One request the receiver got: its JSON body and its delivery headers.
+#[derive(Debug)]
+pub struct Received {
+    pub body: Value,
+    pub idempotency_key: Option<String>,
+    pub attempt: Option<String>,
+}
+
+pub async fn receiver(status: u16) -> (SocketAddr, mpsc::UnboundedReceiver<Received>, Arc<AtomicU16>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let code = Arc::new(AtomicU16::new(status));
     let answer = code.clone();
     let app = axum::Router::new().route(
         "/replay",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+        axum::routing::post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
             let (tx, answer) = (tx.clone(), answer.clone());
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let (idempotency_key, attempt) = (header("idempotency-key"), header("elf-delivery-attempt"));
             async move {
-                let _ = tx.send(body);
+                let _ = tx.send(Received { body, idempotency_key, attempt });
                 (StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap(), "{\"ok\":true}")
             }
         }),

@@ -7,7 +7,7 @@
 //! the shared ones of [`QueuedRequest`]. A lease scans the open requests, which suits queues
 //! of thousands, not millions.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use elf_resilience_core::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
 use redis::{Commands, Connection};
@@ -34,6 +34,27 @@ fn ser(e: serde_json::Error) -> QueueError {
     QueueError::Serialization(e.to_string())
 }
 
+/// The request stored as `text` under `id`; one that does not decode (written by another
+/// version, or edited by hand) comes back dead-lettered with the reason and its text as the
+/// payload, so it neither stops the queue nor is lost.
+fn decode_stored(id: u64, text: String) -> QueuedRequest {
+    let error = match serde_json::from_str(&text) {
+        Ok(req) => return req,
+        Err(e) => e,
+    };
+    tracing::warn!(ticket = %format!("{TICKET_PREFIX}{id}"), %error, "queue: stored request does not decode; dead-lettered");
+    let handler = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("handler").and_then(|h| h.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let ticket = Ticket(format!("{TICKET_PREFIX}{id}"));
+    let mut req =
+        QueuedRequest::new(ticket, EnqueueRequest::new(handler, serde_json::Value::String(text)), UNIX_EPOCH);
+    req.status = TicketStatus::DeadLettered;
+    req.last_error = Some(format!("undecodable: stored request does not decode: {error}"));
+    req
+}
+
 fn id_of(ticket: &Ticket) -> Option<u64> {
     ticket.0.strip_prefix(TICKET_PREFIX)?.parse().ok()
 }
@@ -55,7 +76,8 @@ impl RedisQueue {
         }
         let keys: Vec<String> = ids.iter().map(|&id| self.req_key(id)).collect();
         let texts: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(c).map_err(backend)?;
-        texts.into_iter().flatten().map(|t| serde_json::from_str(&t).map_err(ser)).collect()
+        let stored = ids.iter().zip(texts).filter_map(|(&id, t)| Some((id, t?)));
+        Ok(stored.map(|(id, text)| decode_stored(id, text)).collect())
     }
 
     /// Runs `decide` on a consistent snapshot and commits its writes atomically, retrying when
@@ -145,6 +167,10 @@ impl RequestQueue for RedisQueue {
             let ids: Vec<u64> = c.zrange(self.conn.key("open"), 0, -1).map_err(backend)?;
             let mut writes = Vec::new();
             for mut r in self.load(c, &ids)? {
+                if r.status.is_final() {
+                    writes.push(r); // undecodable, dead-lettered by `load`: out of the open set
+                    continue;
+                }
                 if !r.is_ready(now) || handler.is_some_and(|h| h != r.handler) {
                     continue;
                 }

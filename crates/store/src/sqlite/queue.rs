@@ -122,15 +122,15 @@ impl RawRow {
         })
     }
 
-    fn decode(self) -> Result<QueuedRequest, QueueError> {
+    fn decode(&self) -> Result<QueuedRequest, QueueError> {
         let status = TicketStatus::parse(&self.status).ok_or_else(|| {
             QueueError::Backend(format!("unknown status `{}` in row {}", self.status, self.seq))
         })?;
-        let context: Context = serde_json::from_str(&self.context).map_err(ser)?;
+        let context: Context = serde_json::from_str(&self.context).map_err(|e| undecodable("context", &e))?;
         Ok(QueuedRequest {
             ticket: ticket_of(self.seq),
-            handler: self.handler,
-            payload: serde_json::from_str(&self.payload).map_err(ser)?,
+            handler: self.handler.clone(),
+            payload: serde_json::from_str(&self.payload).map_err(|e| undecodable("payload", &e))?,
             context,
             status,
             attempts: self.attempts,
@@ -138,16 +138,60 @@ impl RawRow {
             enqueued_at: from_nanos(self.times.0),
             not_before: from_nanos(self.times.1),
             lease_until: self.times.2.map(from_nanos),
-            last_error: self.last_error,
-            result: self.result.map(|r| serde_json::from_str(&r)).transpose().map_err(ser)?,
+            last_error: self.last_error.clone(),
+            result: self
+                .result
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| undecodable("result", &e))?,
         })
+    }
+
+    /// Decodes for listing: a row that does not decode is shown, not an error — its raw
+    /// payload as a JSON string, an empty context, and why in `last_error`.
+    fn decode_for_listing(self) -> QueuedRequest {
+        let error = match self.decode() {
+            Ok(req) => return req,
+            Err(e) => e.to_string(),
+        };
+        QueuedRequest {
+            ticket: ticket_of(self.seq),
+            status: TicketStatus::parse(&self.status).unwrap_or(TicketStatus::DeadLettered),
+            handler: self.handler,
+            payload: serde_json::Value::String(self.payload),
+            context: Context::default(),
+            attempts: self.attempts,
+            max_attempts: self.max_attempts,
+            enqueued_at: from_nanos(self.times.0),
+            not_before: from_nanos(self.times.1),
+            lease_until: self.times.2.map(from_nanos),
+            last_error: Some(self.last_error.unwrap_or(error)),
+            result: self.result.map(serde_json::Value::String),
+        }
     }
 }
 
-fn load(conn: &Connection, seq: i64) -> Result<Option<QueuedRequest>, QueueError> {
+/// What a backend error says, without the variant's prefix.
+fn backend_text(error: &QueueError) -> String {
+    match error {
+        QueueError::Backend(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A stored column that no longer decodes (written by another version, or edited by hand).
+fn undecodable(column: &str, e: &serde_json::Error) -> QueueError {
+    QueueError::Backend(format!("stored {column} does not decode: {e}"))
+}
+
+fn select(conn: &Connection, seq: i64) -> Result<Option<RawRow>, QueueError> {
     let sql = format!("SELECT {COLUMNS} FROM queue WHERE seq = ?1");
-    let raw = conn.query_row(&sql, [seq], RawRow::read).optional().map_err(backend)?;
-    raw.map(RawRow::decode).transpose()
+    conn.query_row(&sql, [seq], RawRow::read).optional().map_err(backend)
+}
+
+fn load(conn: &Connection, seq: i64) -> Result<Option<QueuedRequest>, QueueError> {
+    select(conn, seq)?.as_ref().map(RawRow::decode).transpose()
 }
 
 fn load_known(conn: &Connection, ticket: &Ticket) -> Result<QueuedRequest, QueueError> {
@@ -176,19 +220,25 @@ fn store(conn: &Connection, req: &QueuedRequest) -> Result<(), QueueError> {
     Ok(())
 }
 
-/// The oldest ready request, by `seq`.
-fn next_ready(
-    conn: &Connection,
-    handler: Option<&str>,
-    now: i64,
-) -> Result<Option<QueuedRequest>, QueueError> {
+/// The oldest ready request, by `seq`, as stored.
+fn next_ready(conn: &Connection, handler: Option<&str>, now: i64) -> Result<Option<RawRow>, QueueError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM queue WHERE ((status = 'pending' AND not_before <= ?1) \
          OR (status = 'leased' AND lease_until <= ?1)) AND (?2 IS NULL OR handler = ?2) \
          ORDER BY seq LIMIT 1"
     );
-    let raw = conn.query_row(&sql, params![now, handler], RawRow::read).optional().map_err(backend)?;
-    raw.map(RawRow::decode).transpose()
+    conn.query_row(&sql, params![now, handler], RawRow::read).optional().map_err(backend)
+}
+
+/// Dead-letters row `seq`, which does not decode, with the reason, so the rows behind it flow.
+fn dead_letter_undecodable(conn: &Connection, seq: i64, error: &QueueError) -> Result<(), QueueError> {
+    tracing::warn!(ticket = %ticket_of(seq), %error, "queue: stored request does not decode; dead-lettered");
+    conn.execute(
+        "UPDATE queue SET status = 'dead_lettered', lease_until = NULL, last_error = ?2 WHERE seq = ?1",
+        params![seq, format!("undecodable: {}", backend_text(error))],
+    )
+    .map_err(backend)?;
+    Ok(())
 }
 
 impl RequestQueue for SqliteQueue {
@@ -214,7 +264,14 @@ impl RequestQueue for SqliteQueue {
         lease_for: Duration,
     ) -> Result<Option<QueuedRequest>, QueueError> {
         self.write(|tx| {
-            while let Some(mut req) = next_ready(tx, handler, to_nanos(now))? {
+            while let Some(raw) = next_ready(tx, handler, to_nanos(now))? {
+                let mut req = match raw.decode() {
+                    Ok(req) => req,
+                    Err(e) => {
+                        dead_letter_undecodable(tx, raw.seq, &e)?;
+                        continue;
+                    }
+                };
                 let granted = req.apply_lease(now, lease_for);
                 store(tx, &req)?;
                 if granted {
@@ -252,7 +309,7 @@ impl RequestQueue for SqliteQueue {
 
     fn get(&self, ticket: &Ticket) -> Result<Option<QueuedRequest>, QueueError> {
         match seq_of(ticket) {
-            Some(seq) => load(&self.conn(), seq),
+            Some(seq) => Ok(select(&self.conn(), seq)?.map(RawRow::decode_for_listing)),
             None => Ok(None),
         }
     }
@@ -266,7 +323,7 @@ impl RequestQueue for SqliteQueue {
         let rows = stmt
             .query_map(params![status.map(TicketStatus::as_str), limit], RawRow::read)
             .map_err(backend)?;
-        rows.map(|r| r.map_err(backend).and_then(RawRow::decode)).collect()
+        rows.map(|r| r.map_err(backend).map(RawRow::decode_for_listing)).collect()
     }
 
     fn purge(&self, status: TicketStatus) -> Result<usize, QueueError> {

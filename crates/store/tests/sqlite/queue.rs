@@ -51,3 +51,35 @@ fn malformed_tickets_are_unknown() {
     assert_eq!(q.get(&"sq-notanumber".into()).unwrap(), None);
     assert_eq!(q.get(&"other-1".into()).unwrap(), None);
 }
+
+#[test]
+fn a_row_that_does_not_decode_is_dead_lettered_and_the_rest_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let q = SqliteQueue::open(&path).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let tickets: Vec<_> =
+        (0..20).map(|i| q.enqueue(EnqueueRequest::new("h", json!({ "i": i })), now).unwrap()).collect();
+    let bad = &tickets[3];
+    let seq: i64 = bad.0.trim_start_matches(|c: char| !c.is_ascii_digit()).parse().unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("UPDATE queue SET context = '{\"tags\": 7' WHERE seq = ?1", [seq]).unwrap();
+    raw.execute("UPDATE queue SET payload = 'not json' WHERE seq = ?1", [seq + 1]).unwrap();
+
+    let listed = q.list(None, 100).unwrap();
+    assert_eq!(listed.len(), 20, "listing shows every row, the broken ones too");
+    let mut delivered = Vec::new();
+    while let Some(req) = q.lease(Some("h"), now, Duration::from_secs(60)).unwrap() {
+        q.ack(&req.ticket, None).unwrap();
+        delivered.push(req.payload["i"].as_u64().unwrap());
+    }
+    assert_eq!(delivered.len(), 18, "{delivered:?}");
+    for broken in [bad, &tickets[4]] {
+        let req = q.get(broken).unwrap().unwrap();
+        assert_eq!(req.status, TicketStatus::DeadLettered, "{broken}");
+        let error = req.last_error.unwrap();
+        assert!(error.starts_with("undecodable: stored "), "{error}");
+    }
+    assert_eq!(q.get(&tickets[4]).unwrap().unwrap().payload, json!("not json"), "kept as it was stored");
+    assert_eq!(q.list(Some(TicketStatus::DeadLettered), 10).unwrap().len(), 2);
+}
