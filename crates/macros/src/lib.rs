@@ -71,7 +71,7 @@ pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream
 /// |-------------------------------|----------------------------------------------------------|
 /// | `ApiQuota`, `Database`, ...   | the resource type (first, required)                      |
 /// | `strategies = [Retry, ...]`   | a custom strategy order (default: the resource's)        |
-/// | `switch = model`              | rewrites the `model: &str` / `String` argument to the provider of each attempt |
+/// | `switch = model`              | rewrites the `model: &str` / `&'static str` / `String` argument to the provider of each attempt |
 /// | `degrade(max_tokens, batch_size, temperature)` | scales those numeric arguments by the attempt's degrade level |
 /// | `cache_key = EXPR`            | caches answers under `EXPR` (a `String`) for `UseCache`; the value type must be serde |
 /// | `queue = "handler"`           | lets `QueueRequest` queue the call for the `QueueWorker` handler of that name; every argument must be `Serialize` |
