@@ -36,7 +36,7 @@ fn finish(out: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 /// | argument            | meaning                                                         |
 /// |---------------------|-----------------------------------------------------------------|
 /// | `max_retries = N`   | exponential backoff 1 s, 2 s, 4 s… (×2, capped at 60 s), N retries |
-/// | `backoff = EXPR`    | any backoff, e.g. a `const` `ExponentialBackoff` (not with `max_retries`) |
+/// | `backoff = EXPR`    | any built backoff schedule, e.g. a `const` made with `ExponentialBackoff::builder()...build_const()` (not with `max_retries`); a builder is refused |
 /// | `retry_if = EXPR`   | a predicate `Fn(&E) -> bool`; other errors are returned at once |
 /// | `max_elapsed = "30s"` | stop when the next wait would pass this total time            |
 ///

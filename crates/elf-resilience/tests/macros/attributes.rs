@@ -74,11 +74,12 @@ async fn async_function_waits_the_default_backoff_in_tokio_time() {
     assert_eq!(start.elapsed(), Duration::from_secs(7)); // 1 + 2 + 4
 }
 
-const SEED_POLICY: ExponentialBackoff = ExponentialBackoff::new()
+const SEED_POLICY: ExponentialBackoff = ExponentialBackoff::builder()
     .with_max_retries(5)
     .with_base_delay(Duration::from_millis(500))
     .with_multiplier(3.0)
-    .with_max_delay(Duration::from_secs(30));
+    .with_max_delay(Duration::from_secs(30))
+    .build_const();
 
 #[with_retry(backoff = SEED_POLICY)]
 async fn always_down() -> Result<(), ApiError> {
