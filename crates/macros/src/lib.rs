@@ -56,10 +56,22 @@ pub fn with_retry(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `recovery_timeout = "30s"`| how long it stays open (or seconds as an integer; default 60 s) |
 /// | `half_open_permits = N`   | probe calls admitted when half-open            |
 /// | `name = "..."`            | the breaker's name (default: the function's module path and name, e.g. `my_app::openai::chat`) |
+/// | `clock = EXPR`            | the breaker's clock, a `SharedClock` (e.g. `CLOCK.shared()` of a `ManualClock`, for tests) |
 ///
-/// The breaker is created on first call in the global `CircuitBreakerRegistry` (or taken
-/// from it, if one by that name exists). A rejected call returns the function's error type
-/// converted from `CircuitOpen`, so that type must implement `From<CircuitOpen>`.
+/// The breaker is created on first call in the global `CircuitBreakerRegistry` (`clock` is
+/// evaluated then, once), or taken from it if one by that name exists: the first registration
+/// under a name wins, and if its settings differ from this attribute's, a `tracing` warning
+/// describes both. A rejected call returns the function's error type converted from
+/// `CircuitOpen`, so that type must implement `From<CircuitOpen>`.
+///
+/// ```ignore
+/// static CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+///
+/// #[with_circuit_breaker(failure_threshold = 2, recovery_timeout = "30s", clock = CLOCK.shared())]
+/// fn call_api() -> Result<String, ApiError> { .. }
+///
+/// // Two failures open it; CLOCK.advance(Duration::from_secs(30)) lets the next call probe.
+/// ```
 #[proc_macro_attribute]
 pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream {
     finish(with_circuit_breaker::expand(attr.into(), item.into()))

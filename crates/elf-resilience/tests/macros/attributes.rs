@@ -1,12 +1,12 @@
 //! The attribute macros on sync and async functions and methods, alone and stacked.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use elf_resilience::{
-    CircuitBreakerRegistry, CircuitOpen, CircuitState, ExponentialBackoff, FixedDelay, with_circuit_breaker,
-    with_retry,
+    CircuitBreakerRegistry, CircuitOpen, CircuitState, ExponentialBackoff, FixedDelay, ManualClock,
+    with_circuit_breaker, with_retry,
 };
 
 #[derive(Debug, PartialEq)]
@@ -265,4 +265,31 @@ fn same_named_functions_of_two_modules_have_two_breakers() {
         let name = format!("{}::{module}::chat", module_path!());
         assert!(names.contains(&name), "{name} in {names:?}");
     }
+}
+
+/// The clock of `on_a_manual_clock`'s breaker, advanced by hand.
+static CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+static CLOCKED_FAILS: AtomicU32 = AtomicU32::new(2);
+
+#[with_circuit_breaker(failure_threshold = 2, recovery_timeout = "30s", name = "clocked", clock = CLOCK.shared())]
+fn on_a_manual_clock() -> Result<CircuitState, ApiError> {
+    let state = CircuitBreakerRegistry::global().get("clocked").expect("registered").state();
+    if CLOCKED_FAILS.load(Ordering::SeqCst) > 0 {
+        CLOCKED_FAILS.fetch_sub(1, Ordering::SeqCst);
+        return Err(ApiError::Fatal);
+    }
+    Ok(state) // the state the breaker was in while this call ran
+}
+
+#[test]
+fn clock_argument_drives_the_breaker_open_then_half_open_without_waiting() {
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Fatal));
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Fatal));
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Open("clocked".into())));
+    CLOCK.advance(Duration::from_secs(29));
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Open("clocked".into())), "29 s: still open");
+    CLOCK.advance(Duration::from_secs(1));
+    assert_eq!(on_a_manual_clock(), Ok(CircuitState::HalfOpen), "30 s: the call is a probe");
+    let cb = CircuitBreakerRegistry::global().get("clocked").unwrap();
+    assert_eq!(cb.state(), CircuitState::Closed, "the probe succeeded");
 }
