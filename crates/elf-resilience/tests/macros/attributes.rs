@@ -293,3 +293,53 @@ fn clock_argument_drives_the_breaker_open_then_half_open_without_waiting() {
     let cb = CircuitBreakerRegistry::global().get("clocked").unwrap();
     assert_eq!(cb.state(), CircuitState::Closed, "the probe succeeded");
 }
+
+#[with_circuit_breaker(failure_threshold = 2, name = "shared-name")]
+fn first_of_two() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[with_circuit_breaker(failure_threshold = 7, name = "shared-name")]
+fn second_of_two() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[with_circuit_breaker(failure_threshold = 2, name = "shared-name")]
+fn third_like_the_first() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[test]
+fn one_name_with_two_settings_is_a_warning_and_the_first_wins() {
+    let logs = logged(|| {
+        first_of_two().unwrap();
+        third_like_the_first().unwrap();
+    });
+    assert!(!logs.contains("WARN"), "same settings are quiet: {logs}");
+    let logs = logged(|| second_of_two().unwrap());
+    assert!(logs.contains("exists with other settings"), "{logs}");
+    assert!(
+        logs.contains("kept=failure_threshold=2") && logs.contains("ignored=failure_threshold=7"),
+        "{logs}"
+    );
+}
+
+/// What `tracing` events `f` logged on this thread, as text.
+fn logged(f: impl FnOnce()) -> String {
+    #[derive(Clone, Default)]
+    struct Logs(std::sync::Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || sink.clone()).with_ansi(false).finish();
+    tracing::subscriber::with_default(subscriber, f);
+    String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned()
+}
