@@ -28,7 +28,8 @@ mod stripes;
 mod timeout;
 
 pub use backoff::{
-    AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, InvalidBackoff, Jitter, LinearBackoff,
+    AdaptiveBackoff, AdaptiveBackoffBuilder, ExponentialBackoff, ExponentialBackoffBuilder, FibonacciBackoff,
+    FibonacciBackoffBuilder, FixedDelay, InvalidBackoff, Jitter, LinearBackoff, LinearBackoffBuilder,
 };
 pub use bulkhead::{Bulkhead, BulkheadBuilder, BulkheadError, BulkheadPermit};
 #[cfg(feature = "tower")]

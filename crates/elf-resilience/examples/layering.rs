@@ -16,7 +16,7 @@ use elf_resilience::{
 type BoxError = Box<dyn Error + Send + Sync>;
 
 const QUICK: ExponentialBackoff =
-    ExponentialBackoff::new().with_max_retries(2).with_base_delay(Duration::from_millis(2));
+    ExponentialBackoff::builder().with_max_retries(2).with_base_delay(Duration::from_millis(2)).build_const();
 
 static CALLS: AtomicU32 = AtomicU32::new(0);
 

@@ -22,7 +22,7 @@ thread_local! {
 
 /// The seed's default schedule (1 s, 2 s, 4 s) scaled down to milliseconds for the demo.
 const DEMO: ExponentialBackoff =
-    ExponentialBackoff::new().with_max_retries(3).with_base_delay(Duration::from_millis(1));
+    ExponentialBackoff::builder().with_max_retries(3).with_base_delay(Duration::from_millis(1)).build_const();
 
 // Simple retry with exponential backoff: `@with_retry(max_retries=3)`.
 #[with_retry(backoff = DEMO)]
@@ -35,12 +35,13 @@ fn flaky_operation() -> Result<&'static str, String> {
 }
 
 // Custom backoff policy: start at 0.5 s, triple each time, cap at 30 s, five retries, jitter.
-const POLICY: ExponentialBackoff = ExponentialBackoff::new()
+const POLICY: ExponentialBackoff = ExponentialBackoff::builder()
     .with_max_retries(5)
     .with_base_delay(Duration::from_millis(500))
     .with_multiplier(3.0)
     .with_max_delay(Duration::from_secs(30))
-    .with_jitter(Jitter::Equal);
+    .with_jitter(Jitter::Equal)
+    .build_const(); // checked when this compiles: a multiplier of 0.5 would be an error here
 
 thread_local! {
     static API_CALLS: Cell<u32> = const { Cell::new(0) };
@@ -81,7 +82,7 @@ fn custom_policy() {
 
 fn adaptive() {
     println!("\n3. Adaptive backoff that learns");
-    let adaptive = AdaptiveBackoff::new()
+    let adaptive = AdaptiveBackoff::builder()
         .with_initial_delay(Duration::from_secs(1))
         .with_success_reduction(0.5) // halve the delay on success
         .with_failure_increase(2.0) // double it on failure

@@ -71,6 +71,10 @@
 
 pub use elf_resilience_core::*;
 
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod macro_support;
+
 /// The names of the seed's import line, `use elf_resilience::prelude::*;`: the resource
 /// manager and resource types, the fallback protocol and its strategies, the circuit breaker,
 /// the `#[with_retry]` attribute and its backoff, and the health monitor and checks.

@@ -36,7 +36,7 @@ fn finish(out: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 /// | argument            | meaning                                                         |
 /// |---------------------|-----------------------------------------------------------------|
 /// | `max_retries = N`   | exponential backoff 1 s, 2 s, 4 s… (×2, capped at 60 s), N retries |
-/// | `backoff = EXPR`    | any backoff, e.g. a `const` `ExponentialBackoff` (not with `max_retries`) |
+/// | `backoff = EXPR`    | any built backoff schedule, e.g. a `const` made with `ExponentialBackoff::builder()...build_const()` (not with `max_retries`); a builder is refused |
 /// | `retry_if = EXPR`   | a predicate `Fn(&E) -> bool`; other errors are returned at once |
 /// | `max_elapsed = "30s"` | stop when the next wait would pass this total time            |
 ///
@@ -56,10 +56,22 @@ pub fn with_retry(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `recovery_timeout = "30s"`| how long it stays open (or seconds as an integer; default 60 s) |
 /// | `half_open_permits = N`   | probe calls admitted when half-open            |
 /// | `name = "..."`            | the breaker's name (default: the function's module path and name, e.g. `my_app::openai::chat`) |
+/// | `clock = EXPR`            | the breaker's clock, a `SharedClock` (e.g. `CLOCK.shared()` of a `ManualClock`, for tests) |
 ///
-/// The breaker is created on first call in the global `CircuitBreakerRegistry` (or taken
-/// from it, if one by that name exists). A rejected call returns the function's error type
-/// converted from `CircuitOpen`, so that type must implement `From<CircuitOpen>`.
+/// The breaker is created on first call in the global `CircuitBreakerRegistry` (`clock` is
+/// evaluated then, once), or taken from it if one by that name exists: the first registration
+/// under a name wins, and if its settings differ from this attribute's, a `tracing` warning
+/// describes both. A rejected call returns the function's error type converted from
+/// `CircuitOpen`, so that type must implement `From<CircuitOpen>`.
+///
+/// ```ignore
+/// static CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+///
+/// #[with_circuit_breaker(failure_threshold = 2, recovery_timeout = "30s", clock = CLOCK.shared())]
+/// fn call_api() -> Result<String, ApiError> { .. }
+///
+/// // Two failures open it; CLOCK.advance(Duration::from_secs(30)) lets the next call probe.
+/// ```
 #[proc_macro_attribute]
 pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream {
     finish(with_circuit_breaker::expand(attr.into(), item.into()))
@@ -71,7 +83,7 @@ pub fn with_circuit_breaker(attr: TokenStream, item: TokenStream) -> TokenStream
 /// |-------------------------------|----------------------------------------------------------|
 /// | `ApiQuota`, `Database`, ...   | the resource type (first, required)                      |
 /// | `strategies = [Retry, ...]`   | a custom strategy order (default: the resource's)        |
-/// | `switch = model`              | rewrites the `model: &str` / `String` argument to the provider of each attempt |
+/// | `switch = model`              | rewrites the `model: &str` / `&'static str` / `String` argument to the provider of each attempt |
 /// | `degrade(max_tokens, batch_size, temperature)` | scales those numeric arguments by the attempt's degrade level |
 /// | `cache_key = EXPR`            | caches answers under `EXPR` (a `String`) for `UseCache`; the value type must be serde |
 /// | `queue = "handler"`           | lets `QueueRequest` queue the call for the `QueueWorker` handler of that name; every argument must be `Serialize` |

@@ -9,7 +9,7 @@ use crate::function::Target;
 use crate::{duration, stack};
 
 const NAME: &str = "with_circuit_breaker";
-const ALLOWED: &[&str] = &["failure_threshold", "recovery_timeout", "name", "half_open_permits"];
+const ALLOWED: &[&str] = &["failure_threshold", "recovery_timeout", "name", "half_open_permits", "clock"];
 /// The breaker's largest count setting.
 const MAX_COUNT: u32 = 0xFFFF;
 
@@ -31,7 +31,9 @@ fn wrap(target: Target, args: Args) -> syn::Result<TokenStream> {
         let __elf_breaker = __ELF_BREAKER.get_or_init(|| {
             let registry = ::elf_resilience::CircuitBreakerRegistry::global();
             let builder = ::elf_resilience::CircuitBreaker::builder() #setters;
-            // The settings were checked at compile time, so the fallback is never taken.
+            // The settings were checked at compile time, so the fallback is never taken. A
+            // breaker already registered under this name is kept (with a warning if its
+            // settings differ).
             registry.get_or_create_with(#name, builder).unwrap_or_else(|_| registry.get_or_create(#name))
         });
         let __elf_permit = #acquire;
@@ -52,6 +54,12 @@ fn settings(args: &Args, func: &syn::Ident) -> syn::Result<(TokenStream, TokenSt
             "name" => {
                 let given = non_empty(args::string(arg)?)?;
                 name = quote!(#given);
+            }
+            "clock" => {
+                // Evaluated once, when the breaker is created; a type error points at it.
+                let value = &arg.value;
+                let clock = quote_spanned!(value.span()=> { let clock: ::elf_resilience::SharedClock = #value; clock });
+                setters.extend(quote!(.clock(#clock)));
             }
             "recovery_timeout" => {
                 let ms = duration::millis(arg)?;

@@ -207,9 +207,15 @@ fn knobs(s: &Settings, sig: &syn::Signature) -> syn::Result<TokenStream> {
 fn switch_binding(model: &syn::Ident, ty: &Type) -> syn::Result<TokenStream> {
     let text = quote!(#ty).to_string().replace(' ', "");
     match text.as_str() {
-        "&str" | "&'staticstr" => {
-            Ok(quote!(let #model: #ty = __elf_attempt.provider.as_deref().unwrap_or(#model);))
-        }
+        "&str" => Ok(quote!(let #model: #ty = __elf_attempt.provider.as_deref().unwrap_or(#model);)),
+        // The attempt's provider lives only as long as the attempt: another provider's name is
+        // made `'static` (kept once per name), the caller's own is passed on as it came.
+        "&'staticstr" => Ok(quote! {
+            let #model: #ty = match __elf_attempt.provider.as_deref() {
+                ::core::option::Option::Some(p) if p != #model => ::elf_resilience::macro_support::static_provider(p),
+                _ => #model,
+            };
+        }),
         "String" | "std::string::String" | "::std::string::String" => Ok(quote! {
             let #model: #ty = __elf_attempt.provider.clone().unwrap_or_else(|| ::std::clone::Clone::clone(&#model));
         }),

@@ -17,6 +17,9 @@ use crate::clock::duration_to_nanos;
 /// learned delay before each retry, up to `max_retries` times per clone; iterating does not
 /// change what it has learned: the caller records outcomes, as in the seed.
 ///
+/// Settings other than the defaults go through [`builder`](Self::builder), whose `build()`
+/// checks them.
+///
 /// # Default
 ///
 /// | setting             | value  |
@@ -28,7 +31,7 @@ use crate::clock::duration_to_nanos;
 /// | `max_delay`         | 60 s   |
 /// | `max_retries`       | 3      |
 ///
-/// `new()` is not `const`: it allocates the shared state.
+/// `new()` and the builder's `build()` are not `const`: they allocate the shared state.
 ///
 /// # Example
 ///
@@ -36,7 +39,7 @@ use crate::clock::duration_to_nanos;
 /// use elf_resilience_core::AdaptiveBackoff;
 /// use std::time::Duration;
 ///
-/// let adaptive = AdaptiveBackoff::new()
+/// let adaptive = AdaptiveBackoff::builder()
 ///     .with_initial_delay(Duration::from_secs(1))
 ///     .with_success_reduction(0.5) // halve the delay on success
 ///     .with_failure_increase(2.0) // double it on failure
@@ -66,6 +69,17 @@ struct AdaptiveSettings {
     max_retries: Option<u32>,
 }
 
+impl AdaptiveSettings {
+    const DEFAULT: Self = Self {
+        initial_delay: Duration::from_secs(1),
+        success_reduction: 0.5,
+        failure_increase: 2.0,
+        min_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(60),
+        max_retries: Some(3),
+    };
+}
+
 impl Default for AdaptiveBackoff {
     fn default() -> Self {
         Self::new()
@@ -75,71 +89,17 @@ impl Default for AdaptiveBackoff {
 impl AdaptiveBackoff {
     /// The default settings (see `# Default`), with fresh shared state.
     pub fn new() -> Self {
-        let settings = AdaptiveSettings {
-            initial_delay: Duration::from_secs(1),
-            success_reduction: 0.5,
-            failure_increase: 2.0,
-            min_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(60),
-            max_retries: Some(3),
-        };
-        Self {
-            current: Arc::new(AtomicU64::new(duration_to_nanos(settings.initial_delay))),
-            settings,
-            yielded: 0,
-        }
+        Self::with_settings(AdaptiveSettings::DEFAULT)
     }
 
-    /// Validates the settings and starts the learned delay at `initial_delay`:
-    /// `min_delay > 0`, `0 < success_reduction <= 1`, `failure_increase >= 1` (both finite),
-    /// `min_delay <= initial_delay <= max_delay`.
-    pub fn build(self) -> Result<Self, InvalidBackoff> {
-        let s = &self.settings;
-        check_nonzero("min_delay", s.min_delay)?;
-        check_reduction(s.success_reduction)?;
-        check_growth("failure_increase", s.failure_increase)?;
-        check_cap("min_delay", s.min_delay, s.max_delay)?;
-        check_cap("initial_delay", s.initial_delay, s.max_delay)?;
-        if s.initial_delay < s.min_delay {
-            return Err(InvalidBackoff::BelowMinimum {
-                field: "initial_delay",
-                value: s.initial_delay,
-                min: s.min_delay,
-            });
-        }
-        self.current.store(duration_to_nanos(s.initial_delay), Ordering::Relaxed);
-        Ok(self)
+    /// A builder starting from the defaults.
+    pub const fn builder() -> AdaptiveBackoffBuilder {
+        AdaptiveBackoffBuilder { settings: AdaptiveSettings::DEFAULT }
     }
 
-    /// The starting delay.
-    pub fn with_initial_delay(mut self, d: Duration) -> Self {
-        self.settings.initial_delay = d;
-        self.current.store(duration_to_nanos(d), Ordering::Relaxed);
-        self
-    }
-
-    /// Factor applied on success, in `(0, 1]`.
-    pub fn with_success_reduction(mut self, f: f64) -> Self {
-        self.settings.success_reduction = f;
-        self
-    }
-
-    /// Factor applied on failure, `>= 1`.
-    pub fn with_failure_increase(mut self, f: f64) -> Self {
-        self.settings.failure_increase = f;
-        self
-    }
-
-    /// The floor of the learned delay.
-    pub fn with_min_delay(mut self, d: Duration) -> Self {
-        self.settings.min_delay = d;
-        self
-    }
-
-    /// The ceiling of the learned delay.
-    pub fn with_max_delay(mut self, d: Duration) -> Self {
-        self.settings.max_delay = d;
-        self
+    fn with_settings(settings: AdaptiveSettings) -> Self {
+        let current = Arc::new(AtomicU64::new(duration_to_nanos(settings.initial_delay)));
+        Self { settings, current, yielded: 0 }
     }
 
     /// How many delays each clone yields as an iterator.
@@ -182,6 +142,84 @@ impl AdaptiveBackoff {
     }
 }
 
+/// Settings for an [`AdaptiveBackoff`]; not a backoff until [`build`](Self::build) has checked
+/// them.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct AdaptiveBackoffBuilder {
+    settings: AdaptiveSettings,
+}
+
+impl Default for AdaptiveBackoffBuilder {
+    fn default() -> Self {
+        AdaptiveBackoff::builder()
+    }
+}
+
+impl AdaptiveBackoffBuilder {
+    /// The starting delay (within `[min_delay, max_delay]`).
+    pub const fn with_initial_delay(mut self, d: Duration) -> Self {
+        self.settings.initial_delay = d;
+        self
+    }
+
+    /// Factor applied on success, in `(0, 1]`.
+    pub const fn with_success_reduction(mut self, f: f64) -> Self {
+        self.settings.success_reduction = f;
+        self
+    }
+
+    /// Factor applied on failure, `>= 1`.
+    pub const fn with_failure_increase(mut self, f: f64) -> Self {
+        self.settings.failure_increase = f;
+        self
+    }
+
+    /// The floor of the learned delay (greater than zero).
+    pub const fn with_min_delay(mut self, d: Duration) -> Self {
+        self.settings.min_delay = d;
+        self
+    }
+
+    /// The ceiling of the learned delay.
+    pub const fn with_max_delay(mut self, d: Duration) -> Self {
+        self.settings.max_delay = d;
+        self
+    }
+
+    /// How many delays each clone yields as an iterator.
+    pub const fn with_max_retries(mut self, n: u32) -> Self {
+        self.settings.max_retries = Some(n);
+        self
+    }
+
+    /// An endless iterator (pair it with a retry limit).
+    pub const fn without_max_retries(mut self) -> Self {
+        self.settings.max_retries = None;
+        self
+    }
+
+    /// Checks the settings and starts the learned delay at `initial_delay`:
+    /// `min_delay > 0`, `0 < success_reduction <= 1`, `failure_increase >= 1` (both finite),
+    /// `min_delay <= initial_delay <= max_delay`.
+    pub fn build(self) -> Result<AdaptiveBackoff, InvalidBackoff> {
+        let s = &self.settings;
+        check_nonzero("min_delay", s.min_delay)?;
+        check_reduction(s.success_reduction)?;
+        check_growth("failure_increase", s.failure_increase)?;
+        check_cap("min_delay", s.min_delay, s.max_delay)?;
+        check_cap("initial_delay", s.initial_delay, s.max_delay)?;
+        if s.initial_delay < s.min_delay {
+            return Err(InvalidBackoff::BelowMinimum {
+                field: "initial_delay",
+                value: s.initial_delay,
+                min: s.min_delay,
+            });
+        }
+        Ok(AdaptiveBackoff::with_settings(self.settings))
+    }
+}
+
 fn check_reduction(value: f64) -> Result<(), InvalidBackoff> {
     if !value.is_finite() {
         return Err(InvalidBackoff::NotFinite { field: "success_reduction", value });
@@ -210,7 +248,7 @@ mod tests {
 
     #[test]
     fn stays_within_bounds() {
-        let a = AdaptiveBackoff::new().build().unwrap();
+        let a = AdaptiveBackoff::new();
         for _ in 0..100 {
             a.record_failure();
         }
@@ -224,13 +262,13 @@ mod tests {
     #[test]
     fn rejects_meaningless_settings() {
         let bad = [
-            AdaptiveBackoff::new().with_min_delay(Duration::ZERO),
-            AdaptiveBackoff::new().with_success_reduction(0.0),
-            AdaptiveBackoff::new().with_success_reduction(1.5),
-            AdaptiveBackoff::new().with_failure_increase(0.5),
-            AdaptiveBackoff::new().with_failure_increase(f64::INFINITY),
-            AdaptiveBackoff::new().with_initial_delay(Duration::from_millis(1)),
-            AdaptiveBackoff::new().with_max_delay(Duration::from_millis(500)),
+            AdaptiveBackoff::builder().with_min_delay(Duration::ZERO),
+            AdaptiveBackoff::builder().with_success_reduction(0.0),
+            AdaptiveBackoff::builder().with_success_reduction(1.5),
+            AdaptiveBackoff::builder().with_failure_increase(0.5),
+            AdaptiveBackoff::builder().with_failure_increase(f64::INFINITY),
+            AdaptiveBackoff::builder().with_initial_delay(Duration::from_millis(1)),
+            AdaptiveBackoff::builder().with_max_delay(Duration::from_millis(500)),
         ];
         for b in bad {
             assert!(b.build().is_err());
@@ -239,7 +277,7 @@ mod tests {
 
     #[test]
     fn iterating_yields_learned_delay_without_changing_it() {
-        let a = AdaptiveBackoff::new().build().unwrap();
+        let a = AdaptiveBackoff::new();
         a.record_failure();
         let delays: Vec<Duration> = a.clone().collect();
         assert_eq!(delays, [Duration::from_secs(2); 3]);

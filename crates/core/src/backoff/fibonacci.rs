@@ -10,6 +10,9 @@ use crate::clock::duration_to_nanos;
 /// n-th retry (from 0), with `F(1) = F(2) = 1`; then randomised by [`Jitter`](crate::Jitter). Grows more
 /// gently than doubling.
 ///
+/// Other delays than the defaults go through [`builder`](Self::builder), whose `build()`
+/// checks them; the retry limit and jitter can also be set on the schedule itself.
+///
 /// # Default
 ///
 /// | setting       | value          |
@@ -24,8 +27,10 @@ use crate::clock::duration_to_nanos;
 /// ```
 /// use elf_resilience_core::FibonacciBackoff;
 ///
-/// let secs: Vec<u64> = FibonacciBackoff::new().with_max_retries(5).build()?.map(|d| d.as_secs()).collect();
+/// let secs: Vec<u64> = FibonacciBackoff::new().with_max_retries(5).map(|d| d.as_secs()).collect();
 /// assert_eq!(secs, [1, 1, 2, 3, 5]);
+/// let halves = FibonacciBackoff::builder().with_base_delay(std::time::Duration::from_millis(500)).build()?;
+/// assert_eq!(halves.map(|d| d.as_millis()).collect::<Vec<_>>(), [500, 500, 1000]);
 /// # Ok::<(), elf_resilience_core::InvalidBackoff>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -54,26 +59,12 @@ impl FibonacciBackoff {
         }
     }
 
-    /// Validates the settings: `base_delay > 0`, `max_delay >= base_delay`.
-    pub const fn build(self) -> Result<Self, InvalidBackoff> {
-        const_try!(check_nonzero("base_delay", self.base_delay));
-        const_try!(check_cap("base_delay", self.base_delay, self.max_delay));
-        Ok(self)
+    /// A builder starting from the defaults, for other delays.
+    pub const fn builder() -> FibonacciBackoffBuilder {
+        FibonacciBackoffBuilder { inner: Self::new() }
     }
 
-    schedule_setters!();
-
-    /// The unit delay (the first two delays).
-    pub const fn with_base_delay(mut self, d: Duration) -> Self {
-        self.base_delay = d;
-        self
-    }
-
-    /// The cap on any single delay.
-    pub const fn with_max_delay(mut self, d: Duration) -> Self {
-        self.max_delay = d;
-        self
-    }
+    schedule_setters!(schedule);
 
     fn scaled(&self, fib: u64) -> Duration {
         let nanos = (self.base_delay.as_nanos()).saturating_mul(fib as u128);
@@ -93,6 +84,57 @@ impl Iterator for FibonacciBackoff {
     }
 }
 
+/// Settings for a [`FibonacciBackoff`]; not a schedule until [`build`](Self::build) has
+/// checked them.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct FibonacciBackoffBuilder {
+    inner: FibonacciBackoff,
+}
+
+impl Default for FibonacciBackoffBuilder {
+    fn default() -> Self {
+        FibonacciBackoff::builder()
+    }
+}
+
+impl FibonacciBackoffBuilder {
+    schedule_setters!(inner.schedule);
+
+    /// The unit delay (the first two delays; greater than zero).
+    pub const fn with_base_delay(mut self, d: Duration) -> Self {
+        self.inner.base_delay = d;
+        self
+    }
+
+    /// The cap on any single delay (at least `base_delay`).
+    pub const fn with_max_delay(mut self, d: Duration) -> Self {
+        self.inner.max_delay = d;
+        self
+    }
+
+    /// Checks the settings: `base_delay > 0`, `max_delay >= base_delay`.
+    pub const fn build(self) -> Result<FibonacciBackoff, InvalidBackoff> {
+        let b = self.inner;
+        const_try!(check_nonzero("base_delay", b.base_delay));
+        const_try!(check_cap("base_delay", b.base_delay, b.max_delay));
+        Ok(b)
+    }
+
+    /// [`build`](Self::build) for a `const` item: invalid settings stop compilation there.
+    ///
+    /// # Panics
+    ///
+    /// Outside a `const`, on invalid settings: use `build` there.
+    #[track_caller]
+    pub const fn build_const(self) -> FibonacciBackoff {
+        match self.build() {
+            Ok(b) => b,
+            Err(e) => e.fail(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +147,6 @@ mod tests {
 
     #[test]
     fn rejects_zero_base() {
-        assert!(FibonacciBackoff::new().with_base_delay(Duration::ZERO).build().is_err());
+        assert!(FibonacciBackoff::builder().with_base_delay(Duration::ZERO).build().is_err());
     }
 }

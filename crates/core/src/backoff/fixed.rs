@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
-use super::error::InvalidBackoff;
 use super::schedule::{Schedule, schedule_setters};
 
 /// The same delay before every retry, optionally randomised by [`Jitter`](crate::Jitter). With
 /// [`Jitter::Decorrelated`](crate::Jitter::Decorrelated) the delays range from `delay` up to `3 × delay`.
+///
+/// Every setting is valid (a zero delay retries at once), so it is set on the schedule
+/// itself: there is no builder.
 ///
 /// # Default
 ///
@@ -22,9 +24,8 @@ use super::schedule::{Schedule, schedule_setters};
 /// use elf_resilience_core::FixedDelay;
 /// use std::time::Duration;
 ///
-/// let d = FixedDelay::new().with_delay(Duration::from_millis(250)).with_max_retries(2).build()?;
+/// let d = FixedDelay::new().with_delay(Duration::from_millis(250)).with_max_retries(2);
 /// assert_eq!(d.collect::<Vec<_>>(), [Duration::from_millis(250); 2]);
-/// # Ok::<(), elf_resilience_core::InvalidBackoff>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct FixedDelay {
@@ -44,13 +45,7 @@ impl FixedDelay {
         Self { schedule: Schedule::new(), delay: Duration::from_secs(1) }
     }
 
-    /// Every setting is valid (a zero delay retries immediately); kept for symmetry with the
-    /// other backoffs.
-    pub const fn build(self) -> Result<Self, InvalidBackoff> {
-        Ok(self)
-    }
-
-    schedule_setters!();
+    schedule_setters!(schedule);
 
     /// The delay before each retry.
     pub const fn with_delay(mut self, d: Duration) -> Self {

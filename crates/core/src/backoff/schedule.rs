@@ -51,30 +51,32 @@ impl Schedule {
     }
 }
 
-/// The setters every fixed schedule has, for a type with a `schedule: Schedule` field.
+/// The setters every fixed schedule has (none of them can make it invalid), for a type whose
+/// [`Schedule`] is at the field path given, e.g. `schedule_setters!(schedule)` on a schedule and
+/// `schedule_setters!(inner.schedule)` on its builder.
 macro_rules! schedule_setters {
-    () => {
+    ($($field:ident).+) => {
         /// How many delays the schedule yields (retries, not counting the first call).
         pub const fn with_max_retries(mut self, n: u32) -> Self {
-            self.schedule = self.schedule.with_max_retries(Some(n));
+            self.$($field).+ = self.$($field).+.with_max_retries(Some(n));
             self
         }
 
         /// An endless schedule (pair it with a retry limit).
         pub const fn without_max_retries(mut self) -> Self {
-            self.schedule = self.schedule.with_max_retries(None);
+            self.$($field).+ = self.$($field).+.with_max_retries(None);
             self
         }
 
         /// How delays are randomised.
         pub const fn with_jitter(mut self, jitter: $crate::backoff::Jitter) -> Self {
-            self.schedule = self.schedule.with_jitter(jitter);
+            self.$($field).+ = self.$($field).+.with_jitter(jitter);
             self
         }
 
         /// Seeds the jitter generator, for reproducible schedules in tests.
         pub const fn with_seed(mut self, seed: u64) -> Self {
-            self.schedule = self.schedule.with_seed(seed);
+            self.$($field).+ = self.$($field).+.with_seed(seed);
             self
         }
     };

@@ -102,6 +102,7 @@ mod metrics;
 mod permit;
 mod registry;
 mod ring;
+mod settings;
 mod state;
 mod stats;
 mod sync;

@@ -2,6 +2,7 @@
 
 use super::builder::BreakerConfig;
 use super::eviction::Bounded;
+use super::settings::warn_if_different;
 use super::{CircuitBreaker, CircuitBreakerBuilder, CircuitStats, InvalidBreakerConfig};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -122,28 +123,49 @@ impl CircuitBreakerRegistry {
         self.write().get_or_insert(name, self.tick(), make)
     }
 
-    /// The breaker called `name`, created from `builder` (named `name`) if absent. An existing
-    /// breaker is returned as is.
+    /// The breaker called `name`, created from `builder` (named `name`) if absent; `builder`
+    /// is validated either way.
+    ///
+    /// An existing breaker is returned as is. If its settings (thresholds, timeouts, windows;
+    /// not the clock, error filter or listeners) differ from `builder`'s, a `tracing` warning
+    /// names the breaker and describes both: the first registration under a name wins.
+    ///
+    /// ```
+    /// use elf_resilience_core::{CircuitBreaker, CircuitBreakerRegistry};
+    ///
+    /// let registry = CircuitBreakerRegistry::default();
+    /// let first = registry.get_or_create_with("search", CircuitBreaker::builder().failure_threshold(2))?;
+    /// // Logs "a circuit breaker by this name exists with other settings" and keeps the first.
+    /// let second = registry.get_or_create_with("search", CircuitBreaker::builder().failure_threshold(9))?;
+    /// second.trip();
+    /// assert!(first.state().is_open());
+    /// # Ok::<(), elf_resilience_core::InvalidBreakerConfig>(())
+    /// ```
     pub fn get_or_create_with(
         &self,
         name: &str,
         builder: CircuitBreakerBuilder,
     ) -> Result<CircuitBreaker, InvalidBreakerConfig> {
+        let config = builder.name(name).into_config()?;
         if let Some(cb) = self.get(name) {
+            warn_if_different(&cb.inner.cfg, &config);
             return Ok(cb);
         }
-        let made = builder.name(name).build()?;
-        Ok(self.insert_if_absent(made))
+        Ok(self.insert_if_absent(CircuitBreaker::from_config(config)))
     }
 
-    /// Adds `breaker` under its name unless one by that name exists; returns the one kept.
+    /// Adds `breaker` under its name unless one by that name exists; returns the one kept. As
+    /// with [`get_or_create_with`](Self::get_or_create_with), keeping an existing breaker whose
+    /// settings differ from `breaker`'s logs a warning.
     pub fn register(&self, breaker: CircuitBreaker) -> CircuitBreaker {
         self.insert_if_absent(breaker)
     }
 
     fn insert_if_absent(&self, breaker: CircuitBreaker) -> CircuitBreaker {
-        let name = breaker.inner.cfg.name.clone();
-        self.write().get_or_insert(&name, self.tick(), || breaker)
+        let given = breaker.clone();
+        let kept = self.write().get_or_insert(&given.inner.cfg.name, self.tick(), || breaker);
+        warn_if_different(&kept.inner.cfg, &given.inner.cfg);
+        kept
     }
 
     /// Removes the breaker called `name` and returns it; clones held elsewhere keep working,

@@ -63,8 +63,11 @@ impl Default for FallbackProtocolBuilder {
 }
 
 fn default_backoff() -> BackoffFactory {
-    let schedule = ExponentialBackoff::new().with_max_retries(2).with_base_delay(Duration::from_millis(200));
-    Arc::new(move || Box::new(schedule.clone()))
+    const SCHEDULE: ExponentialBackoff = ExponentialBackoff::builder()
+        .with_max_retries(2)
+        .with_base_delay(Duration::from_millis(200))
+        .build_const();
+    Arc::new(|| Box::new(SCHEDULE))
 }
 
 impl FallbackProtocolBuilder {

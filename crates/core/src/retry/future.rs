@@ -51,7 +51,7 @@ where
     ///
     /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
     /// # async fn main() {
-    /// let policy = ExponentialBackoff::new().with_max_retries(5).with_base_delay(Duration::from_millis(500))
+    /// let policy = ExponentialBackoff::builder().with_max_retries(5).with_base_delay(Duration::from_millis(500))
     ///     .with_multiplier(3.0).with_max_delay(Duration::from_secs(30)).with_jitter(true.into());
     /// let retry = Retry::new(policy.build().unwrap());
     /// let mut calls = 0;

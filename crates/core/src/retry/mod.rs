@@ -93,7 +93,7 @@ pub const DEFAULT_MAX_RETRY_HINT: Duration = Duration::from_secs(60);
 ///
 /// let clock = ManualClock::new();
 /// let sleeper_clock = clock.clone();
-/// let policy = ExponentialBackoff::new().with_max_retries(5).with_base_delay(Duration::from_millis(500))
+/// let policy = ExponentialBackoff::builder().with_max_retries(5).with_base_delay(Duration::from_millis(500))
 ///     .with_multiplier(3.0).with_max_delay(Duration::from_secs(30)).build()?;
 /// let retry = Retry::new(policy)
 ///     .retry_if(|e: &&str| *e != "bad request")

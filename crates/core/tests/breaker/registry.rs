@@ -28,6 +28,43 @@ fn get_or_create_with_validates_and_keeps_existing() {
 }
 
 #[test]
+fn a_second_registration_with_other_settings_is_a_warning_naming_both() {
+    let registry = CircuitBreakerRegistry::default();
+    let with = |n| CircuitBreaker::builder().failure_threshold(n).recovery_timeout(secs(30));
+    let logs = logged(|| {
+        let first = registry.get_or_create_with("openai", with(2)).unwrap();
+        let second = registry.get_or_create_with("openai", with(7)).unwrap();
+        let _ = fail(&second);
+        let _ = fail(&second);
+        assert!(first.state().is_open(), "the first registration is the one kept");
+    });
+    let warning =
+        logs.lines().find(|l| l.contains("WARN")).unwrap_or_else(|| panic!("no warning in {logs:?}"));
+    assert!(warning.contains("exists with other settings"), "{warning}");
+    assert!(warning.contains("breaker=\"openai\"") || warning.contains("breaker=openai"), "{warning}");
+    assert!(warning.contains("kept=failure_threshold=2, recovery_timeout=30s"), "{warning}");
+    assert!(warning.contains("ignored=failure_threshold=7, recovery_timeout=30s"), "{warning}");
+
+    let registered = logged(|| {
+        registry.register(CircuitBreaker::builder().name("openai").failure_threshold(3).build().unwrap());
+    });
+    assert!(registered.contains("ignored=failure_threshold=3"), "register warns too: {registered:?}");
+}
+
+#[test]
+fn a_second_registration_with_the_same_settings_is_quiet() {
+    let registry = CircuitBreakerRegistry::default();
+    let clock = ManualClock::new();
+    let logs = logged(|| {
+        registry.get_or_create_with("db", builder(&clock).failure_threshold(2)).unwrap();
+        // Same thresholds: the clock (and filters, listeners) are not compared.
+        registry.get_or_create_with("db", CircuitBreaker::builder().failure_threshold(2)).unwrap();
+        registry.get_or_create("db");
+    });
+    assert!(!logs.contains("WARN"), "{logs}");
+}
+
+#[test]
 fn register_remove_and_dashboard_listing() {
     let registry = CircuitBreakerRegistry::default();
     registry.register(CircuitBreaker::new("zeta"));

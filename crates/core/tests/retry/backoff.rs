@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use elf_resilience_core::{
-    AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, Jitter, LinearBackoff,
+    AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, InvalidBackoff, Jitter, LinearBackoff,
 };
 use proptest::prelude::*;
 
@@ -35,6 +35,84 @@ fn seed_examples() {
     assert_eq!(exp, [1, 2, 4, 8]);
 }
 
+/// Each bad setting is refused by `build()` with an error naming it; only a built schedule
+/// can be iterated (the builders are not iterators, so `Retry::new` refuses them: see the
+/// facade's compile-fail cases).
+#[test]
+fn invalid_settings_are_typed_errors_naming_the_field() {
+    let exp = ExponentialBackoff::builder;
+    let err = exp().with_multiplier(0.5).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::MultiplierBelowOne { field: "multiplier", value: 0.5 });
+    assert_eq!(err.to_string(), "multiplier must be at least 1, got 0.5");
+    let err = exp().with_multiplier(-2.0).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::MultiplierBelowOne { field: "multiplier", value: -2.0 });
+    assert!(matches!(exp().with_multiplier(0.0).build(), Err(InvalidBackoff::MultiplierBelowOne { .. })));
+    let err = exp().with_multiplier(f64::NAN).build().unwrap_err();
+    assert!(matches!(err, InvalidBackoff::NotFinite { field: "multiplier", value } if value.is_nan()));
+    assert_eq!(err.to_string(), "multiplier must be a finite number, got NaN");
+    let err = exp().with_multiplier(f64::INFINITY).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::NotFinite { field: "multiplier", value: f64::INFINITY });
+    let err = exp().with_base_delay(Duration::ZERO).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::ZeroDelay { field: "base_delay" });
+    assert_eq!(err.to_string(), "base_delay must be greater than zero");
+    let err = exp().with_base_delay(ms(500)).with_max_delay(ms(100)).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::MaxBelowBase { field: "base_delay", base: ms(500), max: ms(100) });
+    assert_eq!(err.to_string(), "max_delay (100ms) is below base_delay (500ms)");
+
+    let lin = LinearBackoff::builder;
+    assert_eq!(
+        lin().with_increment(Duration::ZERO).build().unwrap_err(),
+        InvalidBackoff::ZeroDelay { field: "increment" }
+    );
+    assert!(matches!(
+        lin().with_base_delay(ms(10)).with_max_delay(ms(5)).build(),
+        Err(InvalidBackoff::MaxBelowBase { field: "base_delay", .. })
+    ));
+    let fib = FibonacciBackoff::builder;
+    assert_eq!(
+        fib().with_base_delay(Duration::ZERO).build().unwrap_err(),
+        InvalidBackoff::ZeroDelay { field: "base_delay" }
+    );
+
+    let adaptive = AdaptiveBackoff::builder;
+    let err = adaptive().with_success_reduction(f64::NAN).build().unwrap_err();
+    assert!(matches!(err, InvalidBackoff::NotFinite { field: "success_reduction", .. }));
+    let err = adaptive().with_failure_increase(0.5).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::MultiplierBelowOne { field: "failure_increase", value: 0.5 });
+    let err = adaptive().with_success_reduction(-0.5).build().unwrap_err();
+    assert_eq!(err, InvalidBackoff::ReductionOutOfRange { field: "success_reduction", value: -0.5 });
+    assert_eq!(
+        adaptive().with_min_delay(Duration::ZERO).build().unwrap_err(),
+        InvalidBackoff::ZeroDelay { field: "min_delay" }
+    );
+}
+
+/// `build_const` in a `const` checks the settings when the program compiles.
+#[test]
+fn const_schedules_are_built_and_checked_at_compile_time() {
+    const SEED: ExponentialBackoff = ExponentialBackoff::builder()
+        .with_max_retries(5)
+        .with_base_delay(Duration::from_millis(500))
+        .with_multiplier(3.0)
+        .with_max_delay(Duration::from_secs(30))
+        .build_const();
+    let secs: Vec<f64> = SEED.map(|d| d.as_secs_f64()).collect();
+    assert_eq!(secs, [0.5, 1.5, 4.5, 13.5, 30.0]);
+    const STEPS: LinearBackoff =
+        LinearBackoff::builder().with_increment(Duration::from_secs(2)).build_const();
+    assert_eq!(STEPS.map(|d| d.as_secs()).collect::<Vec<_>>(), [1, 3, 5]);
+    const FIBS: FibonacciBackoff =
+        FibonacciBackoff::builder().with_max_delay(Duration::from_secs(1)).build_const();
+    assert_eq!(FIBS.map(|d| d.as_secs()).collect::<Vec<_>>(), [1, 1, 1]);
+}
+
+#[test]
+#[should_panic(expected = "invalid backoff: multiplier must be at least 1")]
+fn build_const_outside_a_const_panics_naming_the_field() {
+    let shrinking = std::hint::black_box(0.5);
+    let _ = ExponentialBackoff::builder().with_multiplier(shrinking).build_const();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -43,7 +121,7 @@ proptest! {
         base in 1u64..10_000, mult in 1.0f64..8.0, extra in 0u64..100_000, retries in 0u32..40,
     ) {
         let (base, max) = (ms(base), ms(base + extra));
-        let b = ExponentialBackoff::new().with_base_delay(base).with_multiplier(mult)
+        let b = ExponentialBackoff::builder().with_base_delay(base).with_multiplier(mult)
             .with_max_delay(max).with_max_retries(retries).build().unwrap();
         let got: Vec<Duration> = b.collect();
         prop_assert_eq!(got.len(), retries as usize);
@@ -57,7 +135,7 @@ proptest! {
     fn linear_matches_closed_formula(
         base in 0u64..10_000, inc in 1u64..10_000, extra in 0u64..100_000, retries in 0u32..60,
     ) {
-        let b = LinearBackoff::new().with_base_delay(ms(base)).with_increment(ms(inc))
+        let b = LinearBackoff::builder().with_base_delay(ms(base)).with_increment(ms(inc))
             .with_max_delay(ms(base + extra)).with_max_retries(retries).build().unwrap();
         let got: Vec<Duration> = b.collect();
         prop_assert_eq!(got.len(), retries as usize);
@@ -74,7 +152,7 @@ proptest! {
 
     #[test]
     fn fibonacci_matches_closed_formula(base in 1u64..10_000, extra in 0u64..10_000_000, retries in 0u32..90) {
-        let b = FibonacciBackoff::new().with_base_delay(ms(base)).with_max_delay(ms(base + extra))
+        let b = FibonacciBackoff::builder().with_base_delay(ms(base)).with_max_delay(ms(base + extra))
             .with_max_retries(retries).build().unwrap();
         let got: Vec<Duration> = b.collect();
         prop_assert_eq!(got.len(), retries as usize);
@@ -86,7 +164,7 @@ proptest! {
 
     #[test]
     fn adaptive_follows_model(ops in proptest::collection::vec(any::<bool>(), 0..200), init in 100u64..60_000) {
-        let a = AdaptiveBackoff::new().with_initial_delay(ms(init)).with_success_reduction(0.5)
+        let a = AdaptiveBackoff::builder().with_initial_delay(ms(init)).with_success_reduction(0.5)
             .with_failure_increase(3.0).with_min_delay(ms(100)).with_max_delay(ms(60_000)).build().unwrap();
         let shared = a.clone();
         let mut model = ms(init).as_nanos() as f64;
@@ -101,12 +179,11 @@ proptest! {
 
     #[test]
     fn full_and_equal_jitter_stay_in_bounds(seed in any::<u64>(), base in 1u64..5_000, retries in 1u32..20) {
-        let plain: Vec<Duration> = ExponentialBackoff::new().with_base_delay(ms(base))
-            .with_max_retries(retries).collect();
-        let full: Vec<Duration> = ExponentialBackoff::new().with_base_delay(ms(base))
-            .with_max_retries(retries).with_jitter(Jitter::Full).with_seed(seed).collect();
-        let equal: Vec<Duration> = ExponentialBackoff::new().with_base_delay(ms(base))
-            .with_max_retries(retries).with_jitter(Jitter::Equal).with_seed(seed).collect();
+        let schedule = ExponentialBackoff::builder().with_base_delay(ms(base)).with_max_retries(retries)
+            .build().unwrap();
+        let plain: Vec<Duration> = schedule.clone().collect();
+        let full: Vec<Duration> = schedule.clone().with_jitter(Jitter::Full).with_seed(seed).collect();
+        let equal: Vec<Duration> = schedule.with_jitter(Jitter::Equal).with_seed(seed).collect();
         for ((p, f), e) in plain.iter().zip(&full).zip(&equal) {
             prop_assert!(*f <= *p);
             prop_assert!(*e <= *p && *e >= *p / 2, "equal {:?} plain {:?}", e, p);
@@ -116,8 +193,8 @@ proptest! {
     #[test]
     fn decorrelated_jitter_stays_in_bounds(seed in any::<u64>(), base in 1u64..5_000, extra in 0u64..100_000) {
         let (base, cap) = (ms(base), ms(base + extra));
-        let got: Vec<Duration> = ExponentialBackoff::new().with_base_delay(base).with_max_delay(cap)
-            .with_max_retries(30).with_jitter(Jitter::Decorrelated).with_seed(seed).collect();
+        let got: Vec<Duration> = ExponentialBackoff::builder().with_base_delay(base).with_max_delay(cap)
+            .with_max_retries(30).with_jitter(Jitter::Decorrelated).with_seed(seed).build().unwrap().collect();
         let mut prev = base;
         for d in got {
             prop_assert!(d >= base.min(cap) && d <= cap && d <= prev * 3, "{:?} prev {:?}", d, prev);

@@ -290,7 +290,7 @@ fn shared_budget_stops_two_policies() {
 fn adaptive_backoff_as_a_source() {
     let clock = ManualClock::new();
     let (waits, sleeper) = recording(&clock);
-    let adaptive = AdaptiveBackoff::new().with_max_retries(2).build().unwrap();
+    let adaptive = AdaptiveBackoff::new().with_max_retries(2);
     let retry = Retry::new(adaptive.clone()).sleeper(sleeper);
     adaptive.record_failure();
     let _ = retry.call(|| Err::<(), _>(()));

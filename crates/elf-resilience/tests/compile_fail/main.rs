@@ -1,7 +1,9 @@
-//! Wrong macro arguments fail to compile with a clear message at the right place.
+//! Wrong macro arguments fail to compile with a clear message at the right place; the
+//! documented forms compile.
 
 mod attributes;
 mod fallback;
+mod pass;
 
 use std::sync::Mutex;
 

@@ -1,12 +1,12 @@
 //! The attribute macros on sync and async functions and methods, alone and stacked.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use elf_resilience::{
-    CircuitBreakerRegistry, CircuitOpen, CircuitState, ExponentialBackoff, FixedDelay, with_circuit_breaker,
-    with_retry,
+    CircuitBreakerRegistry, CircuitOpen, CircuitState, ExponentialBackoff, FixedDelay, ManualClock,
+    with_circuit_breaker, with_retry,
 };
 
 #[derive(Debug, PartialEq)]
@@ -74,11 +74,12 @@ async fn async_function_waits_the_default_backoff_in_tokio_time() {
     assert_eq!(start.elapsed(), Duration::from_secs(7)); // 1 + 2 + 4
 }
 
-const SEED_POLICY: ExponentialBackoff = ExponentialBackoff::new()
+const SEED_POLICY: ExponentialBackoff = ExponentialBackoff::builder()
     .with_max_retries(5)
     .with_base_delay(Duration::from_millis(500))
     .with_multiplier(3.0)
-    .with_max_delay(Duration::from_secs(30));
+    .with_max_delay(Duration::from_secs(30))
+    .build_const();
 
 #[with_retry(backoff = SEED_POLICY)]
 async fn always_down() -> Result<(), ApiError> {
@@ -264,4 +265,81 @@ fn same_named_functions_of_two_modules_have_two_breakers() {
         let name = format!("{}::{module}::chat", module_path!());
         assert!(names.contains(&name), "{name} in {names:?}");
     }
+}
+
+/// The clock of `on_a_manual_clock`'s breaker, advanced by hand.
+static CLOCK: LazyLock<ManualClock> = LazyLock::new(ManualClock::new);
+static CLOCKED_FAILS: AtomicU32 = AtomicU32::new(2);
+
+#[with_circuit_breaker(failure_threshold = 2, recovery_timeout = "30s", name = "clocked", clock = CLOCK.shared())]
+fn on_a_manual_clock() -> Result<CircuitState, ApiError> {
+    let state = CircuitBreakerRegistry::global().get("clocked").expect("registered").state();
+    if CLOCKED_FAILS.load(Ordering::SeqCst) > 0 {
+        CLOCKED_FAILS.fetch_sub(1, Ordering::SeqCst);
+        return Err(ApiError::Fatal);
+    }
+    Ok(state) // the state the breaker was in while this call ran
+}
+
+#[test]
+fn clock_argument_drives_the_breaker_open_then_half_open_without_waiting() {
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Fatal));
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Fatal));
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Open("clocked".into())));
+    CLOCK.advance(Duration::from_secs(29));
+    assert_eq!(on_a_manual_clock(), Err(ApiError::Open("clocked".into())), "29 s: still open");
+    CLOCK.advance(Duration::from_secs(1));
+    assert_eq!(on_a_manual_clock(), Ok(CircuitState::HalfOpen), "30 s: the call is a probe");
+    let cb = CircuitBreakerRegistry::global().get("clocked").unwrap();
+    assert_eq!(cb.state(), CircuitState::Closed, "the probe succeeded");
+}
+
+#[with_circuit_breaker(failure_threshold = 2, name = "shared-name")]
+fn first_of_two() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[with_circuit_breaker(failure_threshold = 7, name = "shared-name")]
+fn second_of_two() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[with_circuit_breaker(failure_threshold = 2, name = "shared-name")]
+fn third_like_the_first() -> Result<(), ApiError> {
+    Ok(())
+}
+
+#[test]
+fn one_name_with_two_settings_is_a_warning_and_the_first_wins() {
+    let logs = logged(|| {
+        first_of_two().unwrap();
+        third_like_the_first().unwrap();
+    });
+    assert!(!logs.contains("WARN"), "same settings are quiet: {logs}");
+    let logs = logged(|| second_of_two().unwrap());
+    assert!(logs.contains("exists with other settings"), "{logs}");
+    assert!(
+        logs.contains("kept=failure_threshold=2") && logs.contains("ignored=failure_threshold=7"),
+        "{logs}"
+    );
+}
+
+/// What `tracing` events `f` logged on this thread, as text.
+fn logged(f: impl FnOnce()) -> String {
+    #[derive(Clone, Default)]
+    struct Logs(std::sync::Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = Logs::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt().with_writer(move || sink.clone()).with_ansi(false).finish();
+    tracing::subscriber::with_default(subscriber, f);
+    String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned()
 }

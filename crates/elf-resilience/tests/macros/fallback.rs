@@ -181,3 +181,19 @@ async fn queued_calls_return_their_ticket_and_replay_through_the_named_handler()
     let done = worker.wait_for(&ticket).await.unwrap();
     assert_eq!(done, TicketResult::Done(Some(serde_json::json!("built web:2 (4 layers)"))));
 }
+
+/// K8sPod is used by this test alone. Its body fails on "gpt-4", so the call switches to
+/// "claude" and returns that name, which must be `'static`.
+#[with_fallback(K8sPod, strategies = [SwitchProvider], switch = model)]
+async fn deploy(model: &'static str) -> Result<&'static str, BoxError> {
+    tokio::task::yield_now().await;
+    if model == "gpt-4" { Err("gpt-4: unavailable".into()) } else { Ok(model) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn static_str_model_switches_and_the_call_can_be_spawned() {
+    gate();
+    let spawned = tokio::spawn(deploy("gpt-4"));
+    assert_eq!(spawned.await.unwrap().unwrap(), "claude");
+    assert_eq!(tokio::spawn(deploy("claude")).await.unwrap().unwrap(), "claude");
+}

@@ -67,14 +67,17 @@ pub fn protocol(
     breakers: Arc<CircuitBreakerRegistry>,
 ) -> anyhow::Result<FallbackProtocol> {
     use FallbackStrategy::*;
-    let backoff = ExponentialBackoff::new().with_max_retries(1).with_base_delay(Duration::from_millis(20));
+    const BACKOFF: ExponentialBackoff = ExponentialBackoff::builder()
+        .with_max_retries(1)
+        .with_base_delay(Duration::from_millis(20))
+        .build_const();
     Ok(FallbackProtocol::builder()
         .gate(gate)
         .providers(MODELS)
         .queue(stores.queue.clone())
         .cache(stores.cache.clone(), Duration::from_secs(1), Duration::from_secs(3600))
         .breakers(breakers)
-        .retry_backoff(backoff)
+        .retry_backoff(BACKOFF)
         .order(ResourceType::ApiQuota, [Retry, SwitchProvider, DegradeService, UseCache, QueueRequest])
         .build()?)
 }
