@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::checks;
 use crate::config::Config;
-use crate::http::app;
+use crate::http::{HostPolicy, guarded};
 use crate::redact::Redactor;
 use crate::replay;
 use crate::shared::SharedBreakers;
@@ -97,7 +97,7 @@ pub async fn start_with(
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let background = background(config, &state, &stores, stop.subscribe())?;
-    let router = app(state.clone(), redactor);
+    let router = guarded(state.clone(), redactor, HostPolicy::new(addr, &config.server.allowed_hosts));
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
             .with_graceful_shutdown(async move {

@@ -141,6 +141,10 @@ pub struct Server {
     /// The bearer token for the write endpoints. Default: `ELF_RESILIENCE_TOKEN`, else a random
     /// one written to `token` in the data directory.
     pub token: Option<Secret>,
+    /// Host names (without port) the server answers besides loopback names and its own
+    /// address. A server bound to loopback answers only those; one bound elsewhere with an
+    /// empty list answers any host.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Server {

@@ -4,11 +4,13 @@ mod api;
 mod auth;
 mod dashboard;
 mod error;
+mod host;
 
 use axum::Router;
 use axum::routing::{get, post};
 
 pub use error::AppError;
+pub use host::HostPolicy;
 
 use crate::redact::Redactor;
 use crate::state::AppState;
@@ -36,4 +38,10 @@ pub fn app(state: AppState, redactor: Redactor) -> Router {
         .route("/api/queue", get(api::queue))
         .route("/api/breakers/{name}/{action}", post(api::breaker_action))
         .with_state(HttpState { app: state, redactor })
+}
+
+/// `app` behind the `Host` check of `policy`.
+pub fn guarded(state: AppState, redactor: Redactor, policy: HostPolicy) -> Router {
+    app(state, redactor)
+        .layer(axum::middleware::from_fn(move |request, next| host::check(policy.clone(), request, next)))
 }

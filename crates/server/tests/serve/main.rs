@@ -5,6 +5,7 @@
 mod browser;
 mod dashboard;
 mod eviction;
+mod hosts;
 #[cfg(feature = "redis")]
 mod redis;
 mod replay;
