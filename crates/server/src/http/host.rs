@@ -43,7 +43,7 @@ impl HostPolicy {
         let (Some(allowed), Some(host)) = (&self.allowed, host) else { return true };
         let name = host_name(host).to_ascii_lowercase();
         let loopback_ip = name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        loopback_ip && allowed.iter().any(|a| a == "127.0.0.1") || allowed.iter().any(|a| *a == name)
+        (loopback_ip && allowed.iter().any(|a| a == "127.0.0.1")) || allowed.contains(&name)
     }
 }
 
