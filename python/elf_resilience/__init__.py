@@ -17,6 +17,7 @@ from .circuit_breaker import (
     get_circuit_breaker,
     with_circuit_breaker,
 )
+from .resources import DEFAULT_MODEL_ALTERNATIVES, ResourceManager
 from .retry import (
     AdaptiveBackoff,
     Backoff,
@@ -28,6 +29,7 @@ from .retry import (
 )
 
 __all__ = [
+    "DEFAULT_MODEL_ALTERNATIVES",
     "AdaptiveBackoff",
     "Backoff",
     "CircuitBreaker",
@@ -41,6 +43,7 @@ __all__ = [
     "HealthStatus",
     "LinearBackoff",
     "ManualClock",
+    "ResourceManager",
     "ResourceStatus",
     "ResourceType",
     "get_all_circuit_breakers",

@@ -1,7 +1,9 @@
 //! Backoff schedules. Each Python class holds a Rust backoff; `schedule()` starts a fresh run
 //! of its delays, which the retry decorators sleep through (`time.sleep` / `asyncio.sleep`).
 
-use elf_resilience::{AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, Jitter, LinearBackoff};
+use elf_resilience::{
+    AdaptiveBackoff, ExponentialBackoff, FibonacciBackoff, FixedDelay, Jitter, LinearBackoff,
+};
 use pyo3::prelude::*;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -96,7 +98,14 @@ pub(crate) struct PyExponential;
 impl PyExponential {
     #[new]
     #[pyo3(signature = (max_retries=3, base_delay=1.0, multiplier=2.0, max_delay=60.0, jitter=false, seed=None))]
-    fn new(max_retries: u32, base_delay: f64, multiplier: f64, max_delay: f64, jitter: bool, seed: Option<u64>) -> PyResult<(Self, PyBackoff)> {
+    fn new(
+        max_retries: u32,
+        base_delay: f64,
+        multiplier: f64,
+        max_delay: f64,
+        jitter: bool,
+        seed: Option<u64>,
+    ) -> PyResult<(Self, PyBackoff)> {
         let b = ExponentialBackoff::try_new(
             max_retries,
             seconds("base_delay", base_delay)?,
@@ -167,7 +176,13 @@ pub(crate) struct PyFibonacci;
 impl PyFibonacci {
     #[new]
     #[pyo3(signature = (max_retries=3, base_delay=1.0, max_delay=60.0, jitter=false, seed=None))]
-    fn new(max_retries: u32, base_delay: f64, max_delay: f64, jitter: bool, seed: Option<u64>) -> PyResult<(Self, PyBackoff)> {
+    fn new(
+        max_retries: u32,
+        base_delay: f64,
+        max_delay: f64,
+        jitter: bool,
+        seed: Option<u64>,
+    ) -> PyResult<(Self, PyBackoff)> {
         let b = FibonacciBackoff::new()
             .with_max_retries(max_retries)
             .with_base_delay(seconds("base_delay", base_delay)?)

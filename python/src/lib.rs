@@ -9,6 +9,7 @@ mod breaker;
 mod clock;
 mod convert;
 mod names;
+mod resources;
 
 use pyo3::prelude::*;
 
@@ -18,5 +19,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     clock::register(m)?;
     breaker::register(m)?;
     backoff::register(m)?;
+    resources::register(m)?;
     Ok(())
 }
