@@ -17,6 +17,7 @@ from .circuit_breaker import (
     get_circuit_breaker,
     with_circuit_breaker,
 )
+from .fallback import Attempt, FallbackError, FallbackProtocol, current_attempt, with_fallback
 from .resources import DEFAULT_MODEL_ALTERNATIVES, ResourceManager
 from .retry import (
     AdaptiveBackoff,
@@ -29,6 +30,11 @@ from .retry import (
 )
 
 __all__ = [
+    "Attempt",
+    "FallbackError",
+    "FallbackProtocol",
+    "current_attempt",
+    "with_fallback",
     "DEFAULT_MODEL_ALTERNATIVES",
     "AdaptiveBackoff",
     "Backoff",

@@ -78,10 +78,17 @@ class ResourceManager:
         peak and average, and usage by team and model over the last `hours`."""
         return self._native.get_resource_report(float(hours))
 
-    def set_resource_status(self, resource_type: ResourceType, status: ResourceStatus, usage_pct: float = 100.0) -> None:
-        """Forces `resource_type` to read `status` at `usage_pct` (for chaos tests and drills)
-        until `clear_resource_status`; fallback protocols using this manager see it too."""
-        self._native.set_resource_status(resource_type, status, float(usage_pct))
+    def set_resource_status(
+        self,
+        resource_type: ResourceType,
+        status: ResourceStatus,
+        usage_pct: float = 100.0,
+        model: Optional[str] = None,
+    ) -> None:
+        """Forces `resource_type` (only for calls naming `model`, when given) to read `status`
+        at `usage_pct` until `clear_resource_status`: the spec's chaos test, without reaching
+        into a cache. Fallback protocols using this manager see it too."""
+        self._native.set_resource_status(resource_type, status, float(usage_pct), model)
 
     def clear_resource_status(self, resource_type: Optional[ResourceType] = None) -> None:
         """Stops forcing `resource_type` (every resource when None)."""

@@ -12,7 +12,7 @@ use crate::convert::{invalid, seconds};
 
 /// Any of the Rust backoffs, as one iterator.
 #[derive(Debug, Clone)]
-enum Policy {
+pub(crate) enum Policy {
     Exponential(ExponentialBackoff),
     Linear(LinearBackoff),
     Fixed(FixedDelay),
@@ -69,6 +69,11 @@ pub(crate) struct PyBackoff {
 impl PyBackoff {
     fn of(policy: Policy) -> Self {
         Self { policy }
+    }
+
+    /// The Rust schedule, for policies that take a backoff (the fallback protocol's retry).
+    pub(crate) fn policy(&self) -> Policy {
+        self.policy.clone()
     }
 }
 

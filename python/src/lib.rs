@@ -8,8 +8,10 @@ mod backoff;
 mod breaker;
 mod clock;
 mod convert;
+mod fallback;
 mod names;
 mod resources;
+mod value;
 
 use pyo3::prelude::*;
 
@@ -20,5 +22,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     breaker::register(m)?;
     backoff::register(m)?;
     resources::register(m)?;
+    fallback::register(m)?;
     Ok(())
 }

@@ -15,22 +15,28 @@ use crate::convert::{context, invalid, parse_enum, resource_status, seconds, to_
 #[derive(Debug)]
 pub(crate) struct ForcedGate {
     pub(crate) manager: ResourceManager,
-    forced: Mutex<HashMap<ResourceType, (ResourceStatus, f64)>>,
+    forced: Mutex<HashMap<(ResourceType, Option<String>), (ResourceStatus, f64)>>,
 }
 
 impl ForcedGate {
-    fn forced(&self, resource: ResourceType) -> Option<(ResourceStatus, f64)> {
-        self.forced.lock().unwrap_or_else(PoisonError::into_inner).get(&resource).copied()
+    /// The status forced for `ctx`'s model, else for the whole resource.
+    fn forced(&self, resource: ResourceType, ctx: &Context) -> Option<(ResourceStatus, f64)> {
+        let forced = self.forced.lock().unwrap_or_else(PoisonError::into_inner);
+        if forced.is_empty() {
+            return None;
+        }
+        let own = ctx.model.clone().and_then(|m| forced.get(&(resource, Some(m))).copied());
+        own.or_else(|| forced.get(&(resource, None)).copied())
     }
 
     fn check_resource(&self, resource: ResourceType, ctx: &Context) -> (ResourceStatus, f64) {
-        self.forced(resource).unwrap_or_else(|| self.manager.check_resource(resource, ctx))
+        self.forced(resource, ctx).unwrap_or_else(|| self.manager.check_resource(resource, ctx))
     }
 }
 
 impl ResourceGate for ForcedGate {
     fn check(&self, resource: ResourceType, ctx: &Context) -> GateReading {
-        match self.forced(resource) {
+        match self.forced(resource, ctx) {
             Some((status, usage)) => {
                 GateReading::new(status, usage).with_reason("forced by set_resource_status")
             }
@@ -175,15 +181,19 @@ impl PyResources {
         to_python(py, &report)
     }
 
-    /// Forces `resource` to read `status` at `usage_percent` until `clear_resource_status`.
+    /// Forces `resource` (for calls naming `model` only, when given) to read `status` at
+    /// `usage_percent` until `clear_resource_status`.
+    #[pyo3(signature = (resource, status, usage_percent, model=None))]
     fn set_resource_status(
         &self,
         resource: &Bound<'_, PyAny>,
         status: &Bound<'_, PyAny>,
         usage_percent: f64,
+        model: Option<String>,
     ) -> PyResult<()> {
-        let (rt, status) = (parse_enum(resource)?, resource_status(status)?);
-        self.gate.forced.lock().unwrap_or_else(PoisonError::into_inner).insert(rt, (status, usage_percent));
+        let (rt, status): (ResourceType, _) = (parse_enum(resource)?, resource_status(status)?);
+        let mut forced = self.gate.forced.lock().unwrap_or_else(PoisonError::into_inner);
+        forced.insert((rt, model), (status, usage_percent));
         Ok(())
     }
 
@@ -193,7 +203,7 @@ impl PyResources {
         let rt = resource.map(parse_enum::<ResourceType>).transpose()?;
         let mut forced = self.gate.forced.lock().unwrap_or_else(PoisonError::into_inner);
         match rt {
-            Some(rt) => drop(forced.remove(&rt)),
+            Some(rt) => forced.retain(|(r, _), _| *r != rt),
             None => forced.clear(),
         }
         Ok(())

@@ -1,0 +1,220 @@
+"""The fallback protocol: the Rust engine decides which strategy runs next; Python calls the
+function, adapting its `model`, `max_tokens`, `temperature`, `batch_size` and `quality`
+arguments to each attempt."""
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import json
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+
+from . import _native
+from ._enums import FallbackStrategy, ResourceType
+from ._native import Attempt, FallbackError
+from .resources import ResourceManager
+from .retry import Backoff
+
+_attempt: "contextvars.ContextVar[Optional[Attempt]]" = contextvars.ContextVar("elf_resilience_attempt", default=None)
+
+_KNOBS = ("max_tokens", "temperature", "batch_size")
+
+
+def current_attempt() -> Optional[Attempt]:
+    """The attempt being run by the innermost fallback protocol, inside a call it makes."""
+    return _attempt.get()
+
+
+class FallbackProtocol:
+    """Runs a function and, when it fails or its resource is short, applies the fallback
+    strategies in order: retry, switch provider, degrade, (queue), use cache, circuit break,
+    load shed. Readiness comes from `resource_manager` (a fresh `ResourceManager` by default).
+    """
+
+    __slots__ = ("_native", "resource_manager")
+
+    _default: Optional["FallbackProtocol"] = None
+
+    def __init__(
+        self,
+        resource_manager: Optional[ResourceManager] = None,
+        providers: Iterable[str] = (),
+        retry_backoff: Optional[Backoff] = None,
+        strategies: Optional[Mapping[ResourceType, Sequence[FallbackStrategy]]] = None,
+        cache_size: int = 1024,
+        cache_ttl: float = 300,
+        max_staleness: float = 3600,
+        concurrency_limit: Optional[int] = None,
+    ) -> None:
+        self.resource_manager = resource_manager if resource_manager is not None else ResourceManager()
+        orders = None if strategies is None else {k: list(v) for k, v in strategies.items()}
+        self._native = _native.Protocol(
+            self.resource_manager._native,
+            list(providers),
+            retry_backoff,
+            orders,
+            cache_size,
+            float(cache_ttl),
+            float(max_staleness),
+            concurrency_limit,
+        )
+
+    @classmethod
+    def default(cls) -> "FallbackProtocol":
+        """The protocol `@with_fallback` uses when given none (made on first use)."""
+        if cls._default is None:
+            cls._default = cls()
+        return cls._default
+
+    @classmethod
+    def set_default(cls, protocol: Optional["FallbackProtocol"]) -> None:
+        """Replaces the protocol `@with_fallback` uses when given none."""
+        cls._default = protocol
+
+    def order_for(self, resource_type: ResourceType) -> List[FallbackStrategy]:
+        """The strategy order for `resource_type` when a call names none."""
+        return [FallbackStrategy(v) for v in self._native.order_for(resource_type)]
+
+    async def execute_with_fallback(
+        self,
+        func: Callable[..., Any],
+        resource_type: ResourceType,
+        context: Optional[Mapping[str, Any]] = None,
+        strategies: Optional[Sequence[FallbackStrategy]] = None,
+        cache_key: Optional[str] = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """Awaits `func(*args, **kwargs)` (sync or async) with fallback. The engine runs in a
+        worker thread; the calls of a coroutine function run on this event loop."""
+        loop = asyncio.get_running_loop()
+        op = _async_op(loop, func, args, kwargs) if inspect.iscoroutinefunction(func) else _sync_op(func, args, kwargs)
+        run = functools.partial(
+            self._native.execute, op, resource_type, _ctx(func, context, kwargs), _list(strategies), cache_key
+        )
+        return await loop.run_in_executor(None, run)
+
+    def execute_with_fallback_sync(
+        self,
+        func: Callable[..., Any],
+        resource_type: ResourceType,
+        context: Optional[Mapping[str, Any]] = None,
+        strategies: Optional[Sequence[FallbackStrategy]] = None,
+        cache_key: Optional[str] = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        """`execute_with_fallback` for a sync function, on this thread (GIL released while
+        waiting)."""
+        op = _sync_op(func, args, kwargs)
+        return self._native.execute(op, resource_type, _ctx(func, context, kwargs), _list(strategies), cache_key)
+
+
+def with_fallback(
+    resource_type: ResourceType,
+    strategies: Optional[Sequence[FallbackStrategy]] = None,
+    protocol: Optional[FallbackProtocol] = None,
+    context: Optional[Mapping[str, Any]] = None,
+    cache: Optional[bool] = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Runs a sync or async function through a fallback protocol (`FallbackProtocol.default()`
+    unless given). Answers are cached by arguments when `cache` is true, or when it is None and
+    `strategies` includes USE_CACHE. The call's `model` and `team_name` arguments join the context.
+    """
+    use_cache = cache if cache is not None else strategies is not None and FallbackStrategy.USE_CACHE in strategies
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        def key(args: Any, kwargs: Any) -> Optional[str]:
+            return _cache_key(func, args, kwargs) if use_cache else None
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def guarded_async(*args: Any, **kwargs: Any) -> Any:
+                p = protocol or FallbackProtocol.default()
+                return await p.execute_with_fallback(
+                    func, resource_type, context, strategies, key(args, kwargs), *args, **kwargs
+                )
+
+            return guarded_async
+
+        @functools.wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            p = protocol or FallbackProtocol.default()
+            return p.execute_with_fallback_sync(func, resource_type, context, strategies, key(args, kwargs), *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def _sync_op(func: Callable[..., Any], args: Any, kwargs: Dict[str, Any]) -> Callable[[Attempt], Any]:
+    def op(attempt: Attempt) -> Any:
+        token = _attempt.set(attempt)
+        try:
+            return func(*args, **_adapt(func, attempt, kwargs))
+        finally:
+            _attempt.reset(token)
+
+    return op
+
+
+def _async_op(loop: Any, func: Callable[..., Any], args: Any, kwargs: Dict[str, Any]) -> Callable[[Attempt], Any]:
+    async def one(attempt: Attempt) -> Any:
+        _attempt.set(attempt)  # this task's own context
+        return await func(*args, **_adapt(func, attempt, kwargs))
+
+    def op(attempt: Attempt) -> Any:
+        return asyncio.run_coroutine_threadsafe(one(attempt), loop).result()
+
+    return op
+
+
+@functools.lru_cache(maxsize=1024)
+def _parameters(func: Callable[..., Any]) -> Mapping[str, inspect.Parameter]:
+    try:
+        return inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return {}
+
+
+def _adapt(func: Callable[..., Any], attempt: Attempt, kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    """The arguments for `attempt`: its provider as `model`, its quality level applied."""
+    params = _parameters(func)
+    kw = dict(kwargs)
+    if attempt.provider is not None and "model" in params:
+        kw["model"] = attempt.provider
+    if attempt.is_full():
+        return kw
+    for name in _KNOBS:
+        full = kw.get(name, params[name].default if name in params else None)
+        if isinstance(full, (int, float)) and not isinstance(full, bool):
+            kw[name] = getattr(attempt, name)(full)
+    if "quality" in params:
+        kw["quality"] = "low"
+    return kw
+
+
+def _ctx(func: Callable[..., Any], context: Optional[Mapping[str, Any]], kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+    ctx = dict(context or {})
+    params = _parameters(func)
+    for name in ("model", "team_name"):
+        if name in ctx:
+            continue
+        if name in kwargs:
+            ctx[name] = kwargs[name]
+        elif name in params and isinstance(params[name].default, str):
+            ctx[name] = params[name].default
+    return ctx
+
+
+def _list(strategies: Optional[Sequence[FallbackStrategy]]) -> Optional[List[FallbackStrategy]]:
+    return None if strategies is None else list(strategies)
+
+
+def _cache_key(func: Callable[..., Any], args: Any, kwargs: Mapping[str, Any]) -> str:
+    call = json.dumps([list(args), dict(sorted(kwargs.items()))], default=repr)
+    return f"{func.__module__}.{func.__qualname__}:{call}"
+
+
+__all__ = ["Attempt", "FallbackError", "FallbackProtocol", "current_attempt", "with_fallback"]
