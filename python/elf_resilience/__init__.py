@@ -18,6 +18,7 @@ from .circuit_breaker import (
     with_circuit_breaker,
 )
 from .fallback import Attempt, FallbackError, FallbackProtocol, current_attempt, with_fallback
+from .health import HealthCheck, HealthCheckResult, HealthMonitor
 from .resources import DEFAULT_MODEL_ALTERNATIVES, ResourceManager
 from .retry import (
     AdaptiveBackoff,
@@ -30,6 +31,9 @@ from .retry import (
 )
 
 __all__ = [
+    "HealthCheck",
+    "HealthCheckResult",
+    "HealthMonitor",
     "Attempt",
     "FallbackError",
     "FallbackProtocol",

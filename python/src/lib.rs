@@ -9,6 +9,7 @@ mod breaker;
 mod clock;
 mod convert;
 mod fallback;
+mod health;
 mod names;
 mod resources;
 mod value;
@@ -23,5 +24,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     backoff::register(m)?;
     resources::register(m)?;
     fallback::register(m)?;
+    health::register(m)?;
     Ok(())
 }
