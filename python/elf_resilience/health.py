@@ -49,7 +49,7 @@ class HealthCheckResult:
 
     @classmethod
     def _of(cls, raw: Dict[str, Any]) -> "HealthCheckResult":
-        known = {k: raw.get(k) for k in cls.__dataclass_fields__ if k in raw}
+        known: Dict[str, Any] = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         for key in ("status", "check_status", "previous_status"):
             known[key] = HealthStatus(raw[key])
         known["tags"] = raw.get("tags") or {}

@@ -10,12 +10,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::convert::{context, invalid, parse_enum, resource_status, seconds, to_python};
 
+/// Forced readings: per resource, and per resource and model.
+type Forced = HashMap<(ResourceType, Option<String>), (ResourceStatus, f64)>;
+
 /// The manager, with statuses forced by `set_resource_status` (for chaos tests and drills)
 /// taking precedence over its readings. It is also the fallback protocol's gate.
 #[derive(Debug)]
 pub(crate) struct ForcedGate {
     pub(crate) manager: ResourceManager,
-    forced: Mutex<HashMap<(ResourceType, Option<String>), (ResourceStatus, f64)>>,
+    forced: Mutex<Forced>,
 }
 
 impl ForcedGate {

@@ -33,3 +33,15 @@ def test_health_statuses():
 def test_members_print_in_a_status_table():
     line = f"{ResourceType.API_QUOTA.value:15} {ResourceStatus.WARNING.value:10} {72.5:5.1f}%"
     assert line == "api_quota       warning     72.5%"
+
+
+def test_the_type_stubs_match_the_runtime_enums():
+    import ast
+    import pathlib
+
+    import elf_resilience._enums as runtime
+
+    stub = ast.parse((pathlib.Path(runtime.__file__).parent / "_enums.pyi").read_text())
+    for cls in (n for n in stub.body if isinstance(n, ast.ClassDef)):
+        declared = [(a.targets[0].id, a.value.value) for a in cls.body if isinstance(a, ast.Assign)]
+        assert declared == [(m.name, m.value) for m in getattr(runtime, cls.name)], cls.name
