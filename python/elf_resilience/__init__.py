@@ -7,7 +7,7 @@ Decisions, state and schedules live in the Rust crates; this package adds the de
 the asyncio glue.
 """
 
-from ._enums import CircuitState, FallbackStrategy, HealthStatus, ResourceStatus, ResourceType
+from ._enums import CircuitState, FallbackStage, FallbackStrategy, HealthStatus, ResourceStatus, ResourceType
 from ._native import ManualClock
 from .circuit_breaker import (
     CircuitBreaker,
@@ -17,7 +17,7 @@ from .circuit_breaker import (
     get_circuit_breaker,
     with_circuit_breaker,
 )
-from .fallback import Attempt, FallbackError, FallbackProtocol, current_attempt, with_fallback
+from .fallback import Attempt, FallbackError, FallbackEvent, FallbackProtocol, current_attempt, with_fallback
 from .health import HealthCheck, HealthCheckResult, HealthMonitor
 from .resources import DEFAULT_MODEL_ALTERNATIVES, ResourceManager
 from .retry import (
@@ -36,7 +36,9 @@ __all__ = [
     "HealthMonitor",
     "Attempt",
     "FallbackError",
+    "FallbackEvent",
     "FallbackProtocol",
+    "FallbackStage",
     "current_attempt",
     "with_fallback",
     "DEFAULT_MODEL_ALTERNATIVES",

@@ -13,6 +13,9 @@ ResourceStatus.__doc__ = "How a resource stands: HEALTHY, WARNING, CRITICAL, EXH
 FallbackStrategy = Enum("FallbackStrategy", _native.fallback_strategies(), module=__name__)
 FallbackStrategy.__doc__ = "The 7 fallback strategies, in the spec's default order."
 
+FallbackStage = Enum("FallbackStage", _native.fallback_stages(), module=__name__)
+FallbackStage.__doc__ = "The moments a fallback hook can watch: ATTEMPT_STARTED, STRATEGY_CHANGED, SERVED, EXHAUSTED."
+
 HealthStatus = Enum("HealthStatus", _native.health_statuses(), module=__name__)
 HealthStatus.__doc__ = "The status of a health check or of the whole service."
 

@@ -28,6 +28,12 @@ class FallbackStrategy(Enum):
     CIRCUIT_BREAK = "circuit_break"
     LOAD_SHED = "load_shed"
 
+class FallbackStage(Enum):
+    ATTEMPT_STARTED = "attempt_started"
+    STRATEGY_CHANGED = "strategy_changed"
+    SERVED = "served"
+    EXHAUSTED = "exhausted"
+
 class HealthStatus(Enum):
     HEALTHY = "healthy"
     DEGRADED = "degraded"

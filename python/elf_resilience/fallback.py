@@ -7,10 +7,12 @@ import contextvars
 import functools
 import inspect
 import json
+import threading
+from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from . import _native
-from ._enums import FallbackStrategy, ResourceType
+from ._enums import FallbackStage, FallbackStrategy, ResourceType
 from ._native import Attempt, FallbackError
 from .resources import ResourceManager
 from .retry import Backoff
@@ -18,6 +20,29 @@ from .retry import Backoff
 _attempt: "contextvars.ContextVar[Optional[Attempt]]" = contextvars.ContextVar("elf_resilience_attempt", default=None)
 
 _KNOBS = ("max_tokens", "temperature", "batch_size")
+
+
+#: The event loop an async execution runs its calls (and async hooks) on, per worker thread.
+_hook_loop = threading.local()
+
+
+@dataclass
+class FallbackEvent:
+    """What a stage hook receives: the stage, the resource, the call's context and, when it
+    applies, the strategy, attempt number, provider and a detail line."""
+
+    stage: FallbackStage
+    resource: ResourceType
+    context: Dict[str, Any] = field(default_factory=dict)
+    strategy: Optional[FallbackStrategy] = None
+    attempt: int = 0
+    provider: Optional[str] = None
+    detail: Optional[str] = None
+
+    @property
+    def team_name(self) -> Optional[str]:
+        """The team the call was made for, when its context names one."""
+        return self.context.get("team_name")
 
 
 def current_attempt() -> Optional[Attempt]:
@@ -31,7 +56,7 @@ class FallbackProtocol:
     load shed. Readiness comes from `resource_manager` (a fresh `ResourceManager` by default).
     """
 
-    __slots__ = ("_native", "resource_manager")
+    __slots__ = ("_native", "_settings", "_hooks", "resource_manager")
 
     _default: Optional["FallbackProtocol"] = None
 
@@ -48,7 +73,7 @@ class FallbackProtocol:
     ) -> None:
         self.resource_manager = resource_manager if resource_manager is not None else ResourceManager()
         orders = None if strategies is None else {k: list(v) for k, v in strategies.items()}
-        self._native = _native.Protocol(
+        self._settings = (
             self.resource_manager._native,
             list(providers),
             retry_backoff,
@@ -58,6 +83,14 @@ class FallbackProtocol:
             float(max_staleness),
             concurrency_limit,
         )
+        self._hooks: List[Any] = []
+        self._native = _native.Protocol(*self._settings, [])
+
+    def add_stage_hook(self, stage: Optional[FallbackStage], hook: Callable[[FallbackEvent], Any]) -> None:
+        """Calls `hook(event)` (sync or async) at `stage`, or at every stage when None. An
+        exception in a hook is printed, never raised into the call."""
+        self._hooks.append((None if stage is None else FallbackStage(stage).value, hook))
+        self._native = _native.Protocol(*self._settings, list(self._hooks))
 
     @classmethod
     def default(cls) -> "FallbackProtocol":
@@ -89,9 +122,15 @@ class FallbackProtocol:
         worker thread; the calls of a coroutine function run on this event loop."""
         loop = asyncio.get_running_loop()
         op = _async_op(loop, func, args, kwargs) if inspect.iscoroutinefunction(func) else _sync_op(func, args, kwargs)
-        run = functools.partial(
-            self._native.execute, op, resource_type, _ctx(func, context, kwargs), _list(strategies), cache_key
-        )
+        native, ctx = self._native, _ctx(func, context, kwargs)
+
+        def run() -> Any:
+            _hook_loop.loop = loop
+            try:
+                return native.execute(op, resource_type, ctx, _list(strategies), cache_key)
+            finally:
+                _hook_loop.loop = None
+
         return await loop.run_in_executor(None, run)
 
     def execute_with_fallback_sync(
@@ -146,6 +185,41 @@ def with_fallback(
         return guarded
 
     return decorate
+
+
+def _run_hook(hook: Callable[[FallbackEvent], Any], raw: Dict[str, Any]) -> None:
+    """Calls a stage hook (from the native engine); an async one runs on the execution's loop."""
+    event = FallbackEvent(
+        stage=FallbackStage(raw["stage"]),
+        resource=ResourceType(raw["resource"]),
+        context=_flat_context(raw.get("context") or {}),
+        strategy=None if raw.get("strategy") is None else FallbackStrategy(raw["strategy"]),
+        attempt=raw.get("attempt", 0),
+        provider=raw.get("provider"),
+        detail=raw.get("detail"),
+    )
+    result = hook(event)
+    if not inspect.isawaitable(result):
+        return
+    loop = getattr(_hook_loop, "loop", None)
+    if loop is not None:
+        asyncio.run_coroutine_threadsafe(_awaited(result), loop).result()
+        return
+    try:
+        asyncio.get_running_loop().create_task(_awaited(result))
+    except RuntimeError:
+        asyncio.run(_awaited(result))
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def _flat_context(ctx: Dict[str, Any]) -> Dict[str, Any]:
+    """The native context (fields and tags) as one dict, as the call passed it."""
+    flat = {k: v for k, v in ctx.items() if k != "tags" and v is not None}
+    flat.update(ctx.get("tags") or {})
+    return flat
 
 
 def _sync_op(func: Callable[..., Any], args: Any, kwargs: Dict[str, Any]) -> Callable[[Attempt], Any]:
@@ -217,4 +291,4 @@ def _cache_key(func: Callable[..., Any], args: Any, kwargs: Mapping[str, Any]) -
     return f"{func.__module__}.{func.__qualname__}:{call}"
 
 
-__all__ = ["Attempt", "FallbackError", "FallbackProtocol", "current_attempt", "with_fallback"]
+__all__ = ["Attempt", "FallbackError", "FallbackEvent", "FallbackProtocol", "current_attempt", "with_fallback"]

@@ -1,8 +1,9 @@
 //! The fallback protocol: `elf_resilience.FallbackProtocol` wraps this `Protocol`.
 
 use elf_resilience::{
-    Attempt, CircuitBreakerRegistry, FallbackError as RustFallbackError, FallbackProtocol, FallbackRequest,
-    FallbackStrategy, InMemoryCache, Outcome, ResourceType, StaticGate,
+    Attempt, CircuitBreakerRegistry, FallbackError as RustFallbackError, FallbackEvent, FallbackProtocol,
+    FallbackProtocolBuilder, FallbackRequest, FallbackStrategy, InMemoryCache, Outcome, ResourceType,
+    StaticGate,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use crate::backoff::PyBackoff;
 use crate::breaker::CircuitBreakerOpen;
 use crate::convert::{context, invalid, parse_enum, seconds, to_python};
+use crate::names::{FALLBACK_STAGES, stage_value};
 use crate::resources::PyResources;
 use crate::value::PyValue;
 
@@ -101,7 +103,7 @@ fn strategies(list: &Bound<'_, PyAny>) -> PyResult<Vec<FallbackStrategy>> {
 #[pymethods]
 impl PyProtocol {
     #[new]
-    #[pyo3(signature = (resource_manager=None, providers=Vec::new(), retry_backoff=None, orders=None, cache_size=1024, cache_ttl=300.0, max_staleness=3600.0, concurrency_limit=None))]
+    #[pyo3(signature = (resource_manager=None, providers=Vec::new(), retry_backoff=None, orders=None, cache_size=1024, cache_ttl=300.0, max_staleness=3600.0, concurrency_limit=None, hooks=Vec::new()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         resource_manager: Option<PyRef<'_, PyResources>>,
@@ -112,6 +114,7 @@ impl PyProtocol {
         cache_ttl: f64,
         max_staleness: f64,
         concurrency_limit: Option<usize>,
+        hooks: Vec<(Option<String>, Py<PyAny>)>,
     ) -> PyResult<Self> {
         let mut b = FallbackProtocol::builder()
             .providers(providers)
@@ -136,6 +139,9 @@ impl PyProtocol {
         }
         if let Some(limit) = concurrency_limit {
             b = b.concurrency_limit(limit);
+        }
+        for (stage, hook) in hooks {
+            b = add_hook(b, stage.as_deref(), hook)?;
         }
         Ok(Self { protocol: b.build().map_err(invalid)? })
     }
@@ -175,6 +181,39 @@ impl PyProtocol {
     fn in_flight(&self) -> usize {
         self.protocol.in_flight()
     }
+}
+
+/// Adds a Python hook at `stage` (every stage when None); it runs through
+/// `elf_resilience.fallback._run_hook`, and an exception in it is printed, not raised.
+fn add_hook(
+    b: FallbackProtocolBuilder,
+    stage: Option<&str>,
+    hook: Py<PyAny>,
+) -> PyResult<FallbackProtocolBuilder> {
+    let hook = Arc::new(hook);
+    let run = move |event: FallbackEvent| {
+        let hook = hook.clone();
+        async move {
+            Python::attach(|py| {
+                let called = to_python(py, &event).and_then(|ev| {
+                    py.import("elf_resilience.fallback")?
+                        .getattr("_run_hook")?
+                        .call1((hook.clone_ref(py), ev))
+                });
+                if let Err(e) = called {
+                    e.print(py);
+                }
+            })
+        }
+    };
+    Ok(match stage {
+        None => b.on_event(run),
+        Some(value) => {
+            let stage = FALLBACK_STAGES.into_iter().find(|s| stage_value(*s) == value);
+            let stage = stage.ok_or_else(|| invalid(format!("unknown fallback stage {value:?}")))?;
+            b.add_stage_hook(stage, run)
+        }
+    })
 }
 
 fn into_py_result(

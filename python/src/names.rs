@@ -1,6 +1,8 @@
 //! The names and values of the spec's enums, so Python builds its `Enum` classes from Rust's.
 
-use elf_resilience::{CircuitState, FallbackStrategy, HealthStatus, ResourceStatus, ResourceType};
+use elf_resilience::{
+    CircuitState, FallbackStage, FallbackStrategy, HealthStatus, ResourceStatus, ResourceType,
+};
 use pyo3::prelude::*;
 
 /// Every resource status, in order of severity.
@@ -15,6 +17,19 @@ pub(crate) const RESOURCE_STATUSES: [ResourceStatus; 5] = [
 /// Every health status.
 pub(crate) const HEALTH_STATUSES: [HealthStatus; 4] =
     [HealthStatus::Healthy, HealthStatus::Degraded, HealthStatus::Unhealthy, HealthStatus::Unknown];
+
+/// Every fallback stage a hook can watch.
+pub(crate) const FALLBACK_STAGES: [FallbackStage; 4] = [
+    FallbackStage::AttemptStarted,
+    FallbackStage::StrategyChanged,
+    FallbackStage::Served,
+    FallbackStage::Exhausted,
+];
+
+/// A stage's value: its serde name (`attempt_started`, ...).
+pub(crate) fn stage_value(stage: FallbackStage) -> String {
+    serde_json::to_value(stage).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
 
 /// `(NAME, value)` pairs: the member name is the upper-case value, as in the spec.
 fn members(values: impl IntoIterator<Item = &'static str>) -> Vec<(String, &'static str)> {
@@ -37,6 +52,11 @@ fn fallback_strategies() -> Vec<(String, &'static str)> {
 }
 
 #[pyfunction]
+fn fallback_stages() -> Vec<(String, String)> {
+    FALLBACK_STAGES.map(stage_value).into_iter().map(|v| (v.to_uppercase(), v)).collect()
+}
+
+#[pyfunction]
 fn health_statuses() -> Vec<(String, &'static str)> {
     members(HEALTH_STATUSES.map(HealthStatus::as_str))
 }
@@ -50,6 +70,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(resource_types, m)?)?;
     m.add_function(wrap_pyfunction!(resource_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(fallback_strategies, m)?)?;
+    m.add_function(wrap_pyfunction!(fallback_stages, m)?)?;
     m.add_function(wrap_pyfunction!(health_statuses, m)?)?;
     m.add_function(wrap_pyfunction!(circuit_states, m)?)?;
     Ok(())

@@ -8,6 +8,7 @@ from elf_resilience import (
     CircuitBreakerOpen,
     FallbackError,
     FallbackProtocol,
+    FallbackStage,
     FallbackStrategy,
     FixedDelay,
     ResourceManager,
@@ -247,3 +248,32 @@ def test_chaos_test_llm_call_falls_back(rm):
 
     asyncio.run(chaos_test())
     assert calls == ["claude-3-opus"]
+
+
+def test_stage_hooks_see_the_fallback(rm):
+    logged, every = [], []
+
+    async def log_fallback(context):
+        await asyncio.sleep(0)
+        logged.append(f"Fallback triggered for {context.team_name}: {context.strategy.value}")
+
+    protocol = FallbackProtocol(resource_manager=rm, retry_backoff=FixedDelay(max_retries=1, delay=0.001))
+    protocol.add_stage_hook(FallbackStage.STRATEGY_CHANGED, log_fallback)
+    protocol.add_stage_hook(None, lambda event: every.append(event.stage))
+    answers = iter([ConnectionError("reset"), "ok"])
+
+    async def flaky(team_name):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def main():
+        return await protocol.execute_with_fallback(
+            func=flaky, resource_type=ResourceType.NETWORK, context={"team_name": "sales-team"}, team_name="sales-team"
+        )
+
+    assert asyncio.run(main()) == "ok"
+    assert logged == ["Fallback triggered for sales-team: retry"]
+    assert every[0] == FallbackStage.ATTEMPT_STARTED and every[-1] == FallbackStage.SERVED
+    assert FallbackStage.STRATEGY_CHANGED in every
