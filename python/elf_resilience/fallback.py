@@ -22,6 +22,8 @@ _attempt: "contextvars.ContextVar[Optional[Attempt]]" = contextvars.ContextVar("
 _KNOBS = ("max_tokens", "temperature", "batch_size")
 
 
+_default_lock = threading.Lock()
+
 #: The event loop an async execution runs its calls (and async hooks) on, per worker thread.
 _hook_loop = threading.local()
 
@@ -95,9 +97,10 @@ class FallbackProtocol:
     @classmethod
     def default(cls) -> "FallbackProtocol":
         """The protocol `@with_fallback` uses when given none (made on first use)."""
-        if cls._default is None:
-            cls._default = cls()
-        return cls._default
+        with _default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            return cls._default
 
     @classmethod
     def set_default(cls, protocol: Optional["FallbackProtocol"]) -> None:
