@@ -15,7 +15,7 @@ use crate::clock::PyManualClock;
 use crate::convert::{invalid, seconds};
 
 create_exception!(
-    _native,
+    elf_resilience._native,
     CircuitBreakerOpen,
     PyException,
     "Raised instead of running a call while the breaker is open: \"Circuit breaker 'NAME' is OPEN; retry in 12.3s\". Attributes: `name`, `state`, `retry_after` (seconds, or None)."

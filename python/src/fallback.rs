@@ -19,7 +19,7 @@ use crate::resources::PyResources;
 use crate::value::PyValue;
 
 create_exception!(
-    _native,
+    elf_resilience._native,
     FallbackError,
     PyException,
     "No strategy produced an answer. Attributes: `kind` (exhausted, shed, queue), `resource`, `trace` (dict)."

@@ -237,3 +237,16 @@ def test_dashboard_lists_every_breaker():
                      f"{stats['rejected_calls']} rejected, {stats['success_rate']}%, {stats['time_in_state']}")
     assert any(line.startswith("dash-a: OPEN 0 total, 0 rejected, 100.0%") for line in lines)
     assert by_name["dash-b"].state == "CLOSED"
+
+
+def test_rejections_pickle_for_other_processes():
+    import pickle
+
+    cb = CircuitBreaker(name="pickled")
+    cb.trip()
+    with pytest.raises(CircuitBreakerOpen) as info:
+        cb.call(lambda: None)
+    assert CircuitBreakerOpen.__module__ == "elf_resilience._native"
+    again = pickle.loads(pickle.dumps(info.value))
+    assert isinstance(again, CircuitBreakerOpen)
+    assert str(again) == str(info.value)
