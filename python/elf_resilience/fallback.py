@@ -153,16 +153,17 @@ class FallbackProtocol:
 
 
 def with_fallback(
-    resource_type: ResourceType,
+    resource_type: Optional[ResourceType] = None,
     strategies: Optional[Sequence[FallbackStrategy]] = None,
     protocol: Optional[FallbackProtocol] = None,
     context: Optional[Mapping[str, Any]] = None,
     cache: Optional[bool] = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Runs a sync or async function through a fallback protocol (`FallbackProtocol.default()`
-    unless given). Answers are cached by arguments when `cache` is true, or when it is None and
+    unless given) for `resource_type` (API_QUOTA, the LLM case, when None). Answers are cached by arguments when `cache` is true, or when it is None and
     `strategies` includes USE_CACHE. The call's `model` and `team_name` arguments join the context.
     """
+    resource = ResourceType.API_QUOTA if resource_type is None else resource_type
     use_cache = cache if cache is not None else strategies is not None and FallbackStrategy.USE_CACHE in strategies
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -175,7 +176,7 @@ def with_fallback(
             async def guarded_async(*args: Any, **kwargs: Any) -> Any:
                 p = protocol or FallbackProtocol.default()
                 return await p.execute_with_fallback(
-                    func, resource_type, context, strategies, key(args, kwargs), *args, **kwargs
+                    func, resource, context, strategies, key(args, kwargs), *args, **kwargs
                 )
 
             return guarded_async
@@ -183,7 +184,7 @@ def with_fallback(
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             p = protocol or FallbackProtocol.default()
-            return p.execute_with_fallback_sync(func, resource_type, context, strategies, key(args, kwargs), *args, **kwargs)
+            return p.execute_with_fallback_sync(func, resource, context, strategies, key(args, kwargs), *args, **kwargs)
 
         return guarded
 

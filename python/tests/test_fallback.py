@@ -280,3 +280,18 @@ def test_stage_hooks_see_the_fallback(rm):
     assert logged == ["Fallback triggered for sales-team: retry"]
     assert every[0] == FallbackStage.ATTEMPT_STARTED and every[-1] == FallbackStage.SERVED
     assert FallbackStage.STRATEGY_CHANGED in every
+
+
+def test_layer_your_resilience(rm):
+    runs = []
+
+    # Good: Multiple layers of protection
+    @with_circuit_breaker()  # Outermost: Prevent cascading failures
+    @with_retry()           # Middle: Handle transient errors
+    @with_fallback()        # Innermost: Handle resource exhaustion
+    async def critical_operation():
+        runs.append(current_attempt().strategy)
+
+    assert asyncio.run(critical_operation()) is None
+    assert runs == [None]
+    assert critical_operation.circuit_breaker.get_stats()["successful_calls"] == 1
