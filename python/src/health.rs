@@ -155,6 +155,16 @@ impl PyMonitor {
     }
 }
 
+impl Drop for PyMonitor {
+    /// Leaves the runtime's worker to end on its own: waiting for it here, with the GIL held,
+    /// would deadlock a check that is waiting for the GIL.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 #[pymethods]
 impl PyMonitor {
     #[new]

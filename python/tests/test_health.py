@@ -229,3 +229,17 @@ def test_a_failing_non_critical_check_degrades_the_whole():
         assert monitor.get_health_status() == HealthStatus.DEGRADED
 
     asyncio.run(main())
+
+
+def test_a_sync_check_function_and_a_dropped_monitor():
+    async def main():
+        monitor = HealthMonitor()
+        monitor.register_check(HealthCheck(name="sync", check_func=lambda: ("degraded", "half the replicas")))
+        result = await monitor.run_check_now("sync")
+        assert (result.status, result.message) == (HealthStatus.DEGRADED, "half the replicas")
+        monitor.register_check(HealthCheck(name="busy", check_func=lambda: True, interval=0.001))
+        await monitor.start_monitoring()
+        await asyncio.sleep(0.01)
+        del monitor  # dropped while running: must neither hang nor crash
+
+    asyncio.run(asyncio.wait_for(main(), timeout=10))
