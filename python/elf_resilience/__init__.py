@@ -17,7 +17,7 @@ from .circuit_breaker import (
     get_circuit_breaker,
     with_circuit_breaker,
 )
-from .fallback import Attempt, FallbackError, FallbackEvent, FallbackProtocol, current_attempt, with_fallback
+from .fallback import Attempt, FallbackError, FallbackEvent, FallbackProtocol, RequestQueued, current_attempt, with_fallback
 from .health import HealthCheck, HealthCheckResult, HealthMonitor
 from .resources import DEFAULT_MODEL_ALTERNATIVES, ResourceManager
 from .retry import (
@@ -55,6 +55,7 @@ __all__ = [
     "HealthStatus",
     "LinearBackoff",
     "ManualClock",
+    "RequestQueued",
     "ResourceManager",
     "ResourceStatus",
     "ResourceType",

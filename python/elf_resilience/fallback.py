@@ -9,11 +9,11 @@ import inspect
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import _native
 from ._enums import FallbackStage, FallbackStrategy, ResourceType
-from ._native import Attempt, FallbackError
+from ._native import Attempt, FallbackError, RequestQueued
 from .resources import ResourceManager
 from .retry import Backoff
 
@@ -58,7 +58,7 @@ class FallbackProtocol:
     load shed. Readiness comes from `resource_manager` (a fresh `ResourceManager` by default).
     """
 
-    __slots__ = ("_native", "_settings", "_hooks", "resource_manager")
+    __slots__ = ("_native", "_settings", "_hooks", "_handlers", "resource_manager")
 
     _default: Optional["FallbackProtocol"] = None
 
@@ -86,7 +86,27 @@ class FallbackProtocol:
             concurrency_limit,
         )
         self._hooks: List[Any] = []
+        self._handlers: Dict[str, Any] = {}
         self._native = _native.Protocol(*self._settings, [])
+
+    def register_queue_handler(self, name: str, resource_type: ResourceType, func: Callable[..., Any]) -> None:
+        """Lets `process_queue` replay calls queued under `name` with `func`, once
+        `resource_type` is usable. `@with_fallback` registers its function itself."""
+        self._handlers[name] = (resource_type, func)
+
+    def process_queue(self) -> Dict[str, Any]:
+        """Replays the queued calls whose resource is usable (the Rust `QueueWorker`): returns
+        the counts `delivered`, `succeeded`, `failed`, `dead_lettered`, `gated`."""
+        return self._native.process_queue(dict(self._handlers), None)
+
+    async def process_queue_async(self) -> Dict[str, Any]:
+        """`process_queue`, with async handlers run on this event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._native.process_queue, dict(self._handlers), loop)
+
+    def ticket_status(self, ticket: str) -> Optional[str]:
+        """`pending`, `leased`, `done` or `dead_lettered` for a `RequestQueued.ticket`."""
+        return self._native.ticket_status(ticket)
 
     def add_stage_hook(self, stage: Optional[FallbackStage], hook: Callable[[FallbackEvent], Any]) -> None:
         """Calls `hook(event)` (sync or async) at `stage`, or at every stage when None. An
@@ -118,19 +138,23 @@ class FallbackProtocol:
         context: Optional[Mapping[str, Any]] = None,
         strategies: Optional[Sequence[FallbackStrategy]] = None,
         cache_key: Optional[str] = None,
+        queue_handler: Optional[str] = None,
         *args: Any,
         **kwargs: Any,
     ) -> Any:
         """Awaits `func(*args, **kwargs)` (sync or async) with fallback. The engine runs in a
-        worker thread; the calls of a coroutine function run on this event loop."""
+        worker thread; the calls of a coroutine function run on this event loop. With
+        `queue_handler` (registered with `register_queue_handler`), QUEUE_REQUEST may queue the
+        call and raise `RequestQueued`."""
         loop = asyncio.get_running_loop()
         op = _async_op(loop, func, args, kwargs) if inspect.iscoroutinefunction(func) else _sync_op(func, args, kwargs)
         native, ctx = self._native, _ctx(func, context, kwargs)
+        queue = _queued(queue_handler, args, kwargs)
 
         def run() -> Any:
             _hook_loop.loop = loop
             try:
-                return native.execute(op, resource_type, ctx, _list(strategies), cache_key)
+                return native.execute(op, resource_type, ctx, _list(strategies), cache_key, queue)
             finally:
                 _hook_loop.loop = None
 
@@ -143,13 +167,15 @@ class FallbackProtocol:
         context: Optional[Mapping[str, Any]] = None,
         strategies: Optional[Sequence[FallbackStrategy]] = None,
         cache_key: Optional[str] = None,
+        queue_handler: Optional[str] = None,
         *args: Any,
         **kwargs: Any,
     ) -> Any:
         """`execute_with_fallback` for a sync function, on this thread (GIL released while
         waiting)."""
         op = _sync_op(func, args, kwargs)
-        return self._native.execute(op, resource_type, _ctx(func, context, kwargs), _list(strategies), cache_key)
+        ctx, queue = _ctx(func, context, kwargs), _queued(queue_handler, args, kwargs)
+        return self._native.execute(op, resource_type, ctx, _list(strategies), cache_key, queue)
 
 
 def with_fallback(
@@ -167,28 +193,51 @@ def with_fallback(
     use_cache = cache if cache is not None else strategies is not None and FallbackStrategy.USE_CACHE in strategies
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        handler = f"{func.__module__}.{func.__qualname__}"
+
         def key(args: Any, kwargs: Any) -> Optional[str]:
             return _cache_key(func, args, kwargs) if use_cache else None
+
+        def protocol_for_call() -> FallbackProtocol:
+            p = protocol or FallbackProtocol.default()
+            p.register_queue_handler(handler, resource, func)
+            return p
 
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def guarded_async(*args: Any, **kwargs: Any) -> Any:
-                p = protocol or FallbackProtocol.default()
+                p = protocol_for_call()
                 return await p.execute_with_fallback(
-                    func, resource, context, strategies, key(args, kwargs), *args, **kwargs
+                    func, resource, context, strategies, key(args, kwargs), handler, *args, **kwargs
                 )
 
             return guarded_async
 
         @functools.wraps(func)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            p = protocol or FallbackProtocol.default()
-            return p.execute_with_fallback_sync(func, resource, context, strategies, key(args, kwargs), *args, **kwargs)
+            p = protocol_for_call()
+            return p.execute_with_fallback_sync(
+                func, resource, context, strategies, key(args, kwargs), handler, *args, **kwargs
+            )
 
         return guarded
 
     return decorate
+
+
+def _queued(handler: Optional[str], args: Any, kwargs: Mapping[str, Any]) -> Optional[Tuple[str, Dict[str, Any]]]:
+    return None if handler is None else (handler, {"args": list(args), "kwargs": dict(kwargs)})
+
+
+def _replay(func: Callable[..., Any], payload: Dict[str, Any]) -> Any:
+    """Calls `func` with a queued call's arguments (from the native queue worker)."""
+    return func(*payload.get("args", []), **payload.get("kwargs", {}))
+
+
+def _replay_sync(func: Callable[..., Any], payload: Dict[str, Any]) -> Any:
+    result = _replay(func, payload)
+    return asyncio.run(_awaited(result)) if inspect.isawaitable(result) else result
 
 
 def _run_hook(hook: Callable[[FallbackEvent], Any], raw: Dict[str, Any]) -> None:
@@ -295,4 +344,4 @@ def _cache_key(func: Callable[..., Any], args: Any, kwargs: Mapping[str, Any]) -
     return f"{func.__module__}.{func.__qualname__}:{call}"
 
 
-__all__ = ["Attempt", "FallbackError", "FallbackEvent", "FallbackProtocol", "current_attempt", "with_fallback"]
+__all__ = ["Attempt", "FallbackError", "FallbackEvent", "RequestQueued", "FallbackProtocol", "current_attempt", "with_fallback"]

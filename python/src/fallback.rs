@@ -2,8 +2,8 @@
 
 use elf_resilience::{
     Attempt, CircuitBreakerRegistry, FallbackError as RustFallbackError, FallbackEvent, FallbackProtocol,
-    FallbackProtocolBuilder, FallbackRequest, FallbackStrategy, InMemoryCache, Outcome, ResourceType,
-    StaticGate,
+    FallbackProtocolBuilder, FallbackRequest, FallbackStrategy, InMemoryCache, InMemoryQueue, Outcome,
+    ResourceType, StaticGate,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -22,7 +22,14 @@ create_exception!(
     elf_resilience._native,
     FallbackError,
     PyException,
-    "No strategy produced an answer. Attributes: `kind` (exhausted, shed, queue), `resource`, `trace` (dict)."
+    "No strategy produced an answer. Attributes: `kind` (exhausted, shed, queued), `resource`, `trace` (dict)."
+);
+
+create_exception!(
+    elf_resilience._native,
+    RequestQueued,
+    FallbackError,
+    "The call was queued for later (QUEUE_REQUEST). Attribute `ticket`: see `FallbackProtocol.ticket_status`."
 );
 
 /// What one call of the wrapped function is asked to do: which provider, how degraded.
@@ -94,6 +101,7 @@ impl PyAttempt {
 #[derive(Debug)]
 pub(crate) struct PyProtocol {
     protocol: FallbackProtocol,
+    queue: Arc<InMemoryQueue>,
 }
 
 fn strategies(list: &Bound<'_, PyAny>) -> PyResult<Vec<FallbackStrategy>> {
@@ -116,7 +124,9 @@ impl PyProtocol {
         concurrency_limit: Option<usize>,
         hooks: Vec<(Option<String>, Py<PyAny>)>,
     ) -> PyResult<Self> {
+        let queue = Arc::new(InMemoryQueue::new());
         let mut b = FallbackProtocol::builder()
+            .queue(queue.clone())
             .providers(providers)
             .breakers(Arc::new(CircuitBreakerRegistry::default()));
         b = match resource_manager {
@@ -143,12 +153,13 @@ impl PyProtocol {
         for (stage, hook) in hooks {
             b = add_hook(b, stage.as_deref(), hook)?;
         }
-        Ok(Self { protocol: b.build().map_err(invalid)? })
+        Ok(Self { protocol: b.build().map_err(invalid)?, queue })
     }
 
     /// Runs `op(attempt)` for `resource`, applying the strategies in order (the resource's
     /// default order unless `strategies` is given). Blocks with the GIL released between calls.
-    #[pyo3(signature = (op, resource, context=None, strategies=None, cache_key=None))]
+    #[pyo3(signature = (op, resource, context=None, strategies=None, cache_key=None, queue=None))]
+    #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         py: Python<'_>,
@@ -157,6 +168,7 @@ impl PyProtocol {
         context: Option<&Bound<'_, PyDict>>,
         strategies: Option<&Bound<'_, PyList>>,
         cache_key: Option<String>,
+        queue: Option<(String, Py<PyAny>)>,
     ) -> PyResult<Py<PyAny>> {
         let resource: ResourceType = parse_enum(resource)?;
         let mut req = FallbackRequest::<PyValue>::new(resource).context(self::context(context)?);
@@ -165,6 +177,12 @@ impl PyProtocol {
         }
         if let Some(key) = cache_key {
             req = req.cache_key(key);
+        }
+        // A call whose arguments are not JSON is not queued: QUEUE_REQUEST skips it.
+        if let Some((handler, payload)) = queue
+            && let Ok(json) = serde_json::to_value(PyValue(payload))
+        {
+            req = req.queue_payload(handler, json);
         }
         let call =
             |attempt: Attempt| Python::attach(|py| op.call1(py, (PyAttempt { attempt },)).map(PyValue));
@@ -180,6 +198,23 @@ impl PyProtocol {
     /// How many executions are running now.
     fn in_flight(&self) -> usize {
         self.protocol.in_flight()
+    }
+
+    /// Replays the queued calls whose resource is usable through `handlers`
+    /// (`{name: (resource, func)}`), async ones on `event_loop`; returns the pass as a dict.
+    #[pyo3(signature = (handlers, event_loop=None))]
+    fn process_queue<'py>(
+        &self,
+        py: Python<'py>,
+        handlers: &Bound<'py, PyDict>,
+        event_loop: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::queue::process(py, &self.queue, self.protocol.gate().clone(), handlers, event_loop)
+    }
+
+    /// The status of a queued call's ticket, or None.
+    fn ticket_status(&self, ticket: String) -> PyResult<Option<&'static str>> {
+        crate::queue::status(&self.queue, ticket)
     }
 }
 
@@ -223,7 +258,7 @@ fn into_py_result(
 ) -> PyResult<Py<PyAny>> {
     match result {
         Ok(Outcome::Value { value, .. }) => Ok(value.0),
-        Ok(outcome) => Err(rejection(py, "queued", resource, "the request was queued", outcome.trace())),
+        Ok(Outcome::Queued { ticket, trace }) => Err(queued(py, resource, &ticket.0, &trace)),
         Err(e) if e.is_circuit_open() => Err(CircuitBreakerOpen::new_err(circuit_message(&e))),
         Err(e) => {
             let kind = if e.is_shed() { "shed" } else { "exhausted" };
@@ -247,6 +282,17 @@ fn circuit_message(e: &RustFallbackError<PyErr>) -> String {
     }
 }
 
+fn queued(py: Python<'_>, resource: ResourceType, ticket: &str, trace: &impl serde::Serialize) -> PyErr {
+    let err = RequestQueued::new_err(format!("the call was queued as ticket {ticket}"));
+    let value = err.value(py);
+    let set = value
+        .setattr("kind", "queued")
+        .and_then(|()| value.setattr("ticket", ticket))
+        .and_then(|()| value.setattr("resource", resource.as_str()))
+        .and_then(|()| value.setattr("trace", to_python(py, trace)?));
+    set.err().unwrap_or(err)
+}
+
 fn rejection(
     py: Python<'_>,
     kind: &str,
@@ -265,6 +311,7 @@ fn rejection(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FallbackError", m.py().get_type::<FallbackError>())?;
+    m.add("RequestQueued", m.py().get_type::<RequestQueued>())?;
     m.add_class::<PyAttempt>()?;
     m.add_class::<PyProtocol>()?;
     Ok(())

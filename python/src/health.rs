@@ -66,8 +66,7 @@ async fn call_on_loop(
     func: &Py<PyAny>,
     arg: Option<HealthCheckResult>,
 ) -> PyResult<Py<PyAny>> {
-    let (tx, rx) = oneshot::channel();
-    let submitted = Python::attach(|py| -> PyResult<Py<PyAny>> {
+    let (event_loop, func, args) = Python::attach(|py| -> PyResult<_> {
         let event_loop = slot
             .get(py)
             .ok_or_else(|| PyRuntimeError::new_err("no asyncio event loop: start monitoring first"))?;
@@ -75,9 +74,23 @@ async fn call_on_loop(
             Some(result) => vec![result_object(py, result)?],
             None => Vec::new(),
         };
+        Ok((event_loop, func.clone_ref(py), args))
+    })?;
+    submit_on_loop(event_loop, func, args).await
+}
+
+/// Calls `func(*args)` on `event_loop` from another thread, awaiting what it returns if it is
+/// awaitable; the call is cancelled if the returned future is dropped first.
+pub(crate) async fn submit_on_loop(
+    event_loop: Py<PyAny>,
+    func: Py<PyAny>,
+    args: Vec<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let (tx, rx) = oneshot::channel();
+    let submitted = Python::attach(|py| -> PyResult<Py<PyAny>> {
         let done = Done { reply: Mutex::new(Some(tx)) };
         let submit = py.import("elf_resilience.health")?.getattr("_submit")?;
-        Ok(submit.call1((event_loop, func.clone_ref(py), args, done))?.unbind())
+        Ok(submit.call1((event_loop, func, args, done))?.unbind())
     })?;
     let mut guard = CancelOnDrop(Some(submitted));
     let result = rx.await.unwrap_or_else(|_| Err(PyRuntimeError::new_err("the event loop dropped the call")));

@@ -11,6 +11,7 @@ mod convert;
 mod fallback;
 mod health;
 mod names;
+mod queue;
 mod resources;
 mod value;
 

@@ -9,6 +9,7 @@ from elf_resilience import (
     FallbackError,
     FallbackProtocol,
     FallbackStage,
+    RequestQueued,
     FallbackStrategy,
     FixedDelay,
     ResourceManager,
@@ -295,3 +296,54 @@ def test_layer_your_resilience(rm):
     assert asyncio.run(critical_operation()) is None
     assert runs == [None]
     assert critical_operation.circuit_breaker.get_stats()["successful_calls"] == 1
+
+
+def test_queue_request_queues_and_replays_when_the_resource_recovers(rm):
+    processed = []
+
+    @with_fallback(
+        ResourceType.MEMORY,
+        strategies=[
+            FallbackStrategy.DEGRADE_SERVICE,
+            FallbackStrategy.QUEUE_REQUEST,
+        ],
+    )
+    def process_large_file(file_path: str, batch_size: int = 10000):
+        processed.append((file_path, batch_size))
+        return f"processed {file_path}"
+
+    rm.set_resource_status(ResourceType.MEMORY, ResourceStatus.EXHAUSTED, 100.0)
+    with pytest.raises(RequestQueued) as info:
+        process_large_file("/data/big.csv", batch_size=500)
+    ticket = info.value.ticket
+    protocol = FallbackProtocol.default()
+    assert protocol.ticket_status(ticket) == "pending"
+    assert processed == []
+
+    assert protocol.process_queue()["gated"] == 1, "memory is still exhausted"
+    assert processed == []
+
+    rm.clear_resource_status(ResourceType.MEMORY)
+    assert protocol.process_queue()["succeeded"] == 1
+    assert processed == [("/data/big.csv", 500)]
+    assert protocol.ticket_status(ticket) == "done"
+
+
+def test_async_queued_calls_replay_on_the_loop(rm):
+    replayed = []
+
+    @with_fallback(ResourceType.API_QUOTA, strategies=[FallbackStrategy.QUEUE_REQUEST])
+    async def summarise(doc_id: int):
+        await asyncio.sleep(0)
+        replayed.append(doc_id)
+        return {"doc": doc_id}
+
+    async def main():
+        rm.set_resource_status(ResourceType.API_QUOTA, ResourceStatus.EXHAUSTED, 100.0)
+        with pytest.raises(RequestQueued):
+            await summarise(7)
+        rm.clear_resource_status()
+        return await FallbackProtocol.default().process_queue_async()
+
+    assert asyncio.run(main())["succeeded"] == 1
+    assert replayed == [7]
