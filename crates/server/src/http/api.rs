@@ -30,7 +30,7 @@ pub async fn readyz(State(s): State<HttpState>) -> (StatusCode, &'static str) {
 pub async fn health(State(s): State<HttpState>) -> Response {
     let (code, body) = health_json(&s.app.health.get_health_report());
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = s.redactor.scrub(&body.to_string());
+    let body = s.redactor.json(&body).to_string();
     (status, [(header::CONTENT_TYPE, HEALTH_JSON_CONTENT_TYPE)], body).into_response()
 }
 

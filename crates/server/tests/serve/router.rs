@@ -175,7 +175,7 @@ async fn secrets_never_leave_the_api() {
     }
     let (_, _, body) = call(&f, get("/api/health")).await;
     assert!(
-        body.contains("postgres://app:***@127.0.0.1/app"),
+        body.contains("postgres://***@127.0.0.1/app"),
         "the message is kept, the password hidden: {body}"
     );
     let shown = format!("{:?}", secret_config());
@@ -189,4 +189,18 @@ async fn unknown_routes_are_404() {
     assert_eq!(call(&f, get("/nope")).await.0, StatusCode::NOT_FOUND);
     let (status, _, _) = call(&f, get("/metrics")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "no recorder installed in this fixture");
+}
+
+#[tokio::test]
+async fn ordinary_query_values_in_a_handler_url_leave_the_output_intact() {
+    let mut f = fixture(true).await;
+    let text =
+        "[[queue.handlers]]\nname = \"llm\"\nurl = \"http://127.0.0.1:9/replay?debug=true&mode=pass\"\n";
+    f.redactor = Redactor::from_config(&Config::parse(text, std::path::Path::new("q.toml")).unwrap(), &[]);
+    let (status, _, body) = call(&f, get("/health")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["status"], "pass", "{body}");
+    let (_, _, body) = call(&f, get("/api/health")).await;
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert!(report.is_object() && report["checks"]["db"].is_object(), "{body}");
 }
