@@ -1,11 +1,14 @@
 //! Redis backends (feature `redis`): the request queue, the response cache and shared breaker state, for several
-//! processes on several machines. One synchronous connection per store, behind a mutex.
+//! processes on several machines. One synchronous connection per store, behind a mutex; a
+//! connection that broke (Redis restarted, the network dropped it) is opened again on next use.
 
 mod breakers;
 mod cache;
 mod queue;
 
 use std::sync::{Mutex, MutexGuard};
+
+use redis::ConnectionLike;
 use std::time::Duration;
 
 pub use breakers::RedisBreakerStore;
@@ -24,6 +27,7 @@ pub const REDIS_IO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection and the key prefix of one store.
 pub(crate) struct Conn {
+    client: redis::Client,
     conn: Mutex<redis::Connection>,
     prefix: String,
 }
@@ -36,17 +40,37 @@ impl std::fmt::Debug for Conn {
 
 impl Conn {
     pub(crate) fn open(url: &str, prefix: &str) -> Result<Self, RedisStoreError> {
-        let conn = redis::Client::open(url)?.get_connection_with_timeout(REDIS_IO_TIMEOUT)?;
-        conn.set_read_timeout(Some(REDIS_IO_TIMEOUT))?;
-        conn.set_write_timeout(Some(REDIS_IO_TIMEOUT))?;
-        Ok(Self { conn: Mutex::new(conn), prefix: prefix.to_owned() })
+        let client = redis::Client::open(url)?;
+        let conn = connect(&client)?;
+        Ok(Self { client, conn: Mutex::new(conn), prefix: prefix.to_owned() })
     }
 
+    /// The connection, opened again first if it broke. When Redis is still unreachable the
+    /// broken one is returned, so the caller's command fails with Redis's error and the next
+    /// call tries again.
     pub(crate) fn get(&self) -> MutexGuard<'_, redis::Connection> {
-        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        let mut conn = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !conn.is_open() {
+            match connect(&self.client) {
+                Ok(fresh) => {
+                    tracing::info!(prefix = %self.prefix, "redis store: reconnected");
+                    *conn = fresh;
+                }
+                Err(error) => tracing::warn!(prefix = %self.prefix, %error, "redis store: still unreachable"),
+            }
+        }
+        conn
     }
 
     pub(crate) fn key(&self, name: &str) -> String {
         format!("{}:{name}", self.prefix)
     }
+}
+
+/// A connection with [`REDIS_IO_TIMEOUT`] on opening, reads and writes.
+fn connect(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
+    let conn = client.get_connection_with_timeout(REDIS_IO_TIMEOUT)?;
+    conn.set_read_timeout(Some(REDIS_IO_TIMEOUT))?;
+    conn.set_write_timeout(Some(REDIS_IO_TIMEOUT))?;
+    Ok(conn)
 }
