@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::Context as _;
 use elf_resilience::{
     CheckOutcome, Context, HealthCheck, HealthCheckBuilder, HealthMonitor, ResourceManager, ResourceStatus,
-    ResourceType, SystemSummary,
+    ResourceType, SystemSummary, TicketStatus,
 };
 
 use crate::config::{CheckKind, Config, HealthCheckConfig};
+use crate::stores::{Backend, Stores};
 
 /// Sized for Kubernetes: a probe's default `periodSeconds` is 10 and `timeoutSeconds` 1.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -46,6 +47,35 @@ pub fn register(
     for b in checks {
         monitor.register_check(b.build()?)?;
     }
+    Ok(())
+}
+
+/// Registers the storage check when the queue, cache and breakers live in Redis: critical,
+/// unhealthy while Redis does not answer, so `/health` says so instead of staying green while
+/// every replay pass fails.
+pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Stores) -> anyhow::Result<()> {
+    if stores.backend != Backend::Redis {
+        return Ok(());
+    }
+    let queue = stores.queue.clone();
+    let check = HealthCheck::builder("storage:redis", move || {
+        let queue = queue.clone();
+        async move {
+            let answered =
+                tokio::task::spawn_blocking(move || queue.list(Some(TicketStatus::Leased), 1)).await;
+            match answered {
+                Ok(Ok(_)) => CheckOutcome::healthy("redis answers"),
+                Ok(Err(e)) => CheckOutcome::unhealthy(format!("redis unreachable: {e}")),
+                Err(e) => CheckOutcome::unhealthy(format!("redis check failed: {e}")),
+            }
+        }
+    })
+    .component_type("datastore")
+    .critical(true)
+    .interval(config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0))
+    .timeout(DEFAULT_TIMEOUT)
+    .failure_threshold(1);
+    monitor.register_check(check.build()?)?;
     Ok(())
 }
 

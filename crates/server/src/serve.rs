@@ -87,6 +87,7 @@ pub async fn start_with(
     let metrics = install_metrics();
     let health = health_monitor(config);
     checks::register(&health, config, &rm, 2)?;
+    checks::register_storage(&health, config, &stores)?;
     let token = token(config, &stores.dir)?;
     rm.start();
     health.start_monitoring().await;
