@@ -155,6 +155,16 @@ pub enum QueueAction {
         #[arg(long)]
         all: bool,
     },
+    /// Delete one request, whatever its state.
+    Drop {
+        /// Its ticket, as `queue list` shows it.
+        ticket: String,
+    },
+    /// Make one request ready for delivery again, with fresh attempts.
+    Requeue {
+        /// Its ticket, as `queue list` shows it.
+        ticket: String,
+    },
 }
 
 /// What to do with the config.

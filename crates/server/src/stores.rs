@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use elf_resilience::{
     BreakerStateStore, DEFAULT_MAX_STALENESS, InMemoryLedger, QueueError, RequestQueue, ResponseCache,
-    SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue, SystemClock, UsageLedger,
+    SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue, SystemClock, Ticket, UsageLedger,
 };
 
 use crate::config::Config;
@@ -70,6 +70,24 @@ impl Stores {
             Replayable::Sqlite(q) => q.replay_all(now),
             #[cfg(feature = "redis")]
             Replayable::Redis(q) => q.replay_all(now),
+        }
+    }
+
+    /// Deletes one request; whether it was there.
+    pub fn remove(&self, ticket: &Ticket) -> Result<bool, QueueError> {
+        match &self.replayable {
+            Replayable::Sqlite(q) => q.remove(ticket),
+            #[cfg(feature = "redis")]
+            Replayable::Redis(q) => q.remove(ticket),
+        }
+    }
+
+    /// Makes one request pending again with fresh attempts, ready at `now`; whether it was there.
+    pub fn requeue(&self, ticket: &Ticket, now: SystemTime) -> Result<bool, QueueError> {
+        match &self.replayable {
+            Replayable::Sqlite(q) => q.requeue(ticket, now),
+            #[cfg(feature = "redis")]
+            Replayable::Redis(q) => q.requeue(ticket, now),
         }
     }
 }

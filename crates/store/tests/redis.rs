@@ -176,5 +176,13 @@ fn a_request_that_does_not_decode_is_dead_lettered_and_the_rest_flow() {
         "{error}"
     );
     assert!(dead.payload.as_str().is_some_and(|text| text.contains("\"i\":3")), "the stored text is kept");
+    assert!(q.requeue(&tickets[3], now).is_err(), "an undecodable request cannot be requeued");
+    assert!(q.remove(&tickets[3]).unwrap() && !q.remove(&tickets[3]).unwrap());
+    assert_eq!(q.get(&tickets[3]).unwrap(), None);
+    let done = &tickets[0];
+    assert!(q.requeue(done, now).unwrap());
+    let again = q.get(done).unwrap().unwrap();
+    assert_eq!((again.status, again.attempts), (TicketStatus::Pending, 0));
+    assert_eq!(q.lease(Some("h"), now, Duration::from_secs(60)).unwrap().unwrap().ticket, *done);
     cleanup(&url, &p);
 }

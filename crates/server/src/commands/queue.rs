@@ -1,9 +1,9 @@
-//! `queue list | replay | purge`, straight on the queue (the SQLite file, or Redis with
+//! `queue list | replay | purge | drop TICKET | requeue TICKET`, straight on the queue (the SQLite file, or Redis with
 //! `[storage] redis_url`; no server needed).
 
 use std::time::SystemTime;
 
-use elf_resilience::{RequestQueue, TicketStatus};
+use elf_resilience::{RequestQueue, Ticket, TicketStatus};
 
 use crate::cli::QueueAction;
 use crate::config::Config;
@@ -27,6 +27,18 @@ pub fn run(config: &Config, action: &QueueAction) -> anyhow::Result<()> {
             }
             let n: usize = statuses.into_iter().map(|s| q.purge(s)).sum::<Result<usize, _>>()?;
             println!("purged {n} request(s)");
+            Ok(())
+        }
+        QueueAction::Drop { ticket } => {
+            let ticket = Ticket(ticket.clone());
+            anyhow::ensure!(stores.remove(&ticket)?, "no request with ticket {ticket}");
+            println!("dropped {ticket}");
+            Ok(())
+        }
+        QueueAction::Requeue { ticket } => {
+            let ticket = Ticket(ticket.clone());
+            anyhow::ensure!(stores.requeue(&ticket, SystemTime::now())?, "no request with ticket {ticket}");
+            println!("{ticket} is ready for delivery");
             Ok(())
         }
     }

@@ -198,6 +198,34 @@ fn queue_list_replay_purge() {
 }
 
 #[test]
+fn queue_drop_and_requeue_one_ticket() {
+    use elf_resilience::{EnqueueRequest, RequestQueue, SqliteQueue, TicketStatus};
+    let work = tempfile::tempdir().unwrap();
+    let q = SqliteQueue::open(work.path().join(".elf-resilience/queue.db")).unwrap();
+    let now = std::time::SystemTime::now();
+    let dead =
+        q.enqueue(EnqueueRequest::new("llm", serde_json::json!({"p": 1})).max_attempts(1), now).unwrap();
+    q.lease(None, now, std::time::Duration::from_secs(5)).unwrap();
+    q.nack(&dead, "provider down", now, std::time::Duration::ZERO).unwrap();
+    let unwanted = q.enqueue(EnqueueRequest::new("llm", serde_json::json!({"p": 2})), now).unwrap();
+
+    let out = run_in(work.path(), &["queue", "requeue", &dead.0]);
+    assert_eq!(text(&out.stdout).trim(), format!("{dead} is ready for delivery"), "{}", text(&out.stderr));
+    let again = q.get(&dead).unwrap().unwrap();
+    assert_eq!((again.status, again.attempts), (TicketStatus::Pending, 0));
+    let out = run_in(work.path(), &["queue", "drop", &unwanted.0]);
+    assert_eq!(text(&out.stdout).trim(), format!("dropped {unwanted}"));
+    assert_eq!(q.get(&unwanted).unwrap(), None);
+    let out = run_in(work.path(), &["queue", "drop", &unwanted.0]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains(&format!("no request with ticket {unwanted}")),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn breakers_without_a_server_fail_clearly() {
     let work = tempfile::tempdir().unwrap();
     let out = run_in(work.path(), &["breakers", "--server", "http://127.0.0.1:9", "list"]);

@@ -125,6 +125,33 @@ impl RedisQueue {
         })
     }
 
+    /// Deletes the request `ticket`, whatever its state; returns whether it was there.
+    pub fn remove(&self, ticket: &Ticket) -> Result<bool, QueueError> {
+        let Some(id) = id_of(ticket) else { return Ok(false) };
+        let mut c = self.conn.get();
+        let mut pipe = redis::pipe();
+        pipe.atomic().del(self.req_key(id));
+        pipe.zrem(self.conn.key("all"), id).ignore().zrem(self.conn.key("open"), id).ignore();
+        pipe.incr(self.conn.key("ver"), 1).ignore();
+        let (deleted,): (u64,) = pipe.query(&mut c).map_err(backend)?;
+        Ok(deleted > 0)
+    }
+
+    /// Makes the request `ticket` pending again with fresh attempts, ready at `now`; returns
+    /// whether it was there. A request that no longer decodes is refused: remove it instead.
+    pub fn requeue(&self, ticket: &Ticket, now: SystemTime) -> Result<bool, QueueError> {
+        let Some(id) = id_of(ticket) else { return Ok(false) };
+        self.transact(|c| {
+            let text: Option<String> = c.get(self.req_key(id)).map_err(backend)?;
+            let Some(text) = text else { return Ok((false, Vec::new())) };
+            let mut r: QueuedRequest = serde_json::from_str(&text).map_err(|e| {
+                QueueError::Backend(format!("{ticket} does not decode ({e}); remove it instead"))
+            })?;
+            (r.status, r.attempts, r.lease_until, r.not_before) = (TicketStatus::Pending, 0, None, now);
+            Ok((true, vec![r]))
+        })
+    }
+
     fn write_into(&self, pipe: &mut redis::Pipeline, r: &QueuedRequest) -> Result<(), QueueError> {
         let id = id_of(&r.ticket).ok_or_else(|| QueueError::UnknownTicket(r.ticket.clone()))?;
         pipe.set(self.req_key(id), serde_json::to_string(r).map_err(ser)?).ignore();
@@ -168,7 +195,9 @@ impl RequestQueue for RedisQueue {
             let mut writes = Vec::new();
             for mut r in self.load(c, &ids)? {
                 if r.status.is_final() {
-                    writes.push(r); // undecodable, dead-lettered by `load`: out of the open set
+                    // Undecodable, dead-lettered by `load`: out of the open set, its text kept.
+                    let id = id_of(&r.ticket).ok_or_else(|| QueueError::UnknownTicket(r.ticket.clone()))?;
+                    let () = c.zrem(self.conn.key("open"), id).map_err(backend)?;
                     continue;
                 }
                 if !r.is_ready(now) || handler.is_some_and(|h| h != r.handler) {

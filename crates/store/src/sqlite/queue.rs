@@ -332,6 +332,30 @@ impl RequestQueue for SqliteQueue {
 }
 
 impl SqliteQueue {
+    /// Deletes the request `ticket`, whatever its state; returns whether it was there. For an
+    /// operator removing one request (one that no longer decodes, or is not wanted).
+    pub fn remove(&self, ticket: &Ticket) -> Result<bool, QueueError> {
+        let Some(seq) = seq_of(ticket) else { return Ok(false) };
+        self.write(|tx| Ok(tx.execute("DELETE FROM queue WHERE seq = ?1", [seq]).map_err(backend)? > 0))
+    }
+
+    /// Makes the request `ticket` pending again with fresh attempts, ready at `now`; returns
+    /// whether it was there. A request that no longer decodes is refused: remove it instead.
+    pub fn requeue(&self, ticket: &Ticket, now: SystemTime) -> Result<bool, QueueError> {
+        let Some(seq) = seq_of(ticket) else { return Ok(false) };
+        self.write(|tx| {
+            let Some(raw) = select(tx, seq)? else { return Ok(false) };
+            raw.decode()?;
+            tx.execute(
+                "UPDATE queue SET status = 'pending', attempts = 0, not_before = ?2, lease_until = NULL \
+                 WHERE seq = ?1",
+                params![seq, to_nanos(now)],
+            )
+            .map_err(backend)?;
+            Ok(true)
+        })
+    }
+
     /// Makes every dead-lettered request pending again with fresh attempts, ready at `now`;
     /// returns how many. For operators replaying after an outage.
     pub fn revive_dead_letters(&self, now: SystemTime) -> Result<usize, QueueError> {

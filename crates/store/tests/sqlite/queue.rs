@@ -82,4 +82,26 @@ fn a_row_that_does_not_decode_is_dead_lettered_and_the_rest_flow() {
     }
     assert_eq!(q.get(&tickets[4]).unwrap().unwrap().payload, json!("not json"), "kept as it was stored");
     assert_eq!(q.list(Some(TicketStatus::DeadLettered), 10).unwrap().len(), 2);
+
+    assert!(q.requeue(bad, now).is_err(), "an undecodable request cannot be requeued");
+    assert!(q.remove(bad).unwrap());
+    assert!(!q.remove(bad).unwrap(), "gone");
+    assert_eq!(q.get(bad).unwrap(), None);
+    assert!(!q.requeue(&"sq-999".into(), now).unwrap());
+}
+
+#[test]
+fn one_request_can_be_requeued_with_fresh_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = SqliteQueue::open(dir.path().join("q.db")).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let t = q.enqueue(EnqueueRequest::new("h", json!(1)).max_attempts(1), now).unwrap();
+    let leased = q.lease(None, now, Duration::from_secs(1)).unwrap().unwrap();
+    q.nack(&leased.ticket, "boom", now, Duration::from_secs(1)).unwrap();
+    assert_eq!(q.get(&t).unwrap().unwrap().status, TicketStatus::DeadLettered);
+    let later = now + Duration::from_secs(5);
+    assert!(q.requeue(&t, later).unwrap());
+    let again = q.get(&t).unwrap().unwrap();
+    assert_eq!((again.status, again.attempts, again.not_before), (TicketStatus::Pending, 0, later));
+    assert_eq!(q.lease(None, later, Duration::from_secs(1)).unwrap().unwrap().ticket, t);
 }
