@@ -14,6 +14,9 @@ const INTERVAL: Duration = Duration::from_secs(5);
 const RETRY_IN: Duration = Duration::from_secs(30);
 const LEASE_FOR: Duration = Duration::from_secs(60);
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How much of a handler's reply is kept as the request's result unless `[queue]
+/// max_result_bytes` says otherwise.
+pub const MAX_RESULT_BYTES: u64 = 1024 * 1024;
 
 /// Totals of the worker's passes, for `/api/queue` and the dashboard.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -95,13 +98,14 @@ pub fn queue_worker(
         .retry_in(q.retry_in.map_or(RETRY_IN, |d| d.0))
         .lease_for(q.lease_for.map_or(LEASE_FOR, |d| d.0));
     let client = reqwest::Client::new();
+    let max_result = usize::try_from(q.max_result_bytes.unwrap_or(MAX_RESULT_BYTES)).unwrap_or(usize::MAX);
     for h in &q.handlers {
         let resource = h.resource_type().map_err(anyhow::Error::msg)?;
         let (client, url) = (client.clone(), h.url.0.expose().to_owned());
         let timeout = h.timeout.map_or(TIMEOUT, |d| d.0);
         worker = worker.register(h.name.clone(), resource, move |payload, ctx| {
             let delivery = Delivery::of(&ctx);
-            post(client.clone(), url.clone(), timeout, payload, delivery)
+            post(client.clone(), url.clone(), timeout, payload, delivery, max_result)
         });
     }
     Ok(worker)
@@ -140,15 +144,33 @@ async fn post(
     timeout: Duration,
     payload: serde_json::Value,
     delivery: Delivery,
+    max_result: usize,
 ) -> Result<serde_json::Value, String> {
     let sent = delivery.headers(client.post(&url)).timeout(timeout).json(&payload).send().await;
-    let response = sent.map_err(|e| format!("delivery failed: {}", e.without_url()))?;
+    let mut response = sent.map_err(|e| format!("delivery failed: {}", e.without_url()))?;
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
     if !status.is_success() {
         return Err(format!("handler answered HTTP {}", status.as_u16()));
     }
-    Ok(serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        response.chunk().await.map_err(|e| format!("reading the reply: {}", e.without_url()))?
+    {
+        if body.len() + chunk.len() > max_result {
+            body.extend_from_slice(&chunk[..max_result - body.len()]);
+            return Ok(truncated(&body, max_result));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+}
+
+/// The result kept for a reply longer than `limit`: its first `limit` bytes, marked. The rest
+/// is never read, so a huge reply costs neither memory nor queue space.
+fn truncated(head: &[u8], limit: usize) -> serde_json::Value {
+    tracing::warn!(limit, "handler reply over [queue] max_result_bytes; kept truncated");
+    serde_json::json!({ "truncated": true, "limit_bytes": limit, "head": String::from_utf8_lossy(head) })
 }
 
 /// The pause between passes: `[queue] interval`, default 5 s.

@@ -15,6 +15,10 @@ pub struct Queue {
     pub retry_in: Option<HumanDuration>,
     /// How long one delivery may take before the request is handed out again. Default 60 s.
     pub lease_for: Option<HumanDuration>,
+    /// How many bytes of a handler's reply are kept as the request's result; a longer reply
+    /// is kept truncated (`{"truncated": true, "limit_bytes": N, "head": "..."}`) and the rest
+    /// is not read. Default 1 MiB.
+    pub max_result_bytes: Option<u64>,
     /// Where requests queued under each handler name are delivered.
     pub handlers: Vec<QueueHandler>,
 }

@@ -184,3 +184,41 @@ async fn an_unmeasured_resource_does_not_hold_replay() {
     assert!(received.try_recv().is_ok(), "the handler got the request");
     assert_eq!(queue.status(&ticket).unwrap(), Some(TicketStatus::Done));
 }
+
+#[tokio::test]
+async fn a_huge_reply_is_kept_truncated_to_the_configured_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let app = axum::Router::new().route("/replay", axum::routing::post(move || async move { huge.clone() }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut config = config(dir.path(), addr, "");
+    config.queue.max_result_bytes = Some(1000);
+    let queue = Arc::new(SqliteQueue::open(dir.path().join("queue.db")).unwrap());
+    let worker = replay::queue_worker(
+        &config,
+        queue.clone(),
+        Arc::new(StaticGate::new()),
+        ManualClock::new().shared(),
+    )
+    .unwrap();
+    let ticket = queue.enqueue(EnqueueRequest::new("llm", json!("x")), SystemTime::UNIX_EPOCH).unwrap();
+    assert_eq!(worker.run_once().await.unwrap().succeeded, 1);
+    let result = queue.get(&ticket).unwrap().unwrap().result.unwrap();
+    assert_eq!((result["truncated"].clone(), result["limit_bytes"].clone()), (json!(true), json!(1000)));
+    assert_eq!(result["head"].as_str().map(str::len), Some(1000));
+    assert!(
+        std::fs::metadata(dir.path().join("queue.db")).unwrap().len() < 512 * 1024,
+        "the reply was not stored whole"
+    );
+}
+
+#[test]
+fn max_result_bytes_is_read_from_the_queue_section() {
+    let text = "[queue]\nmax_result_bytes = 4096\n";
+    let config = Config::parse(text, std::path::Path::new("q.toml")).unwrap();
+    assert_eq!(config.queue.max_result_bytes, Some(4096));
+    assert_eq!(Config::parse("", std::path::Path::new("e.toml")).unwrap().queue.max_result_bytes, None);
+    assert_eq!(replay::MAX_RESULT_BYTES, 1024 * 1024);
+}
