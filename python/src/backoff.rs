@@ -140,7 +140,7 @@ impl PyLinear {
         jitter: bool,
         seed: Option<u64>,
     ) -> PyResult<(Self, PyBackoff)> {
-        let b = LinearBackoff::new()
+        let b = LinearBackoff::builder()
             .with_max_retries(max_retries)
             .with_base_delay(seconds("base_delay", base_delay)?)
             .with_increment(seconds("increment", increment.unwrap_or(base_delay))?)
@@ -165,9 +165,7 @@ impl PyFixed {
         let b = FixedDelay::new()
             .with_max_retries(max_retries)
             .with_delay(seconds("delay", delay)?)
-            .with_jitter(Jitter::from(jitter))
-            .build()
-            .map_err(invalid)?;
+            .with_jitter(Jitter::from(jitter));
         Ok((Self, PyBackoff::of(Policy::Fixed(seeded(b, seed, FixedDelay::with_seed)))))
     }
 }
@@ -188,7 +186,7 @@ impl PyFibonacci {
         jitter: bool,
         seed: Option<u64>,
     ) -> PyResult<(Self, PyBackoff)> {
-        let b = FibonacciBackoff::new()
+        let b = FibonacciBackoff::builder()
             .with_max_retries(max_retries)
             .with_base_delay(seconds("base_delay", base_delay)?)
             .with_max_delay(seconds("max_delay", max_delay)?)
@@ -220,7 +218,7 @@ impl PyAdaptive {
         max_retries: u32,
     ) -> PyResult<(Self, PyBackoff)> {
         let min_delay = min_delay.unwrap_or(initial_delay.min(0.1));
-        let b = AdaptiveBackoff::new()
+        let b = AdaptiveBackoff::builder()
             .with_initial_delay(seconds("initial_delay", initial_delay)?)
             .with_success_reduction(success_reduction)
             .with_failure_increase(failure_increase)
