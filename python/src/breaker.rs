@@ -1,8 +1,7 @@
 //! The circuit breaker: `elf_resilience.CircuitBreaker` wraps this `Breaker`.
 
 use elf_resilience::{
-    CircuitBreaker, CircuitBreakerError, CircuitOpen, CircuitState, CircuitStats,
-    OwnedCircuitPermit,
+    CircuitBreaker, CircuitBreakerError, CircuitOpen, CircuitState, CircuitStats, OwnedCircuitPermit,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyRuntimeError};
@@ -36,7 +35,10 @@ fn open_error(py: Python<'_>, open: &CircuitOpen) -> PyErr {
 
 /// A call's outcome as a Python result: the call's own exception (the same object) or the
 /// rejection.
-pub(crate) fn into_py_result<T>(py: Python<'_>, result: Result<T, CircuitBreakerError<PyErr>>) -> PyResult<T> {
+pub(crate) fn into_py_result<T>(
+    py: Python<'_>,
+    result: Result<T, CircuitBreakerError<PyErr>>,
+) -> PyResult<T> {
     result.map_err(|e| match e.as_open() {
         Some(open) => open_error(py, open),
         None => e.into_inner().unwrap_or_else(|| PyRuntimeError::new_err("circuit breaker: unknown error")),

@@ -14,8 +14,8 @@ use pyo3::exceptions::{PyException, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -108,8 +108,8 @@ fn redis_store(url: &str, prefix: &str) -> PyResult<(Arc<dyn BreakerStateStore>,
 
 /// The usage ledger in `dir` with a quota tracker over it (no limits: it only records).
 fn ledger(dir: &Path) -> PyResult<(Arc<SqliteLedger>, Arc<QuotaTracker>)> {
-    let ledger = SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), RETENTION)
-        .map_err(store_error)?;
+    let ledger =
+        SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), RETENTION).map_err(store_error)?;
     let ledger = Arc::new(ledger);
     let tracker = QuotaTracker::builder(ledger.clone()).build().map_err(store_error)?;
     Ok((ledger, Arc::new(tracker)))
@@ -161,7 +161,16 @@ impl PyStore {
         let last_error = Arc::default();
         let ticker = spawn_ticker(publisher.clone(), every, Arc::clone(&last_error)).map_err(store_error)?;
         let ticker = Mutex::new(Some(ticker));
-        Ok(Self { publisher, ledger, quota, ticker, closed: AtomicBool::new(false), last_error, backend, data_dir })
+        Ok(Self {
+            publisher,
+            ledger,
+            quota,
+            ticker,
+            closed: AtomicBool::new(false),
+            last_error,
+            backend,
+            data_dir,
+        })
     }
 
     /// Applies the dashboard's commands and publishes every breaker now; returns the counts
@@ -225,7 +234,10 @@ impl PyStore {
     }
 
     fn __repr__(&self) -> String {
-        let dir = self.data_dir.as_ref().map_or_else(|| "None".to_owned(), |d| format!("{:?}", d.display().to_string()));
+        let dir = self
+            .data_dir
+            .as_ref()
+            .map_or_else(|| "None".to_owned(), |d| format!("{:?}", d.display().to_string()));
         format!("SharedStore(backend={:?}, data_dir={dir}, owner={:?})", self.backend, self.owner_id())
     }
 }
