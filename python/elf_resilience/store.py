@@ -68,7 +68,9 @@ class SharedStore:
 
     def close(self) -> None:
         """Stops publishing, withdraws this process's breakers and writes pending usage; the
-        process is no longer connected. Runs at interpreter exit."""
+        process is no longer connected. Runs at interpreter exit. In a forked child it leaves
+        the parent's breakers and ledger alone (the child records no usage through the
+        parent's connection: it calls `connect()` for its own)."""
         global _current
         with _lock:
             if _current is self:

@@ -6,8 +6,8 @@
 //! directory's ledger (`usage.db`) through a Rust [`QuotaTracker`], as the binary's does.
 
 use elf_resilience::{
-    BreakerPublisher, BreakerStateStore, CircuitBreakerRegistry, Owner, QuotaTracker, SqliteBreakerStore,
-    SqliteLedger, SystemClock, UsageLedger,
+    BreakerPublisher, BreakerStateStore, CircuitBreakerRegistry, Context, Owner, QuotaSource, QuotaTracker,
+    SqliteBreakerStore, SqliteLedger, SystemClock, UsageLedger, UsageTotal,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
@@ -43,12 +43,11 @@ fn store_error(e: impl std::fmt::Display) -> PyErr {
     StoreError::new_err(e.to_string())
 }
 
-/// The thread ticking the publisher, and the process it runs in (a forked child has none).
+/// The thread ticking the publisher (a forked child has none).
 #[derive(Debug)]
 struct Ticker {
     stop: Sender<()>,
     thread: JoinHandle<()>,
-    pid: u32,
 }
 
 /// Ticks `publisher` every `every` until told to stop; keeps the last error in `last_error`.
@@ -64,7 +63,38 @@ fn spawn_ticker(
             *last_error.lock().unwrap_or_else(PoisonError::into_inner) = result;
         }
     })?;
-    Ok(Ticker { stop, thread, pid: std::process::id() })
+    Ok(Ticker { stop, thread })
+}
+
+/// The ledger's quota tracker while in the process that opened it. A forked child has no
+/// writer thread for the ledger, so there it records and reads nothing (a child connects
+/// again for its own).
+#[derive(Debug)]
+struct OwnQuota {
+    tracker: Arc<QuotaTracker>,
+    pid: u32,
+}
+
+impl OwnQuota {
+    fn mine(&self) -> Option<&QuotaTracker> {
+        (std::process::id() == self.pid).then_some(&*self.tracker)
+    }
+}
+
+impl QuotaSource for OwnQuota {
+    fn usage_percent(&self, ctx: &Context) -> Option<f64> {
+        self.mine().and_then(|t| t.usage_percent(ctx))
+    }
+
+    fn record(&self, amount: f64, ctx: &Context) {
+        if let Some(t) = self.mine() {
+            QuotaSource::record(t, amount, ctx);
+        }
+    }
+
+    fn totals(&self, period: Duration) -> Vec<UsageTotal> {
+        self.mine().map(|t| t.totals(period)).unwrap_or_default()
+    }
 }
 
 /// A connection to the state the `elf-resilience` binary reads.
@@ -73,8 +103,9 @@ fn spawn_ticker(
 pub(crate) struct PyStore {
     publisher: BreakerPublisher,
     ledger: Option<Arc<SqliteLedger>>,
-    quota: Option<Arc<QuotaTracker>>,
+    quota: Option<Arc<OwnQuota>>,
     ticker: Mutex<Option<Ticker>>,
+    pid: u32,
     closed: AtomicBool,
     last_error: Arc<Mutex<Option<String>>>,
     backend: &'static str,
@@ -107,23 +138,28 @@ fn redis_store(url: &str, prefix: &str) -> PyResult<(Arc<dyn BreakerStateStore>,
 }
 
 /// The usage ledger in `dir` with a quota tracker over it (no limits: it only records).
-fn ledger(dir: &Path) -> PyResult<(Arc<SqliteLedger>, Arc<QuotaTracker>)> {
+fn ledger(dir: &Path) -> PyResult<(Arc<SqliteLedger>, Arc<OwnQuota>)> {
     let ledger =
         SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), RETENTION).map_err(store_error)?;
     let ledger = Arc::new(ledger);
     let tracker = QuotaTracker::builder(ledger.clone()).build().map_err(store_error)?;
-    Ok((ledger, Arc::new(tracker)))
+    Ok((ledger, Arc::new(OwnQuota { tracker: Arc::new(tracker), pid: std::process::id() })))
 }
 
 impl PyStore {
     /// The quota source for resource managers: the data directory's ledger, if any.
-    pub(crate) fn quota(&self) -> Option<Arc<QuotaTracker>> {
-        self.quota.clone()
+    pub(crate) fn quota(&self) -> Option<Arc<dyn QuotaSource>> {
+        self.quota.clone().map(|q| q as Arc<dyn QuotaSource>)
+    }
+
+    /// Whether this is a forked child of the process that connected.
+    fn forked(&self) -> bool {
+        std::process::id() != self.pid
     }
 
     fn stop_ticker(&self) {
         let ticker = self.ticker.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(t) = ticker.filter(|t| t.pid == std::process::id()) {
+        if let Some(t) = ticker.filter(|_| !self.forked()) {
             let _ = t.stop.send(());
             let _ = t.thread.join();
         }
@@ -162,6 +198,7 @@ impl PyStore {
         let ticker = spawn_ticker(publisher.clone(), every, Arc::clone(&last_error)).map_err(store_error)?;
         let ticker = Mutex::new(Some(ticker));
         Ok(Self {
+            pid: std::process::id(),
             publisher,
             ledger,
             quota,
@@ -176,8 +213,8 @@ impl PyStore {
     /// Applies the dashboard's commands and publishes every breaker now; returns the counts
     /// `{"applied", "unknown", "published"}`.
     fn publish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(store_error("the shared store is closed"));
+        if self.closed.load(Ordering::Acquire) || self.forked() {
+            return Err(store_error("the shared store is closed (or was connected by the parent process)"));
         }
         let tick = py.detach(|| self.publisher.tick()).map_err(store_error)?;
         let d = PyDict::new(py);
@@ -189,7 +226,7 @@ impl PyStore {
 
     /// Waits until every usage record so far is written to the ledger.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
-        match &self.ledger {
+        match self.ledger.as_ref().filter(|_| !self.forked()) {
             Some(ledger) => py.detach(|| ledger.flush()).map_err(store_error),
             None => Ok(()),
         }
@@ -198,7 +235,8 @@ impl PyStore {
     /// Stops publishing, withdraws this process's breakers from the store and writes the
     /// pending usage. Later usage records are dropped; closing again does nothing.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        // A forked child leaves the parent's breakers and ledger alone.
+        if self.closed.swap(true, Ordering::AcqRel) || self.forked() {
             return Ok(());
         }
         py.detach(|| self.stop_ticker());

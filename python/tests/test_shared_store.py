@@ -234,3 +234,42 @@ def test_an_unreachable_redis_is_a_store_error(tmp_path):
         er.connect(tmp_path / "data", redis_url="redis://127.0.0.1:1")
     assert time.monotonic() - started < 30
     assert er.current_store() is None
+
+
+def _wait_exit(pid: int, timeout: float = 30) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_leaves_the_parents_breakers_and_ledger_alone(tmp_path):
+    import sqlite3
+
+    data = tmp_path / "data"
+    with er.connect(data, publish_interval=3600) as store:
+        er.CircuitBreaker(name="fork-shared")
+        rm = er.ResourceManager(default_probes=False, refresh=False)
+        rm.record_usage(er.ResourceType.API_QUOTA, 100, {"team_name": "parent", "model": "m"})
+        store.publish()
+        pid = os.fork()
+        if pid == 0:  # the child: no writer thread of its own for the parent's ledger
+            code = 1
+            try:
+                rm.record_usage(er.ResourceType.API_QUOTA, 5, {"team_name": "child", "model": "m"})
+                store.close()
+                code = 0
+            finally:
+                os._exit(code)
+        assert _wait_exit(pid) == 0
+        with sqlite3.connect(data / "breakers.db") as db:
+            owners = db.execute("SELECT owner FROM breakers WHERE name = 'fork-shared'").fetchall()
+        assert owners == [(store.owner_id,)], "the child's close() withdrew nothing"
+        store.flush()
+        assert rm.get_resource_report(1)["usage_by_team"] == {"parent": 100.0}
