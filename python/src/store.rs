@@ -112,6 +112,19 @@ pub(crate) struct PyStore {
     data_dir: Option<PathBuf>,
 }
 
+/// The publish interval: seconds, more than zero.
+fn interval(secs: f64) -> PyResult<Duration> {
+    let every = seconds("publish_interval", secs)?;
+    if every.is_zero() {
+        return Err(PyValueError::new_err("publish_interval must be greater than 0"));
+    }
+    Ok(every)
+}
+
+fn create_dir(dir: &Path) -> PyResult<()> {
+    std::fs::create_dir_all(dir).map_err(|e| store_error(format!("{}: {e}", dir.display())))
+}
+
 /// The breaker store: Redis when a URL is given, else `breakers.db` in `dir`.
 fn breaker_store(
     dir: Option<&Path>,
@@ -121,6 +134,7 @@ fn breaker_store(
     match (redis_url, dir) {
         (Some(url), _) => redis_store(url, prefix),
         (None, Some(dir)) => {
+            create_dir(dir)?;
             let store = SqliteBreakerStore::open(dir.join("breakers.db")).map_err(store_error)?;
             Ok((Arc::new(store), "sqlite"))
         }
@@ -139,6 +153,7 @@ fn redis_store(url: &str, prefix: &str) -> PyResult<(Arc<dyn BreakerStateStore>,
 
 /// The usage ledger in `dir` with a quota tracker over it (no limits: it only records).
 fn ledger(dir: &Path) -> PyResult<(Arc<SqliteLedger>, Arc<OwnQuota>)> {
+    create_dir(dir)?;
     let ledger =
         SqliteLedger::open(dir.join("usage.db"), SystemClock::shared(), RETENTION).map_err(store_error)?;
     let ledger = Arc::new(ledger);
@@ -178,13 +193,7 @@ impl PyStore {
         publish_interval: f64,
         owner: Option<String>,
     ) -> PyResult<Self> {
-        let every = seconds("publish_interval", publish_interval)?;
-        if every.is_zero() {
-            return Err(PyValueError::new_err("publish_interval must be greater than 0"));
-        }
-        if let Some(dir) = &data_dir {
-            std::fs::create_dir_all(dir).map_err(|e| store_error(format!("{}: {e}", dir.display())))?;
-        }
+        let every = interval(publish_interval)?;
         let (store, backend) =
             py.detach(|| breaker_store(data_dir.as_deref(), redis_url.as_deref(), redis_prefix))?;
         let (ledger, quota) = match &data_dir {
