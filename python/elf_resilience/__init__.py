@@ -20,6 +20,7 @@ from .circuit_breaker import (
 from .fallback import Attempt, FallbackError, FallbackEvent, FallbackProtocol, RequestQueued, current_attempt, with_fallback
 from .health import HealthCheck, HealthCheckResult, HealthMonitor
 from .resources import DEFAULT_MODEL_ALTERNATIVES, ResourceManager
+from .store import SharedStore, StoreError, connect, current_store
 from .retry import (
     AdaptiveBackoff,
     Backoff,
@@ -59,6 +60,10 @@ __all__ = [
     "ResourceManager",
     "ResourceStatus",
     "ResourceType",
+    "SharedStore",
+    "StoreError",
+    "connect",
+    "current_store",
     "get_all_circuit_breakers",
     "get_circuit_breaker",
     "with_circuit_breaker",

@@ -17,9 +17,15 @@ class CircuitBreaker:
     instances of `expected_exception` (a class or a tuple). Constructing one registers it
     under `name` in the process-wide registry (replacing an older breaker of that name); see
     `get_all_circuit_breakers()`. Pass `clock=ManualClock()` to control time in tests.
+
+    `call(func, *args, **kwargs)` runs `func(*args, **kwargs)`, or raises `CircuitBreakerOpen`
+    instead while open; it is the native method itself (no Python frame per call).
     """
 
-    __slots__ = ("_native",)
+    __slots__ = ("_native", "call")
+
+    #: Runs `func(*args, **kwargs)`; raises `CircuitBreakerOpen` instead while open.
+    call: Callable[..., Any]
 
     def __init__(
         self,
@@ -33,11 +39,13 @@ class CircuitBreaker:
         self._native = _native.Breaker(
             failure_threshold, float(recovery_timeout), expected_exception, name, half_open_max_calls, clock
         )
+        self.call = self._native.call
 
     @classmethod
     def _wrap(cls, native: "_native.Breaker") -> "CircuitBreaker":
         breaker = cls.__new__(cls)
         breaker._native = native
+        breaker.call = native.call
         return breaker
 
     @property
@@ -49,10 +57,6 @@ class CircuitBreaker:
     def state(self) -> str:
         """`CLOSED`, `OPEN`, `HALF_OPEN`, `FORCED_OPEN` or `DISABLED`."""
         return self._native.state
-
-    def call(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Runs `func(*args, **kwargs)`; raises `CircuitBreakerOpen` instead while open."""
-        return self._native.call(func, *args, **kwargs)
 
     async def call_async(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Awaits `func(*args, **kwargs)`; raises `CircuitBreakerOpen` instead while open."""
@@ -132,12 +136,8 @@ def with_circuit_breaker(
 
             wrapper: Any = guarded_async
         else:
-
-            @functools.wraps(func)
-            def guarded(*args: Any, **kwargs: Any) -> Any:
-                return breaker.call(func, *args, **kwargs)
-
-            wrapper = guarded
+            # A native callable: each call goes straight into the Rust breaker.
+            wrapper = functools.update_wrapper(_native.Guarded(breaker._native, func), func)
         wrapper.circuit_breaker = breaker
         return wrapper
 

@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import _native
 from ._enums import ResourceStatus, ResourceType
+from .store import SharedStore, current_store
 
 #: Alternatives offered when a model's quota runs short, unless `model_alternatives` says otherwise.
 DEFAULT_MODEL_ALTERNATIVES: Dict[str, List[str]] = {
@@ -21,7 +22,9 @@ class ResourceManager:
 
     Readings are taken when the manager is made (unless `refresh=False`) and by `refresh()`;
     `check_resource` reads the last reading, which goes UNKNOWN after `reading_ttl` seconds.
-    Thresholds are percents, keyed by `ResourceType`.
+    Thresholds are percents, keyed by `ResourceType`. With `store` (by default the process's
+    `connect()`ion, if any), API quota usage is recorded in its data directory's ledger, which
+    `elf-resilience report` and every other connected process read; reports then sum it.
     """
 
     __slots__ = ("_native",)
@@ -34,7 +37,9 @@ class ResourceManager:
         default_probes: bool = True,
         refresh: bool = True,
         reading_ttl: float = 30,
+        store: Optional[SharedStore] = None,
     ) -> None:
+        store = store if store is not None else current_store()
         alternatives = DEFAULT_MODEL_ALTERNATIVES if model_alternatives is None else model_alternatives
         self._native = _native.Resources(
             _float_values(warning_thresholds),
@@ -42,6 +47,7 @@ class ResourceManager:
             dict(alternatives),
             default_probes,
             float(reading_ttl),
+            None if store is None else store._native,
         )
         if refresh:
             self.refresh()

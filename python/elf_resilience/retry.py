@@ -57,13 +57,14 @@ def with_retry(
 
             @functools.wraps(func)
             async def retried_async(*args: Any, **kwargs: Any) -> Any:
-                delays = policy.schedule()
+                delays = None  # made at the first failure: a call that works allocates nothing
                 attempt = 0
                 while True:
                     attempt += 1
                     try:
                         return await func(*args, **kwargs)
                     except retry_on as exc:
+                        delays = delays or policy.schedule()
                         delay = _next_delay(delays, attempt, exc, on_retry)
                         if delay is None:
                             raise
@@ -74,13 +75,14 @@ def with_retry(
 
             @functools.wraps(func)
             def retried(*args: Any, **kwargs: Any) -> Any:
-                delays = policy.schedule()
+                delays = None  # made at the first failure: a call that works allocates nothing
                 attempt = 0
                 while True:
                     attempt += 1
                     try:
                         return func(*args, **kwargs)
                     except retry_on as exc:
+                        delays = delays or policy.schedule()
                         delay = _next_delay(delays, attempt, exc, on_retry)
                         if delay is None:
                             raise

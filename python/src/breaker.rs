@@ -1,8 +1,7 @@
 //! The circuit breaker: `elf_resilience.CircuitBreaker` wraps this `Breaker`.
 
 use elf_resilience::{
-    CircuitBreaker, CircuitBreakerError, CircuitBreakerRegistry, CircuitOpen, CircuitState, CircuitStats,
-    OwnedCircuitPermit,
+    CircuitBreaker, CircuitBreakerError, CircuitOpen, CircuitState, CircuitStats, OwnedCircuitPermit,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyRuntimeError};
@@ -13,6 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::clock::PyManualClock;
 use crate::convert::{invalid, seconds};
+use crate::store::registry;
 
 create_exception!(
     elf_resilience._native,
@@ -35,7 +35,10 @@ fn open_error(py: Python<'_>, open: &CircuitOpen) -> PyErr {
 
 /// A call's outcome as a Python result: the call's own exception (the same object) or the
 /// rejection.
-fn into_py_result<T>(py: Python<'_>, result: Result<T, CircuitBreakerError<PyErr>>) -> PyResult<T> {
+pub(crate) fn into_py_result<T>(
+    py: Python<'_>,
+    result: Result<T, CircuitBreakerError<PyErr>>,
+) -> PyResult<T> {
     result.map_err(|e| match e.as_open() {
         Some(open) => open_error(py, open),
         None => e.into_inner().unwrap_or_else(|| PyRuntimeError::new_err("circuit breaker: unknown error")),
@@ -52,6 +55,13 @@ pub(crate) struct PyBreaker {
 /// Counts an error as a failure only if it is an instance of `expected` (a class or a tuple).
 fn expected_filter(expected: Py<PyAny>) -> impl Fn(&PyErr) -> bool + Send + Sync + 'static {
     move |e: &PyErr| Python::attach(|py| e.is_instance(py, expected.bind(py)))
+}
+
+impl PyBreaker {
+    /// The Rust breaker.
+    pub(crate) fn inner(&self) -> &CircuitBreaker {
+        &self.inner
+    }
 }
 
 #[pymethods]
@@ -78,7 +88,7 @@ impl PyBreaker {
             builder = builder.clock(clock.shared());
         }
         let inner = builder.build().map_err(invalid)?;
-        let registry = CircuitBreakerRegistry::global();
+        let registry = registry();
         registry.remove(name);
         Ok(Self { inner: registry.register(inner) })
     }
@@ -206,13 +216,13 @@ fn stats_dict<'py>(py: Python<'py>, s: &CircuitStats) -> PyResult<Bound<'py, PyD
 /// Every breaker in the process-wide registry, sorted by name.
 #[pyfunction]
 fn all_breakers() -> Vec<PyBreaker> {
-    CircuitBreakerRegistry::global().all().into_iter().map(|inner| PyBreaker { inner }).collect()
+    registry().all().into_iter().map(|inner| PyBreaker { inner }).collect()
 }
 
 /// The breaker called `name`, if there is one.
 #[pyfunction]
 fn get_breaker(name: &str) -> Option<PyBreaker> {
-    CircuitBreakerRegistry::global().get(name).map(|inner| PyBreaker { inner })
+    registry().get(name).map(|inner| PyBreaker { inner })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

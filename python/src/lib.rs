@@ -9,10 +9,12 @@ mod breaker;
 mod clock;
 mod convert;
 mod fallback;
+mod guarded;
 mod health;
 mod names;
 mod queue;
 mod resources;
+mod store;
 mod value;
 
 use pyo3::prelude::*;
@@ -22,9 +24,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     names::register(m)?;
     clock::register(m)?;
     breaker::register(m)?;
+    guarded::register(m)?;
     backoff::register(m)?;
     resources::register(m)?;
     fallback::register(m)?;
     health::register(m)?;
+    store::register(m)?;
     Ok(())
 }

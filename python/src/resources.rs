@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::convert::{context, invalid, parse_enum, resource_status, seconds, to_python};
+use crate::store::PyStore;
 
 /// Forced readings: per resource, and per resource and model.
 type Forced = HashMap<(ResourceType, Option<String>), (ResourceStatus, f64)>;
@@ -96,15 +97,19 @@ where
 #[pymethods]
 impl PyResources {
     #[new]
-    #[pyo3(signature = (warning_thresholds=None, critical_thresholds=None, model_alternatives=None, default_probes=true, reading_ttl=30.0))]
+    #[pyo3(signature = (warning_thresholds=None, critical_thresholds=None, model_alternatives=None, default_probes=true, reading_ttl=30.0, store=None))]
     fn new(
         warning_thresholds: Option<&Bound<'_, PyDict>>,
         critical_thresholds: Option<&Bound<'_, PyDict>>,
         model_alternatives: Option<&Bound<'_, PyDict>>,
         default_probes: bool,
         reading_ttl: f64,
+        store: Option<PyRef<'_, PyStore>>,
     ) -> PyResult<Self> {
         let mut b = ResourceManager::builder().reading_ttl(seconds("reading_ttl", reading_ttl)?);
+        if let Some(quota) = store.and_then(|s| s.quota()) {
+            b = b.quota_source(quota);
+        }
         if default_probes {
             b = b.default_probes();
         }

@@ -250,3 +250,50 @@ def test_rejections_pickle_for_other_processes():
     again = pickle.loads(pickle.dumps(info.value))
     assert isinstance(again, CircuitBreakerOpen)
     assert str(again) == str(info.value)
+
+
+def _caller_frame():
+    import sys
+
+    return sys._getframe(1).f_code.co_name
+
+
+def test_a_guarded_call_runs_no_python_frame_between_caller_and_function():
+    cb = CircuitBreaker(name="no-frames")
+    guarded = with_circuit_breaker(name="no-frames-decorated")(_caller_frame)
+
+    def caller():
+        return cb.call(_caller_frame), guarded()
+
+    assert caller() == ("caller", "caller"), "calls go straight into the native breaker"
+
+
+@with_circuit_breaker(name="module-level-guarded")
+def _module_level(x, *, y=1):
+    """Adds."""
+    return x + y
+
+
+class _Client:
+    def __init__(self, base):
+        self.base = base
+
+    @with_circuit_breaker(failure_threshold=1, name="client-get")
+    def get(self, path):
+        """Fetches."""
+        return self.base + path
+
+
+def test_a_guarded_function_keeps_its_attributes_binds_as_a_method_and_pickles():
+    import inspect
+    import pickle
+
+    assert (_module_level.__name__, _module_level.__doc__) == ("_module_level", "Adds.")
+    assert _module_level.__wrapped__.__name__ == "_module_level"
+    assert str(inspect.signature(_module_level)) == "(x, *, y=1)"
+    assert _module_level(2, y=3) == 5
+    assert pickle.loads(pickle.dumps(_module_level)) is _module_level
+    client = _Client("https://api.invalid")
+    assert client.get("/v1") == "https://api.invalid/v1"
+    assert _Client.get.circuit_breaker.get_stats()["successful_calls"] == 1
+    assert _Client.__dict__["get"].__get__(None, _Client) is _Client.__dict__["get"]

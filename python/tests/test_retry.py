@@ -205,3 +205,24 @@ def test_adaptive_backoff_drives_a_retry():
     with pytest.raises(ConnectionError):
         down()
     assert waits == [2.0, 2.0]
+
+
+def test_a_call_that_works_first_time_starts_no_schedule():
+    class Counting:
+        made = 0
+
+        def schedule(self):
+            Counting.made += 1
+            return iter([0.0])
+
+    outcomes = [ConnectionError("blip"), "ok", "ok"]
+
+    def flaky():
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    retried = with_retry(backoff=Counting(), sleep=lambda _: None)(flaky)
+    assert retried() == "ok" and Counting.made == 1, "a failure starts a schedule"
+    assert retried() == "ok" and Counting.made == 1, "a call that works allocates none"
