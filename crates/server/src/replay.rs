@@ -8,12 +8,10 @@ use std::time::Duration;
 use elf_resilience::{QueueWorker, RequestQueue, ResourceGate, SharedClock, WorkerPass};
 use serde::Serialize;
 
-use crate::config::{Config, QueueHandler};
+use crate::config::{Config, HANDLER_TIMEOUT as TIMEOUT, LEASE_FOR, QueueHandler};
 
 const INTERVAL: Duration = Duration::from_secs(5);
 const RETRY_IN: Duration = Duration::from_secs(30);
-const LEASE_FOR: Duration = Duration::from_secs(60);
-const TIMEOUT: Duration = Duration::from_secs(30);
 /// How much of a handler's reply is kept as the request's result unless `[queue]
 /// max_result_bytes` says otherwise.
 pub const MAX_RESULT_BYTES: u64 = 1024 * 1024;

@@ -9,10 +9,7 @@ use elf_resilience::{
 };
 use serde_json::{Value, json};
 
-use crate::config::Config;
-
-const STALE_AFTER: Duration = Duration::from_secs(30);
-const DROP_AFTER: Duration = Duration::from_secs(600);
+use crate::config::{Config, DROP_AFTER, STALE_AFTER};
 
 /// The shared breaker store as this process sees it.
 #[derive(Debug, Clone)]

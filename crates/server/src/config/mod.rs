@@ -3,6 +3,8 @@
 
 mod error;
 mod health;
+mod limits;
+pub use limits::{DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, STALE_AFTER};
 mod probes;
 mod runtime;
 mod types;
@@ -210,6 +212,7 @@ impl Config {
         }
         self.check_names(&at)?;
         self.check_handlers(&at)?;
+        self.check_limits(&at)?;
         for c in &self.health.checks {
             c.check_target().map_err(|m| at(&c.target, m))?;
         }

@@ -139,6 +139,13 @@ impl Url {
         if text[scheme_end + 3..].is_empty() && scheme != "sqlite" {
             return Err(format!("expected a host after \"{scheme}://\""));
         }
+        if text.chars().any(char::is_whitespace) {
+            return Err(format!("expected a URL without spaces, found {text:?}"));
+        }
+        if scheme != "sqlite" {
+            // PostgreSQL may name no host: a Unix socket (`postgres:///app?host=/run/postgresql`).
+            check_authority(&text[scheme_end + 3..], scheme.starts_with("postgres"))?;
+        }
         Ok(Self { raw: text.to_owned(), scheme_end })
     }
 
@@ -195,6 +202,33 @@ impl fmt::Debug for Url {
 impl Serialize for Url {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.redacted())
+    }
+}
+
+/// Checks the `[user[:password]@]host[:port]` part after `scheme://`: a host, and a port, if
+/// given, from 1 to 65535.
+fn check_authority(rest: &str, may_omit_host: bool) -> Result<(), String> {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host_port = rest[..end].rsplit_once('@').map_or(&rest[..end], |(_, h)| h);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(v6) => {
+            let (host, after) =
+                v6.split_once(']').ok_or_else(|| format!("expected `]` after the IPv6 host in {rest:?}"))?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() && !may_omit_host {
+        return Err(format!("expected a host before the path, found {:?}", &rest[..end]));
+    }
+    match port.map(|p| p.parse::<u16>()) {
+        Some(Ok(0) | Err(_)) => {
+            Err(format!("expected a port from 1 to 65535, found {:?}", port.unwrap_or_default()))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -69,6 +69,14 @@ fn errors_say_what_was_expected() {
         ("32_queue_unknown_key.toml", 3, "unknown field `workers`"),
         ("33_queue_handler_unknown_resource.toml", 4, "expected a resource type"),
         ("34_queue_duplicate_handler.toml", 2, "expected unique queue handler names"),
+        ("36_queue_lease_shorter_than_timeout.toml", 2, "longer than queue handler `llm`'s timeout"),
+        ("37_health_interval_1ms.toml", 2, "at least 100ms"),
+        ("38_breakers_stale_after_drop.toml", 3, "expected stale_after"),
+        ("39_data_dir_empty.toml", 2, "expected a non-empty data_dir"),
+        ("40_queue_handler_port_out_of_range.toml", 3, "expected a port from 1 to 65535"),
+        ("41_queue_handler_only_userinfo.toml", 3, "expected a host"),
+        ("42_endpoint_url_with_space.toml", 3, "without spaces"),
+        ("43_quota_zero_tokens.toml", 3, "expected a limit above 0"),
     ];
     for (name, want_line, want) in cases {
         let path = dir.join(name).display().to_string();

@@ -1,0 +1,78 @@
+//! Checks across fields that each parse on their own but together cannot work: a lease shorter
+//! than a delivery, a health interval that would spin, breaker snapshots dropped before they go
+//! stale, an empty data directory, a zero quota.
+
+use std::time::Duration;
+
+use super::{Config, ConfigError};
+
+/// The shortest health-check interval accepted: anything shorter spins the monitor.
+pub const MIN_HEALTH_INTERVAL: Duration = Duration::from_millis(100);
+/// `[queue] lease_for` unless set.
+pub const LEASE_FOR: Duration = Duration::from_secs(60);
+/// A queue handler's `timeout` unless set.
+pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+/// `[breakers] stale_after` unless set.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+/// `[breakers] drop_after` unless set.
+pub const DROP_AFTER: Duration = Duration::from_secs(600);
+
+type At<'a> = &'a dyn Fn(&str, String) -> ConfigError;
+
+impl Config {
+    pub(super) fn check_limits(&self, at: At<'_>) -> Result<(), ConfigError> {
+        self.check_leases(at)?;
+        self.check_intervals(at)?;
+        let stale = self.breakers.stale_after.map_or(STALE_AFTER, |d| d.0);
+        let dropped = self.breakers.drop_after.map_or(DROP_AFTER, |d| d.0);
+        if stale >= dropped {
+            let needle = if self.breakers.drop_after.is_some() { "drop_after" } else { "stale_after" };
+            return Err(at(
+                needle,
+                format!("expected stale_after ({stale:?}) below drop_after ({dropped:?})"),
+            ));
+        }
+        if self.storage.data_dir.as_ref().is_some_and(|d| d.as_os_str().is_empty()) {
+            return Err(at("data_dir", "expected a non-empty data_dir".into()));
+        }
+        for q in &self.models.quotas {
+            if q.tokens == Some(0) || q.requests == Some(0) {
+                return Err(at(&q.model, format!("quota for `{}`: expected a limit above 0", q.model)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A lease must outlast a delivery, or a slow handler's request is handed out twice.
+    fn check_leases(&self, at: At<'_>) -> Result<(), ConfigError> {
+        let lease = self.queue.lease_for.map_or(LEASE_FOR, |d| d.0);
+        for h in &self.queue.handlers {
+            let timeout = h.timeout.map_or(HANDLER_TIMEOUT, |d| d.0);
+            if timeout >= lease {
+                let needle = if self.queue.lease_for.is_some() { "lease_for" } else { "timeout" };
+                return Err(at(
+                    needle,
+                    format!(
+                        "expected [queue] lease_for ({lease:?}) longer than queue handler `{}`'s timeout ({timeout:?})",
+                        h.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_intervals(&self, at: At<'_>) -> Result<(), ConfigError> {
+        let intervals =
+            self.health.interval.iter().chain(self.health.checks.iter().filter_map(|c| c.interval.as_ref()));
+        for i in intervals {
+            if i.0 < MIN_HEALTH_INTERVAL {
+                return Err(at(
+                    "interval",
+                    format!("expected a health interval of at least 100ms, found {:?}", i.0),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
