@@ -18,6 +18,7 @@ from ._native import (
     FibonacciBackoff,
     FixedDelay,
     LinearBackoff,
+    RequestQueued,
 )
 
 __all__ = [
@@ -44,6 +45,7 @@ def with_retry(
 
     Without `backoff`, waits `ExponentialBackoff(max_retries=max_retries)`: 1 s, 2 s, 4 s...
     Only exceptions matching `retry_on` are retried; the last one is re-raised unchanged.
+    `RequestQueued` never is: the call is already queued, and another try would queue it again.
     `on_retry(attempt, exc, delay)` is called before each wait. `sleep` replaces the wait
     (a function of seconds; an async one for a coroutine), e.g. to record delays in tests;
     by default `time.sleep` / `asyncio.sleep`, looked up at each wait.
@@ -63,6 +65,8 @@ def with_retry(
                     attempt += 1
                     try:
                         return await func(*args, **kwargs)
+                    except RequestQueued:
+                        raise
                     except retry_on as exc:
                         delays = delays or policy.schedule()
                         delay = _next_delay(delays, attempt, exc, on_retry)
@@ -81,6 +85,8 @@ def with_retry(
                     attempt += 1
                     try:
                         return func(*args, **kwargs)
+                    except RequestQueued:
+                        raise
                     except retry_on as exc:
                         delays = delays or policy.schedule()
                         delay = _next_delay(delays, attempt, exc, on_retry)

@@ -9,9 +9,16 @@ import pytest
 from elf_resilience import (
     AdaptiveBackoff,
     ExponentialBackoff,
+    FallbackProtocol,
+    FallbackStrategy,
     FibonacciBackoff,
     FixedDelay,
     LinearBackoff,
+    RequestQueued,
+    ResourceManager,
+    ResourceStatus,
+    ResourceType,
+    with_fallback,
     with_retry,
 )
 
@@ -226,3 +233,23 @@ def test_a_call_that_works_first_time_starts_no_schedule():
     retried = with_retry(backoff=Counting(), sleep=lambda _: None)(flaky)
     assert retried() == "ok" and Counting.made == 1, "a failure starts a schedule"
     assert retried() == "ok" and Counting.made == 1, "a call that works allocates none"
+
+
+def test_a_queued_call_is_not_retried():
+    waits, runs = [], []
+    rm = ResourceManager(default_probes=False, refresh=False)
+    protocol = FallbackProtocol(resource_manager=rm)
+    rm.set_resource_status(ResourceType.MEMORY, ResourceStatus.EXHAUSTED)
+
+    @with_retry(max_retries=3, sleep=waits.append)
+    @with_fallback(ResourceType.MEMORY, strategies=[FallbackStrategy.QUEUE_REQUEST], protocol=protocol)
+    def load(path):
+        runs.append(path)
+
+    with pytest.raises(RequestQueued) as info:
+        load("/data/big.csv")
+    assert waits == [], "queued once, not once per retry"
+    rm.clear_resource_status()
+    assert protocol.process_queue()["delivered"] == 1
+    assert runs == ["/data/big.csv"]
+    assert protocol.ticket_status(info.value.ticket) == "done"
