@@ -21,7 +21,7 @@ import pytest
 import elf_resilience as er
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "tok-python-0123"
+TOKEN = "tok-python-0123456789"
 
 # The child: connects, opens a breaker, records usage, then answers commands on stdin.
 CHILD = textwrap.dedent(

@@ -195,12 +195,12 @@ mod tests {
             name = "main"
             url = "postgres://app:pa55word@db/main"
             [server]
-            token = "tok-123456"
+            token = "tok-0123456789abcdef"
         "#;
         let config = Config::parse(text, std::path::Path::new("t.toml")).unwrap();
         let r = Redactor::from_config(&config, &[]);
         let shown = r.scrub(
-            "pa55word tok-123456 https://hooks.example.com/services/T1/B2/sEcReT /services/T1/B2/sEcReT",
+            "pa55word tok-0123456789abcdef https://hooks.example.com/services/T1/B2/sEcReT /services/T1/B2/sEcReT",
         );
         assert_eq!(shown, "*** *** *** ***");
         assert_eq!(r.scrub("postgres://app:pa55word@db/main"), "postgres://***@db/main");

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use super::{Config, ConfigError};
 
+/// The shortest `[server] token` accepted: a shorter one can be guessed.
+pub const MIN_TOKEN_LEN: usize = 16;
 /// The shortest health-check interval accepted: anything shorter spins the monitor.
 pub const MIN_HEALTH_INTERVAL: Duration = Duration::from_millis(100);
 /// `[queue] lease_for` unless set.
@@ -21,6 +23,7 @@ type At<'a> = &'a dyn Fn(&str, String) -> ConfigError;
 
 impl Config {
     pub(super) fn check_limits(&self, at: At<'_>) -> Result<(), ConfigError> {
+        self.check_server(at)?;
         self.check_leases(at)?;
         self.check_intervals(at)?;
         let stale = self.breakers.stale_after.map_or(STALE_AFTER, |d| d.0);
@@ -39,6 +42,30 @@ impl Config {
             if q.tokens == Some(0) || q.requests == Some(0) {
                 return Err(at(&q.model, format!("quota for `{}`: expected a limit above 0", q.model)));
             }
+        }
+        Ok(())
+    }
+
+    /// A token long enough not to be guessed; a public address only with a configured token
+    /// or an explicit `allow_public`.
+    fn check_server(&self, at: At<'_>) -> Result<(), ConfigError> {
+        if let Some(token) = &self.server.token {
+            let len = token.expose().chars().count();
+            if len < MIN_TOKEN_LEN {
+                return Err(at(
+                    "token",
+                    format!("expected a token of at least {MIN_TOKEN_LEN} characters, found {len}"),
+                ));
+            }
+        }
+        let public = self.server.bind.is_some_and(|b| !b.0.ip().is_loopback());
+        if public && self.server.token.is_none() && !self.server.allow_public {
+            return Err(at(
+                "bind",
+                "expected a `token` for a server on a public address (or `allow_public = true` to use \
+                 $ELF_RESILIENCE_TOKEN or the generated one)"
+                    .into(),
+            ));
         }
         Ok(())
     }

@@ -4,7 +4,7 @@
 mod error;
 mod health;
 mod limits;
-pub use limits::{DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, STALE_AFTER};
+pub use limits::{DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, STALE_AFTER};
 mod probes;
 mod runtime;
 mod types;
@@ -147,6 +147,10 @@ pub struct Server {
     /// address. A server bound to loopback answers only those; one bound elsewhere with an
     /// empty list answers any host.
     pub allowed_hosts: Vec<String>,
+    /// Lets `bind` be a public (non-loopback) address without a `token` in the config (the
+    /// token then comes from `$ELF_RESILIENCE_TOKEN` or the generated one). Default false: a
+    /// public server needs a configured token.
+    pub allow_public: bool,
 }
 
 impl Server {

@@ -77,6 +77,9 @@ fn errors_say_what_was_expected() {
         ("41_queue_handler_only_userinfo.toml", 3, "expected a host"),
         ("42_endpoint_url_with_space.toml", 3, "without spaces"),
         ("43_quota_zero_tokens.toml", 3, "expected a limit above 0"),
+        ("44_token_too_short.toml", 3, "expected a token of at least 16 characters, found 3"),
+        ("45_public_bind_without_token.toml", 2, "expected a `token` for a server on a public address"),
+        ("46_token_empty.toml", 2, "at least 16 characters"),
     ];
     for (name, want_line, want) in cases {
         let path = dir.join(name).display().to_string();
@@ -231,6 +234,19 @@ fn queue_drop_and_requeue_one_ticket() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn a_public_bind_needs_a_token_or_allow_public() {
+    let work = tempfile::tempdir().unwrap();
+    let out = run_in(work.path(), &["serve", "--bind", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("is a public address"), "{}", text(&out.stderr));
+    assert!(std::fs::read_dir(work.path()).unwrap().next().is_none(), "nothing written");
+    let allowed = "[server]\nbind = \"0.0.0.0:8686\"\nallow_public = true\n";
+    std::fs::write(work.path().join("public.toml"), allowed).unwrap();
+    let out = run_in(work.path(), &["config", "check", "public.toml"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]

@@ -12,7 +12,7 @@ async fn serve_evicts_answers_past_their_ttl_and_staleness() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
         "[storage]\ndata_dir = {:?}\ncache_max_staleness = \"1h\"\ncache_evict_interval = \"1h\"\n\
-         [server]\nbind = \"127.0.0.1:0\"\ntoken = \"tok-evict-1\"\n[health]\ndefault_checks = false\n",
+         [server]\nbind = \"127.0.0.1:0\"\ntoken = \"tok-evict-0123456789\"\n[health]\ndefault_checks = false\n",
         dir.path().display().to_string()
     );
     let config = Config::parse(&text, std::path::Path::new("t.toml")).unwrap();

@@ -21,7 +21,7 @@ use elf_resilience_server::redact::Redactor;
 use elf_resilience_server::serve;
 use serde_json::{Value, json};
 
-const TOKEN: &str = "tok-redis-0123";
+const TOKEN: &str = "tok-redis-0123456789";
 
 fn redis_url() -> Option<String> {
     let url = std::env::var("ELF_TEST_REDIS_URL").ok();

@@ -26,7 +26,7 @@ const QUERY_TOKEN: &str = "qu3rytok3n";
 
 fn config(dir: &std::path::Path, addr: SocketAddr, extra: &str) -> Config {
     let text = format!(
-        "[storage]\ndata_dir = {dir:?}\n[server]\nbind = \"127.0.0.1:0\"\ntoken = \"tok-replay-123\"\n\
+        "[storage]\ndata_dir = {dir:?}\n[server]\nbind = \"127.0.0.1:0\"\ntoken = \"tok-replay-0123456789\"\n\
          [health]\ndefault_checks = false\n[queue]\ninterval = \"50ms\"\nretry_in = \"30s\"\n\
          [[queue.handlers]]\nname = \"llm\"\n\
          url = \"http://bot:{PASSWORD}@{addr}/replay?token={QUERY_TOKEN}\"\n{extra}",

@@ -20,7 +20,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-const TOKEN: &str = "tok-shared-0123";
+const TOKEN: &str = "tok-shared-0123456789";
 
 struct World {
     router: axum::Router,
