@@ -24,6 +24,7 @@ type At<'a> = &'a dyn Fn(&str, String) -> ConfigError;
 impl Config {
     pub(super) fn check_limits(&self, at: At<'_>) -> Result<(), ConfigError> {
         self.check_server(at)?;
+        self.check_databases(at)?;
         self.check_leases(at)?;
         self.check_intervals(at)?;
         let stale = self.breakers.stale_after.map_or(STALE_AFTER, |d| d.0);
@@ -35,8 +36,16 @@ impl Config {
                 format!("expected stale_after ({stale:?}) below drop_after ({dropped:?})"),
             ));
         }
-        if self.storage.data_dir.as_ref().is_some_and(|d| d.as_os_str().is_empty()) {
-            return Err(at("data_dir", "expected a non-empty data_dir".into()));
+        if let Some(dir) = &self.storage.data_dir {
+            if dir.as_os_str().is_empty() {
+                return Err(at("data_dir", "expected a non-empty data_dir".into()));
+            }
+            if dir.exists() && !dir.is_dir() {
+                return Err(at(
+                    "data_dir",
+                    format!("expected data_dir to be a directory, but {} is not", dir.display()),
+                ));
+            }
         }
         for q in &self.models.quotas {
             if q.tokens == Some(0) || q.requests == Some(0) {
@@ -66,6 +75,21 @@ impl Config {
                  $ELF_RESILIENCE_TOKEN or the generated one)"
                     .into(),
             ));
+        }
+        Ok(())
+    }
+
+    /// A PostgreSQL URL the client library cannot read fails here, not when `serve` starts its
+    /// probes.
+    fn check_databases(&self, at: At<'_>) -> Result<(), ConfigError> {
+        for d in &self.probes.databases {
+            let url = d.url.0.expose();
+            if url.starts_with("sqlite://") {
+                continue;
+            }
+            if let Err(e) = elf_resilience::probes::PostgresProbe::new(&d.name, url) {
+                return Err(at(url, format!("database `{}`: {e}", d.name)));
+            }
         }
         Ok(())
     }

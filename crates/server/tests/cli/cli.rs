@@ -80,6 +80,8 @@ fn errors_say_what_was_expected() {
         ("44_token_too_short.toml", 3, "expected a token of at least 16 characters, found 3"),
         ("45_public_bind_without_token.toml", 2, "expected a `token` for a server on a public address"),
         ("46_token_empty.toml", 2, "at least 16 characters"),
+        ("47_database_garbage_postgres_url.toml", 3, "invalid PostgreSQL connection string"),
+        ("48_data_dir_is_a_file.toml", 2, "expected data_dir to be a directory"),
     ];
     for (name, want_line, want) in cases {
         let path = dir.join(name).display().to_string();
