@@ -8,9 +8,11 @@ usage; the binary then serves that data directory and lists them. The binary is
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import urllib.request
 import uuid
@@ -237,15 +239,16 @@ def test_an_unreachable_redis_is_a_store_error(tmp_path):
 
 
 def _wait_exit(pid: int, timeout: float = 30) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.01)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    raise AssertionError("the forked child hung")
+    """Waits for the child; a watchdog kills it if it hangs past `timeout`."""
+    watchdog = threading.Timer(timeout, os.kill, (pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        _, status = os.waitpid(pid, 0)
+    finally:
+        watchdog.cancel()
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        raise AssertionError("the forked child hung")
+    return os.waitstatus_to_exitcode(status)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

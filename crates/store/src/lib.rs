@@ -18,7 +18,7 @@
 //! | feature   | default | what it adds |
 //! |-----------|---------|--------------|
 //! | `redis`   | no      | `RedisQueue`, `RedisCache`, `RedisBreakerStore` |
-//! | `testing` | no      | `breaker_store_conformance`, for the tests of other [`BreakerStateStore`] backends |
+//! | `testing` | no      | `breaker_store_conformance`, for the tests of other [`BreakerStateStore`] backends; `PrivateRedis`, a `redis-server` a test starts and kills |
 //!
 //! [`BreakerPublisher`] publishes a process's breakers to a [`BreakerStateStore`] and applies the
 //! trip / reset commands other processes (the `elf-resilience serve` dashboard) send them.
@@ -33,10 +33,14 @@ pub use redis::{REDIS_IO_TIMEOUT, RedisBreakerStore, RedisCache, RedisQueue, Red
 
 #[cfg(feature = "testing")]
 pub use breakers::breaker_store_conformance;
+#[cfg(feature = "testing")]
+mod private_redis;
 pub use breakers::{
     BreakerCommand, BreakerPublisher, BreakerSnapshot, BreakerStateStore, BreakerStoreError, Owner,
     PublisherHandle, Tick,
 };
+#[cfg(feature = "testing")]
+pub use private_redis::PrivateRedis;
 pub use sqlite::{
     DEFAULT_MAX_STALENESS, SqliteBreakerStore, SqliteCache, SqliteLedger, SqliteQueue, StoreError,
 };

@@ -19,6 +19,7 @@ use elf_resilience::{
 use elf_resilience_server::config::Config;
 use elf_resilience_server::redact::Redactor;
 use elf_resilience_server::serve;
+use elf_resilience_store::PrivateRedis;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "tok-redis-0123456789";
@@ -242,47 +243,16 @@ fn an_unreachable_redis_stops_serve_and_queue_before_anything_starts_but_not_rep
     );
 }
 
-/// A private `redis-server` on its own loopback port, without persistence, ended when dropped.
-struct PrivateRedis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl PrivateRedis {
-    fn start(port: u16) -> Option<Self> {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let redis = Self { child, port };
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(redis);
-            }
-            std::thread::sleep(Duration::from_millis(10)); // a readiness poll, not a timing
-        }
-        panic!("redis-server on port {port} did not start");
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn health_says_when_redis_is_down_and_serve_works_again_once_it_is_back() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = PrivateRedis::free_port();
     let Some(redis) = PrivateRedis::start(port) else {
         println!("skipping: redis-server is not installed");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let (handler, _received, _) = receiver(200).await;
-    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let url = redis.url();
     let (config, _) = config(dir.path(), &url, "elf-test:restart", handler);
     let running =
         serve::start(&config, config.server.bind(), Redactor::from_config(&config, &[])).await.unwrap();
@@ -292,7 +262,7 @@ async fn health_says_when_redis_is_down_and_serve_works_again_once_it_is_back() 
         elf_resilience::HealthStatus::Healthy
     );
 
-    drop(redis);
+    redis.kill();
     let down = health.run_check_now("storage:redis").await.unwrap();
     assert_eq!(down.status, elf_resilience::HealthStatus::Unhealthy, "{down:?}");
     assert!(down.message.starts_with("redis unreachable"), "{}", down.message);
