@@ -111,14 +111,13 @@ fn bare_secrets(url: &str) -> Vec<String> {
         SECRET_NAMES.iter().any(|n| name.contains(n))
     };
     let query = url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
-    let wanted: Vec<&str> = query
-        .split('&')
-        .filter_map(|kv| kv.split_once('='))
-        .filter(|(k, _)| named_secret(k))
-        .map(|(_, v)| v)
-        .collect();
-    let in_query = |s: &String| query.split('&').filter_map(|kv| kv.split_once('=')).any(|(_, v)| v == s);
-    url_secrets(url).into_iter().filter(|s| !in_query(s) || wanted.contains(&s.as_str())).collect()
+    let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|kv| kv.split_once('=')).collect();
+    // The user information's secret, and query values only under a secret name.
+    let hunted = |s: &String| {
+        pairs.iter().all(|(_, v)| *v != s.as_str())
+            || pairs.iter().any(|(k, v)| *v == s.as_str() && named_secret(k))
+    };
+    url_secrets(url).into_iter().filter(hunted).collect()
 }
 
 /// `url` and its spelling without user information, each with its redacted form; nothing
