@@ -84,14 +84,7 @@ async fn postgres_without_the_database_says_so() {
 
 #[tokio::test(start_paused = true)]
 async fn postgres_that_never_answers_is_critical_after_the_timeout() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let addr = crate::silent_server().await;
     let dsn = format!("postgres://app@{addr}/app");
     let probe = PostgresProbe::new("silent", &dsn).unwrap().connect_timeout(Duration::from_millis(200));
     let start = tokio::time::Instant::now();

@@ -12,3 +12,17 @@ mod mcp_server;
 mod mcp_stdio;
 #[cfg(feature = "http")]
 mod network;
+
+/// Accepts connections on loopback and never answers; its address.
+#[cfg(any(feature = "postgres", feature = "mcp", feature = "http"))]
+async fn silent_server() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    addr
+}

@@ -70,14 +70,7 @@ async fn a_closed_port_is_critical() {
 
 #[tokio::test(start_paused = true)]
 async fn a_server_that_never_answers_times_out() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
+    let addr = crate::silent_server().await;
     let probe =
         McpProbe::http("silent", format!("http://user:pw@{addr}/mcp")).timeout(Duration::from_secs(3));
     assert!(!format!("{probe:?}").contains("pw@"));

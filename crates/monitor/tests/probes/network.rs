@@ -32,19 +32,6 @@ async fn http_server(response: &'static str) -> SocketAddr {
     addr
 }
 
-/// Accepts connections and never answers.
-async fn silent_server() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
-            held.push(socket);
-        }
-    });
-    addr
-}
-
 /// A port nothing listens on.
 async fn closed_port() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -95,7 +82,7 @@ async fn a_closed_port_is_critical_for_both_probes() {
 
 #[tokio::test]
 async fn tcp_connects_to_a_listener() {
-    let addr = silent_server().await;
+    let addr = crate::silent_server().await;
     let sample = TcpProbe::new("up", addr.to_string()).sample().await.unwrap();
     assert_eq!(sample.status_override, None, "{sample:?}");
     assert!(metric(&sample, "latency_ms").is_some());
@@ -105,7 +92,7 @@ async fn tcp_connects_to_a_listener() {
 
 #[tokio::test(start_paused = true)]
 async fn a_server_that_never_answers_times_out() {
-    let addr = silent_server().await;
+    let addr = crate::silent_server().await;
     let probe =
         HttpProbe::with_timeout("silent", &format!("http://{addr}/"), Duration::from_secs(2)).unwrap();
     let start = tokio::time::Instant::now();
