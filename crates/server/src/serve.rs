@@ -188,9 +188,8 @@ pub async fn shutdown_signal() {
 /// `serve`: runs until a signal, then shuts down gracefully.
 pub async fn run(config: &Config, bind: Option<SocketAddr>, redactor: Redactor) -> anyhow::Result<()> {
     let bind = bind.unwrap_or_else(|| config.server.bind());
-    let s = &config.server;
     anyhow::ensure!(
-        bind.ip().is_loopback() || s.token.is_some() || s.allow_public,
+        config.server.may_listen_on(bind),
         "--bind {bind} is a public address: set [server] token, or allow_public = true"
     );
     let running = start(config, bind, redactor).await?;

@@ -67,8 +67,7 @@ impl Config {
                 ));
             }
         }
-        let public = self.server.bind.is_some_and(|b| !b.0.ip().is_loopback());
-        if public && self.server.token.is_none() && !self.server.allow_public {
+        if self.server.bind.is_some_and(|b| !self.server.may_listen_on(b.0)) {
             return Err(at(
                 "bind",
                 "expected a `token` for a server on a public address (or `allow_public = true` to use \

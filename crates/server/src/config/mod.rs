@@ -158,6 +158,12 @@ impl Server {
     pub fn bind(&self) -> std::net::SocketAddr {
         self.bind.map_or_else(|| ([127, 0, 0, 1], 8686).into(), |b| b.0)
     }
+
+    /// Whether the server may listen on `bind`: loopback always, a public address only with a
+    /// configured token or `allow_public`.
+    pub fn may_listen_on(&self, bind: std::net::SocketAddr) -> bool {
+        bind.ip().is_loopback() || self.token.is_some() || self.allow_public
+    }
 }
 
 impl Config {
