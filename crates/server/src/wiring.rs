@@ -12,11 +12,8 @@ use elf_resilience::{
     ResourceType, UsageLedger, WebhookSink,
 };
 
-use crate::config::{AlertSink, Config, Secret, Threshold, Window};
+use crate::config::{AlertSink, Config, PROBE_INTERVAL, PROBE_TIMEOUT, Secret, Threshold, Window};
 
-/// The default probe interval and timeout.
-const PROBE_INTERVAL: Duration = Duration::from_secs(15);
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much later than a probe's own timeout the manager cuts a sample short, so that a probe
 /// that keeps its timeout itself reports it (critical, "timed out after N ms") and ends what it
 /// started (an MCP stdio server's processes) before the cut.

@@ -14,6 +14,10 @@ pub const MIN_HEALTH_INTERVAL: Duration = Duration::from_millis(100);
 pub const LEASE_FOR: Duration = Duration::from_secs(60);
 /// A queue handler's `timeout` unless set.
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+/// `[probes] interval` unless set.
+pub const PROBE_INTERVAL: Duration = Duration::from_secs(15);
+/// `[probes] timeout` unless set.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// `[breakers] stale_after` unless set.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
 /// `[breakers] drop_after` unless set.

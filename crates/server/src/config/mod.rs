@@ -1,10 +1,15 @@
 //! The `elf-resilience.toml` file: every part optional, every value checked while parsing, and
 //! errors that name `file:line:col`.
 
+mod coherence;
 mod error;
 mod health;
 mod limits;
-pub use limits::{DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, STALE_AFTER};
+pub use coherence::MIN_LOOP_INTERVAL;
+pub use limits::{
+    DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, PROBE_INTERVAL,
+    PROBE_TIMEOUT, STALE_AFTER,
+};
 mod probes;
 mod runtime;
 mod types;
@@ -223,6 +228,7 @@ impl Config {
         self.check_names(&at)?;
         self.check_handlers(&at)?;
         self.check_limits(&at)?;
+        self.check_coherence(&at)?;
         for c in &self.health.checks {
             c.check_target().map_err(|m| at(&c.target, m))?;
         }
