@@ -56,8 +56,12 @@ impl Plan {
 /// When the running server is killed next.
 #[derive(Debug, Clone, Copy)]
 enum Trigger {
-    /// Once this many deliveries (duplicates included) were seen.
+    /// Once this many deliveries (duplicates included) were seen: while the last one is in
+    /// flight, before its ack.
     Delivered(u64),
+    /// Once this many deliveries were seen and the last one is acked: in the lease or the
+    /// delivery after it.
+    Acked(u64),
     /// Once this many requests were enqueued.
     Enqueued(u64),
     /// At once: nothing is left to deliver.
@@ -76,6 +80,8 @@ struct Soak {
     serve_gen: u32,
     trigger: Option<Trigger>,
     serve_kills: u32,
+    kills_by_point: [u32; 4],
+    last_key: String,
     enqueuer: Option<Enqueuer>,
     enqueuer_gen: u32,
     enqueuer_targets: Vec<u64>,
@@ -108,6 +114,8 @@ impl Soak {
             serve_gen: 0,
             trigger: None,
             serve_kills: 0,
+            kills_by_point: [0; 4],
+            last_key: String::new(),
             enqueuer: None,
             enqueuer_gen: 0,
             enqueuer_targets,
@@ -157,6 +165,7 @@ impl Soak {
 
     fn delivered(&mut self, d: Delivery) {
         self.deliveries += 1;
+        self.last_key.clone_from(&d.key);
         *self.seen.entry(d.key.clone()).or_default() += 1;
         let before = self.payloads.insert(d.key.clone(), d.n);
         assert!(
@@ -216,8 +225,9 @@ impl Soak {
         self.start_enqueuer();
     }
 
-    /// Picks where the fresh server dies: after a few more enqueues (a third of the time,
-    /// while enqueuing goes on) or after a few more deliveries; at once when all are in.
+    /// Picks where the fresh server dies: after a few more enqueues (while enqueuing goes on),
+    /// or after a few more deliveries, before or after the last one's ack; at once when all
+    /// are in.
     fn arm(&mut self) {
         if self.serve_kills >= self.plan.kills {
             return;
@@ -225,27 +235,41 @@ impl Soak {
         let spacing = (self.plan.requests / u64::from(self.plan.kills.max(1))).max(1);
         let left = self.plan.requests - self.unique();
         let enqueuing = !self.enqueue_finished && self.enqueued + 8 < self.plan.requests;
-        self.trigger = Some(if enqueuing && self.rng.u8(0..3) == 0 {
-            Trigger::Enqueued(self.enqueued + self.rng.u64(1..=8))
-        } else if left > 0 {
-            Trigger::Delivered(self.deliveries + self.rng.u64(1..=(2 * spacing - 1).min(left)))
-        } else {
-            Trigger::Now
+        let after = |rng: &mut fastrand::Rng| self.deliveries + rng.u64(1..=(2 * spacing - 1).min(left));
+        self.trigger = Some(match self.rng.u8(0..3) {
+            0 if enqueuing => Trigger::Enqueued(self.enqueued + self.rng.u64(1..=8)),
+            _ if left == 0 => Trigger::Now,
+            1 => Trigger::Acked(after(&mut self.rng)),
+            _ => Trigger::Delivered(after(&mut self.rng)),
         });
     }
 
-    fn maybe_kill_serve(&mut self) {
-        let due = match self.trigger {
-            Some(Trigger::Delivered(n)) => self.deliveries >= n,
-            Some(Trigger::Enqueued(n)) => self.enqueued >= n,
-            Some(Trigger::Now) => true,
-            None => false,
+    fn maybe_kill_serve(&mut self, queue: &dyn RequestQueue) {
+        let (due, point) = match self.trigger {
+            Some(Trigger::Delivered(n)) => (self.deliveries >= n, 0),
+            Some(Trigger::Acked(n)) => (self.deliveries >= n && self.until_acked(queue), 1),
+            Some(Trigger::Enqueued(n)) => (self.enqueued >= n, 2),
+            Some(Trigger::Now) => (true, 3),
+            None => (false, 0),
         };
         if due {
             self.serve.take().unwrap().kill();
             self.serve_kills += 1;
+            self.kills_by_point[point] += 1;
             self.start_serve();
         }
+    }
+
+    /// Waits (a bounded spin: the ack follows the handler's answer at once) until the last
+    /// delivery is acked; `true` once it is.
+    fn until_acked(&self, queue: &dyn RequestQueue) -> bool {
+        let ticket = elf_resilience::Ticket(self.last_key.clone());
+        let give_up = Instant::now() + Duration::from_secs(10);
+        while queue.status(&ticket).unwrap() != Some(TicketStatus::Done) {
+            assert!(Instant::now() < give_up, "{ticket} was delivered but not acked within 10 s");
+            std::thread::yield_now();
+        }
+        true
     }
 
     /// Every request is in, delivered and done, and every kill was made.
@@ -268,7 +292,7 @@ impl Soak {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => unreachable!("the soak holds a sender"),
             }
-            self.maybe_kill_serve();
+            self.maybe_kill_serve(&*queue);
         }
         let status = self.serve.take().unwrap().terminate();
         assert!(status.success(), "serve stops cleanly on SIGTERM: {status:?}");
@@ -321,10 +345,14 @@ fn soak(store: Store, backend: &str) {
     soak.run(&events);
     soak.verify();
     println!(
-        "soak {backend}: requests {}, serve kills {}, enqueuer kills {}, deliveries {}, duplicates {}, lost 0, \
-         damaged 0, {:.1} s",
+        "soak {backend}: requests {}, serve kills {} (in a delivery {}, after an ack {}, during enqueues {}, \
+         idle {}), enqueuer kills {}, deliveries {}, duplicates {}, lost 0, damaged 0, {:.1} s",
         plan.requests,
         soak.serve_kills,
+        soak.kills_by_point[0],
+        soak.kills_by_point[1],
+        soak.kills_by_point[2],
+        soak.kills_by_point[3],
         soak.enqueuer_kills,
         soak.deliveries,
         soak.deliveries - soak.unique(),
