@@ -4,4 +4,5 @@
 
 mod crash;
 mod enqueuer;
+mod shared_dir;
 mod support;
