@@ -71,13 +71,20 @@ fn enqueue(queue: &dyn RequestQueue, n: u64) -> Ticket {
     queue.enqueue(EnqueueRequest::new("llm", json!({ "n": n })), SystemTime::now()).unwrap()
 }
 
+type ByKey = HashMap<String, Vec<&'static str>>;
+
 /// Collects deliveries until every ticket in `tickets` is done; returns who delivered what.
-fn collect(
+fn collect(events: &Receiver<Event>, queue: &dyn RequestQueue, tickets: &[Ticket]) -> ByKey {
+    collect_more(events, queue, tickets, ByKey::new())
+}
+
+/// [`collect`], adding to deliveries already seen.
+fn collect_more(
     events: &Receiver<Event>,
     queue: &dyn RequestQueue,
     tickets: &[Ticket],
-) -> HashMap<String, Vec<&'static str>> {
-    let mut by_key: HashMap<String, Vec<&'static str>> = HashMap::new();
+    mut by_key: ByKey,
+) -> ByKey {
     let deadline = Instant::now() + DEADLINE;
     let done = || tickets.iter().all(|t| queue.status(t).unwrap() == Some(TicketStatus::Done));
     while by_key.len() < tickets.len() || !done() {
@@ -93,7 +100,7 @@ fn collect(
     by_key
 }
 
-fn assert_each_once(by_key: &HashMap<String, Vec<&'static str>>, tickets: &[Ticket]) {
+fn assert_each_once(by_key: &ByKey, tickets: &[Ticket]) {
     for t in tickets {
         let who = by_key.get(&t.0).map_or(&[][..], Vec::as_slice);
         assert_eq!(who.len(), 1, "{t} was delivered {} times, by {who:?}", who.len());
@@ -110,6 +117,35 @@ fn succeeded(addr: SocketAddr) -> u64 {
     v["worker"]["totals"]["succeeded"].as_u64().unwrap_or_else(|| panic!("no worker totals: {v}"))
 }
 
+/// The status of an authenticated command (resetting a breaker) sent to `addr` with `token`.
+fn command_status(addr: SocketAddr, token: &str) -> u16 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let url = format!("http://{addr}/api/breakers/soak/reset");
+        reqwest::Client::new().post(url).bearer_auth(token).send().await.unwrap().status().as_u16()
+    })
+}
+
+/// Both servers, started at once without a configured token, took the one in `token`.
+fn assert_one_token(dir: &Path, addrs: &[SocketAddr]) {
+    let token = std::fs::read_to_string(dir.join("token")).unwrap();
+    for &addr in addrs {
+        assert_ne!(command_status(addr, token.trim()), 401, "{addr} takes the token in the data directory");
+        assert_eq!(command_status(addr, "not-the-token-0123456789"), 401, "{addr} refuses another");
+    }
+}
+
+/// No server warned or failed: no pass lost to a locked database, no request to a bad decode.
+fn assert_quiet(logs: &Path) {
+    for entry in std::fs::read_dir(logs).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let loud: Vec<&str> =
+            text.lines().filter(|l| l.contains(" WARN ") || l.contains(" ERROR ")).collect();
+        assert!(loud.is_empty(), "{}:\n{}", path.display(), loud.join("\n"));
+    }
+}
+
 fn two_serves(store: &Store) {
     let (tx, events) = mpsc::channel();
     let config = store.write_config(receiver(tx.clone(), Event::Received), LEASE_FOR);
@@ -123,9 +159,11 @@ fn two_serves(store: &Store) {
     println!("two serves on one queue: {REQUESTS} requests, delivered {split:?}, duplicates 0");
     assert_eq!(split.iter().sum::<u64>(), REQUESTS, "the servers' totals add up: {split:?}");
     assert!(split.iter().all(|&s| s > 0), "both servers replayed: {split:?}");
+    assert_one_token(store.dir(), &addrs);
     for s in servers {
         assert!(s.terminate().success());
     }
+    assert_quiet(logs.path());
     store.assert_undamaged();
 }
 
@@ -162,14 +200,20 @@ fn serve_and_library(store: &Store) {
     let logs = tempfile::tempdir().unwrap();
     let (servers, _) = serves(&config, logs.path(), 1, &tx, &events);
     let queue = store.queue();
+    let mut tickets: Vec<Ticket> = (0..REQUESTS / 2).map(|n| enqueue(&*queue, n)).collect();
+    // The library starts consuming once serve has, so both have a share to deliver.
+    let first = match next(&events, Instant::now() + DEADLINE) {
+        Event::Received(d) => d,
+        other => panic!("expected serve's first delivery, found {other:?}"),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let worker = library_worker(queue.clone(), tx.clone());
     let consumer = rt.spawn(async move {
         worker.run(Duration::from_millis(20), async { drop(stopped.await) }).await.unwrap();
     });
-    let tickets: Vec<Ticket> = (0..REQUESTS).map(|n| enqueue(&*queue, n)).collect();
-    let by_key = collect(&events, &*queue, &tickets);
+    tickets.extend((REQUESTS / 2..REQUESTS).map(|n| enqueue(&*queue, n)));
+    let by_key = collect_more(&events, &*queue, &tickets, ByKey::from([(first.key, vec!["serve"])]));
     let _ = stop.send(());
     rt.block_on(consumer).unwrap();
     assert_each_once(&by_key, &tickets);
@@ -187,6 +231,7 @@ fn serve_and_library(store: &Store) {
     for s in servers {
         assert!(s.terminate().success());
     }
+    assert_quiet(logs.path());
     store.assert_undamaged();
 }
 
