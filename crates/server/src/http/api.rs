@@ -13,8 +13,12 @@ use serde_json::{Value, json};
 use super::HttpState;
 use super::auth::require_token;
 use super::error::AppError;
+use super::storage::blocking;
 use crate::gauges;
 use crate::shared::local_listing;
+
+/// How the shared breaker store is named in a 503.
+const BREAKER_STORE: &str = "the shared breaker store";
 
 /// `/livez`: the process answers.
 pub async fn livez() -> &'static str {
@@ -39,10 +43,11 @@ pub async fn metrics(State(s): State<HttpState>) -> Result<Response, AppError> {
     let handle = s.app.metrics.as_ref().ok_or_else(|| AppError::NotFound("metrics recorder".into()))?;
     gauges::update(&s.app);
     let mut text = handle.render();
-    if let Some(shared) = s.app.shared_breakers() {
+    if let Some(shared) = s.app.shared_breakers().cloned() {
         let now = SystemTime::now();
-        match shared.remote(now) {
-            Ok(remote) => text = gauges::with_remote_breakers(&text, &remote, now),
+        match blocking(BREAKER_STORE, s.limits.storage_timeout, move || shared.remote(now)).await {
+            Ok(Ok(remote)) => text = gauges::with_remote_breakers(&text, &remote, now),
+            Ok(Err(e)) => tracing::warn!(error = %e, "/metrics without other processes' breakers"),
             Err(e) => tracing::warn!(error = %e, "/metrics without other processes' breakers"),
         }
     }
@@ -74,10 +79,12 @@ pub async fn health_report(State(s): State<HttpState>) -> Json<Value> {
 /// the shared store; each with `owner`, `local`, `age` (seconds) and `stale`.
 pub async fn breakers(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
     let local = s.app.breakers.stats();
-    let listing = match s.app.shared_breakers() {
-        Some(shared) => {
-            shared.listing(&local, SystemTime::now()).map_err(|e| AppError::Internal(e.to_string()))?
-        }
+    let listing = match s.app.shared_breakers().cloned() {
+        Some(shared) => blocking(BREAKER_STORE, s.limits.storage_timeout, move || {
+            shared.listing(&local, SystemTime::now())
+        })
+        .await?
+        .map_err(|e| AppError::Internal(e.to_string()))?,
         None => local_listing(&local),
     };
     Ok(Json(s.redactor.json(&listing)))
@@ -135,10 +142,14 @@ pub async fn breaker_action(
         tracing::info!(breaker = %name, %action, "breaker changed by operator");
         return Ok(Json(s.redactor.json(&breaker.stats())).into_response());
     }
-    let shared = s.app.shared_breakers().ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
-    let sent = shared
-        .send(&name, target.owner.as_deref(), command, SystemTime::now())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let shared =
+        s.app.shared_breakers().cloned().ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
+    let (to, owner) = (name.clone(), target.owner.clone());
+    let sent = blocking(BREAKER_STORE, s.limits.storage_timeout, move || {
+        shared.send(&to, owner.as_deref(), command, SystemTime::now())
+    })
+    .await?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     if sent.is_empty() {
         return Err(AppError::NotFound(format!("breaker `{name}`")));
     }
