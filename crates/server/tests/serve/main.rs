@@ -11,4 +11,6 @@ mod redis;
 mod replay;
 mod router;
 mod shared_breakers;
+mod slow_clients;
 mod support;
+mod wire;
