@@ -2,6 +2,7 @@
 //! headless Chromium, shared breakers, the queue worker's replays, cache eviction, and Redis
 //! storage (feature `redis`).
 
+mod bodies;
 mod browser;
 mod dashboard;
 mod eviction;
