@@ -13,5 +13,6 @@ mod replay;
 mod router;
 mod shared_breakers;
 mod slow_clients;
+mod stalled_stores;
 mod support;
 mod wire;

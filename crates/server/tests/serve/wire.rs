@@ -17,13 +17,18 @@ pub const TOKEN: &str = "tok-wire-0123456789";
 /// How long any one wait of these tests may take before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
-/// `serve` over a fresh data directory, with `extra` appended to its config (sections after
-/// `[server]` go on their own lines; `server_keys` go into `[server]`).
+/// `serve` over a fresh data directory, `server_keys` in its `[server]` table and `extra`
+/// (whole tables) after it.
 pub async fn start(server_keys: &str, extra: &str) -> (Running, tempfile::TempDir) {
+    start_full(server_keys, "", extra).await
+}
+
+/// Like [`start`], with `storage_keys` in the `[storage]` table too.
+pub async fn start_full(server_keys: &str, storage_keys: &str, extra: &str) -> (Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[storage]\ndata_dir = {:?}\n[server]\nbind = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n{server_keys}\n\
-         [health]\ndefault_checks = false\n{extra}",
+        "[storage]\ndata_dir = {:?}\n{storage_keys}\n[server]\nbind = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\n\
+         {server_keys}\n[health]\ndefault_checks = false\n{extra}",
         dir.path().join("data")
     );
     let config = Config::parse(&text, Path::new("wire.toml")).unwrap();
