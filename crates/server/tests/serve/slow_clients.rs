@@ -69,3 +69,33 @@ async fn shutdown_does_not_wait_for_clients_still_sending_headers() {
     assert_eq!(ends.expect("every slow connection closed by the shutdown").len(), SLOW);
     assert!(TcpStream::connect(addr).await.is_err(), "the listener is closed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_in_flight_at_shutdown_still_gets_its_answer() {
+    let handler = "[[queue.handlers]]\nname = \"llm\"\nurl = \"http://127.0.0.1:9/replay\"\n[queue]\ninterval = \"1h\"\n";
+    let (running, _dir) = start("", handler).await;
+    let addr = running.addr;
+    let body = "{\"handler\": \"llm\", \"payload\": {\"prompt\": \"hi\"}}";
+    let (first, rest) = body.split_at(10);
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /api/queue HTTP/1.1\r\nHost: 127.0.0.1\r\n{}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{first}",
+        crate::wire::bearer(),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    assert_eq!(get(addr, "/livez").await.status, 200);
+
+    let shutdown = tokio::spawn(running.shutdown());
+    let until = Instant::now() + DEADLINE;
+    while TcpStream::connect(addr).await.is_ok() {
+        assert!(Instant::now() < until, "the listener stayed open after shutdown began");
+        tokio::task::yield_now().await;
+    }
+    stream.write_all(rest.as_bytes()).await.unwrap();
+    let answer = crate::wire::read_answer(&mut stream).await;
+    assert_eq!(answer.status, 201, "{answer:?}");
+    assert!(answer.json()["ticket"].is_string());
+    tokio::time::timeout(DEADLINE, shutdown).await.expect("shutdown completed").unwrap().unwrap();
+}
