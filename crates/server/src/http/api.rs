@@ -19,6 +19,8 @@ use crate::shared::local_listing;
 
 /// How the shared breaker store is named in a 503.
 const BREAKER_STORE: &str = "the shared breaker store";
+/// How the request queue is named in a 503.
+const QUEUE: &str = "the request queue";
 
 /// `/livez`: the process answers.
 pub async fn livez() -> &'static str {
@@ -41,13 +43,18 @@ pub async fn health(State(s): State<HttpState>) -> Response {
 /// `/metrics`: Prometheus text, with the breakers of other processes from the shared store.
 pub async fn metrics(State(s): State<HttpState>) -> Result<Response, AppError> {
     let handle = s.app.metrics.as_ref().ok_or_else(|| AppError::NotFound("metrics recorder".into()))?;
-    gauges::update(&s.app);
+    let app = s.app.clone();
+    // The queue gauges read the queue: a stalled one leaves them at their last values.
+    if let Err(e) = blocking(QUEUE, s.limits.storage_timeout, move || gauges::update(&app)).await {
+        tracing::warn!(error = %e, "/metrics with the gauges of the last scrape");
+    }
     let mut text = handle.render();
     if let Some(shared) = s.app.shared_breakers().cloned() {
         let now = SystemTime::now();
-        match blocking(BREAKER_STORE, s.limits.storage_timeout, move || shared.remote(now)).await {
-            Ok(Ok(remote)) => text = gauges::with_remote_breakers(&text, &remote, now),
-            Ok(Err(e)) => tracing::warn!(error = %e, "/metrics without other processes' breakers"),
+        // A store that fails or stalls costs only the other processes' gauges, never the scrape.
+        let answered = blocking(BREAKER_STORE, s.limits.storage_timeout, move || shared.remote(now)).await;
+        match answered.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+            Ok(remote) => text = gauges::with_remote_breakers(&text, &remote, now),
             Err(e) => tracing::warn!(error = %e, "/metrics without other processes' breakers"),
         }
     }

@@ -15,11 +15,13 @@ const STORAGE_TIMEOUT: Duration = Duration::from_secs(1);
 const QUIET: &str = "[breakers]\npublish_interval = \"1h\"\n[queue]\ninterval = \"1h\"\n";
 
 /// While the store is held: 10 `/api/breakers` hang, `/livez` answers within 1 s, and the 10
-/// end with 503 naming the shared breaker store no sooner than the storage timeout.
+/// end with 503 naming the shared breaker store no sooner than the storage timeout; a scrape
+/// of `/metrics` still gets 200.
 async fn while_held(addr: SocketAddr) {
     let started = Instant::now();
     let hung: Vec<_> =
         (0..10).map(|_| tokio::spawn(async move { get(addr, "/api/breakers").await })).collect();
+    let scrape = tokio::spawn(async move { get(addr, "/metrics").await });
     let livez = tokio::time::timeout(Duration::from_secs(1), get(addr, "/livez")).await;
     assert_eq!(livez.expect("/livez within 1 s while the store hangs").status, 200);
     let answers = tokio::time::timeout(DEADLINE, join_all(hung)).await.expect("the hung requests ended");
@@ -30,6 +32,8 @@ async fn while_held(addr: SocketAddr) {
         assert!(error.contains("shared breaker store did not answer within 1s"), "{error}");
     }
     assert!(started.elapsed() >= STORAGE_TIMEOUT, "503 before the storage timeout");
+    let scrape = tokio::time::timeout(DEADLINE, scrape).await.expect("/metrics ended").unwrap();
+    assert_eq!(scrape.status, 200, "/metrics goes on without the other processes' breakers");
 }
 
 /// Asks `/api/breakers` until it answers 200 (the threads stuck on the store finish first).
