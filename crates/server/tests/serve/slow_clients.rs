@@ -46,6 +46,21 @@ async fn connections_stuck_in_their_headers_are_closed_after_the_header_timeout(
     let livez = livez.expect("/livez answered within 1 s while 300 clients hold their headers");
     assert_eq!((livez.status, livez.body.as_str()), (200, "ok"));
 
+    // And a keep-alive connection that answered once, then sends nothing.
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\nok") {
+        let mut buf = [0u8; 512];
+        let n = idle.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before answering: {:?}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    let answered = Instant::now();
+    let (idle_closed, _) =
+        tokio::time::timeout(DEADLINE, closed(idle)).await.expect("idle connection closed");
+    assert!(idle_closed.duration_since(answered) >= timeout, "idle connection closed early");
+
     let ends = tokio::time::timeout(DEADLINE, join_all(slow.into_iter().map(closed))).await;
     let ends = ends.expect("every slow connection closed before the deadline");
     for (at, sent) in &ends {
