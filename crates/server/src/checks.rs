@@ -10,6 +10,7 @@ use elf_resilience::{
 };
 
 use crate::config::{CheckKind, Config, HealthCheckConfig};
+use crate::http::blocking;
 use crate::stores::{Backend, Stores};
 
 /// Sized for Kubernetes: a probe's default `periodSeconds` is 10 and `timeoutSeconds` 1.
@@ -58,22 +59,23 @@ pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Store
         return Ok(());
     }
     let queue = stores.queue.clone();
+    let within = config.storage.timeout();
     let check = HealthCheck::builder("storage:redis", move || {
         let queue = queue.clone();
         async move {
-            let answered =
-                tokio::task::spawn_blocking(move || queue.list(Some(TicketStatus::Leased), 1)).await;
+            let answered = blocking("redis", within, move || queue.list(Some(TicketStatus::Leased), 1)).await;
             match answered {
                 Ok(Ok(_)) => CheckOutcome::healthy("redis answers"),
                 Ok(Err(e)) => CheckOutcome::unhealthy(format!("redis unreachable: {e}")),
-                Err(e) => CheckOutcome::unhealthy(format!("redis check failed: {e}")),
+                Err(e) => CheckOutcome::unhealthy(e.to_string()),
             }
         }
     })
     .component_type("datastore")
     .critical(true)
     .interval(config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0))
-    .timeout(DEFAULT_TIMEOUT)
+    // The storage timeout answers first, with its own message.
+    .timeout(within + DEFAULT_TIMEOUT)
     .failure_threshold(1);
     monitor.register_check(check.build()?)?;
     Ok(())

@@ -14,7 +14,6 @@ use tokio::net::TcpListener;
 
 use crate::checks;
 use crate::config::Config;
-use crate::http::{HostPolicy, guarded};
 use crate::redact::Redactor;
 use crate::replay;
 use crate::shared::SharedBreakers;
@@ -98,14 +97,10 @@ pub async fn start_with(
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let background = background(config, &state, &stores, stop.subscribe())?;
-    let router = guarded(state.clone(), redactor, HostPolicy::new(addr, &config.server.allowed_hosts));
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let server =
+        tokio::spawn(crate::http::serve(config, listener, state.clone(), redactor, &stores, async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }));
     state.set_ready(true);
     tracing::info!(%addr, backend = ?stores.backend, "serving dashboard, API and /metrics");
     Ok(Running { state, stores, addr, server, stop, background })

@@ -50,6 +50,11 @@ impl PrivateRedis {
         self.port
     }
 
+    /// Its process id, for a test that pauses it (`kill -STOP`) to play a Redis that stalls.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `redis://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)

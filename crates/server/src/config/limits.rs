@@ -28,6 +28,7 @@ type At<'a> = &'a dyn Fn(&str, String) -> ConfigError;
 impl Config {
     pub(super) fn check_limits(&self, at: At<'_>) -> Result<(), ConfigError> {
         self.check_server(at)?;
+        self.check_serving(at)?;
         self.check_databases(at)?;
         self.check_leases(at)?;
         self.check_intervals(at)?;

@@ -12,6 +12,8 @@ pub use limits::{
 };
 mod probes;
 mod runtime;
+mod serving;
+pub use serving::{BODY_TIMEOUT, HEADER_TIMEOUT, MAX_BODY_BYTES, STORAGE_TIMEOUT};
 mod types;
 
 use std::collections::BTreeMap;
@@ -125,6 +127,9 @@ pub struct Storage {
     pub cache_max_entries: Option<usize>,
     /// How often `serve` evicts the cache. Default 5 min.
     pub cache_evict_interval: Option<HumanDuration>,
+    /// How long one storage call of an HTTP request may take before the request gets 503
+    /// naming the store. Default 2 s.
+    pub timeout: Option<HumanDuration>,
 }
 
 impl Storage {
@@ -156,6 +161,16 @@ pub struct Server {
     /// token then comes from `$ELF_RESILIENCE_TOKEN` or the generated one). Default false: a
     /// public server needs a configured token.
     pub allow_public: bool,
+    /// How long a client may take to send a request's headers before the connection is
+    /// closed. Default 10 s.
+    pub header_timeout: Option<HumanDuration>,
+    /// How long a client may take to send a request's body. Default 30 s.
+    pub body_timeout: Option<HumanDuration>,
+    /// The largest request body accepted; a larger one gets 413 unread. Default 1 MiB.
+    pub max_body_bytes: Option<usize>,
+    /// Origins (`https://app.example.com`) a browser page may call the API from. Default
+    /// none: no CORS headers are sent.
+    pub cors_origins: Vec<String>,
 }
 
 impl Server {

@@ -13,8 +13,14 @@ use serde_json::{Value, json};
 use super::HttpState;
 use super::auth::require_token;
 use super::error::AppError;
+use super::storage::blocking;
 use crate::gauges;
 use crate::shared::local_listing;
+
+/// How the shared breaker store is named in a 503.
+const BREAKER_STORE: &str = "the shared breaker store";
+/// How the request queue is named in a 503.
+const QUEUE: &str = "the request queue";
 
 /// `/livez`: the process answers.
 pub async fn livez() -> &'static str {
@@ -37,11 +43,17 @@ pub async fn health(State(s): State<HttpState>) -> Response {
 /// `/metrics`: Prometheus text, with the breakers of other processes from the shared store.
 pub async fn metrics(State(s): State<HttpState>) -> Result<Response, AppError> {
     let handle = s.app.metrics.as_ref().ok_or_else(|| AppError::NotFound("metrics recorder".into()))?;
-    gauges::update(&s.app);
+    let app = s.app.clone();
+    // The queue gauges read the queue: a stalled one leaves them at their last values.
+    if let Err(e) = blocking(QUEUE, s.limits.storage_timeout, move || gauges::update(&app)).await {
+        tracing::warn!(error = %e, "/metrics with the gauges of the last scrape");
+    }
     let mut text = handle.render();
-    if let Some(shared) = s.app.shared_breakers() {
+    if let Some(shared) = s.app.shared_breakers().cloned() {
         let now = SystemTime::now();
-        match shared.remote(now) {
+        // A store that fails or stalls costs only the other processes' gauges, never the scrape.
+        let answered = blocking(BREAKER_STORE, s.limits.storage_timeout, move || shared.remote(now)).await;
+        match answered.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
             Ok(remote) => text = gauges::with_remote_breakers(&text, &remote, now),
             Err(e) => tracing::warn!(error = %e, "/metrics without other processes' breakers"),
         }
@@ -74,10 +86,12 @@ pub async fn health_report(State(s): State<HttpState>) -> Json<Value> {
 /// the shared store; each with `owner`, `local`, `age` (seconds) and `stale`.
 pub async fn breakers(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
     let local = s.app.breakers.stats();
-    let listing = match s.app.shared_breakers() {
-        Some(shared) => {
-            shared.listing(&local, SystemTime::now()).map_err(|e| AppError::Internal(e.to_string()))?
-        }
+    let listing = match s.app.shared_breakers().cloned() {
+        Some(shared) => blocking(BREAKER_STORE, s.limits.storage_timeout, move || {
+            shared.listing(&local, SystemTime::now())
+        })
+        .await?
+        .map_err(|e| AppError::Internal(e.to_string()))?,
         None => local_listing(&local),
     };
     Ok(Json(s.redactor.json(&listing)))
@@ -135,10 +149,14 @@ pub async fn breaker_action(
         tracing::info!(breaker = %name, %action, "breaker changed by operator");
         return Ok(Json(s.redactor.json(&breaker.stats())).into_response());
     }
-    let shared = s.app.shared_breakers().ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
-    let sent = shared
-        .send(&name, target.owner.as_deref(), command, SystemTime::now())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let shared =
+        s.app.shared_breakers().cloned().ok_or_else(|| AppError::NotFound(format!("breaker `{name}`")))?;
+    let (to, owner) = (name.clone(), target.owner.clone());
+    let sent = blocking(BREAKER_STORE, s.limits.storage_timeout, move || {
+        shared.send(&to, owner.as_deref(), command, SystemTime::now())
+    })
+    .await?
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     if sent.is_empty() {
         return Err(AppError::NotFound(format!("breaker `{name}`")));
     }

@@ -2,6 +2,7 @@
 //! headless Chromium, shared breakers, the queue worker's replays, cache eviction, and Redis
 //! storage (feature `redis`).
 
+mod bodies;
 mod browser;
 mod dashboard;
 mod eviction;
@@ -11,4 +12,7 @@ mod redis;
 mod replay;
 mod router;
 mod shared_breakers;
+mod slow_clients;
+mod stalled_stores;
 mod support;
+mod wire;
