@@ -1,7 +1,8 @@
 //! The library process of the soak: this test binary run again with `ELF_SOAK_ENQUEUE_INTO`
-//! set enqueues requests `{"n": 0}`, `{"n": 1}`, … through the store crate, as far as the
-//! parent allows, and says so on its standard output. Killed and started again, it resumes
-//! after the last request the queue holds: an enqueue is either committed or not.
+//! set enqueues requests `{"n": 0}`, `{"n": 2}`, `{"n": 4}`, … (the even `n`: the odd ones go
+//! through `serve`'s HTTP API) through the store crate, as far as the parent allows, and says
+//! so on its standard output. Killed and started again, it resumes after the last even `n` the
+//! queue holds: an enqueue is either committed or not.
 //!
 //! Protocol. The parent writes lines `G` on its standard input: enqueue up to (not including)
 //! `n = G`. The child prints `soak-resumed N` once (the first `n` it will enqueue),
@@ -21,14 +22,17 @@ const INTO: &str = "ELF_SOAK_ENQUEUE_INTO";
 const TOTAL: &str = "ELF_SOAK_ENQUEUE_TOTAL";
 /// Enough attempts that no number of kills dead-letters a request.
 pub const MAX_ATTEMPTS: u32 = 1000;
+/// The library's share: every second `n`, from 0.
+pub const EVERY: u64 = 2;
 
-/// The first `n` not yet in `queue`.
+/// The library's first `n` not yet in `queue`.
 fn resume_point(queue: &dyn RequestQueue) -> u64 {
     let all = queue.list(None, usize::MAX).unwrap();
-    all.iter().filter_map(|r| r.payload["n"].as_u64()).max().map_or(0, |n| n + 1)
+    let ours = all.iter().filter_map(|r| r.payload["n"].as_u64()).filter(|n| n % EVERY == 0);
+    ours.max().map_or(0, |n| n + EVERY)
 }
 
-/// Enqueues `n` from where `queue` stopped up to `total`, as far as each line of `grants`
+/// Enqueues the library's `n` from where `queue` stopped up to `total`, as far as each line of `grants`
 /// allows, reporting on `out`.
 fn enqueue_granted(queue: &dyn RequestQueue, total: u64, grants: impl BufRead, mut out: impl Write) {
     let mut next = resume_point(queue);
@@ -40,7 +44,7 @@ fn enqueue_granted(queue: &dyn RequestQueue, total: u64, grants: impl BufRead, m
             let ticket = queue.enqueue(req, SystemTime::now()).unwrap();
             writeln!(out, "soak-enqueued {next} {ticket}").unwrap();
             out.flush().unwrap();
-            next += 1;
+            next += EVERY;
         }
         if next >= total {
             writeln!(out, "soak-finished").unwrap();
@@ -60,8 +64,9 @@ fn enqueuer_resumes_after_the_last_committed_request() {
     let dir = tempfile::tempdir().unwrap();
     let queue = open_queue(&format!("sqlite {}", dir.path().join("queue.db").display()));
     let mut said = Vec::new();
-    enqueue_granted(&*queue, 5, &b"2\n"[..], &mut said);
-    enqueue_granted(&*queue, 5, &b"4\n9\n"[..], &mut said);
+    enqueue_granted(&*queue, 9, &b"4\n"[..], &mut said);
+    queue.enqueue(EnqueueRequest::new("llm", json!({ "n": 5 })), SystemTime::now()).unwrap();
+    enqueue_granted(&*queue, 9, &b"8\n20\n"[..], &mut said);
     let said = String::from_utf8(said).unwrap();
     let lines: Vec<&str> = said.lines().map(|l| l.rsplit_once(" sq-").map_or(l, |(head, _)| head)).collect();
     assert_eq!(
@@ -69,16 +74,20 @@ fn enqueuer_resumes_after_the_last_committed_request() {
         [
             "soak-resumed 0",
             "soak-enqueued 0",
-            "soak-enqueued 1",
-            "soak-resumed 2",
             "soak-enqueued 2",
-            "soak-enqueued 3",
+            "soak-resumed 4",
             "soak-enqueued 4",
+            "soak-enqueued 6",
+            "soak-enqueued 8",
             "soak-finished"
         ]
     );
     let ns: Vec<_> = queue.list(None, 100).unwrap().iter().map(|r| r.payload["n"].as_u64()).collect();
-    assert_eq!(ns, [Some(0), Some(1), Some(2), Some(3), Some(4)], "each request once, in order");
+    let expected = [0, 2, 5, 4, 6, 8].map(Some);
+    assert_eq!(
+        ns, expected,
+        "each request once, in order; an odd one (the binary's) does not move the resume point"
+    );
 }
 
 /// What the enqueuer child says.
