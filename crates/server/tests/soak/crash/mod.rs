@@ -10,16 +10,18 @@
 //! `ELF_SOAK_REQUESTS` (default 500), `ELF_SOAK_KILLS` (default 50) and `ELF_SOAK_SEED` make it
 //! longer or replay a run's kill points.
 
+mod plan;
+mod verify;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use elf_resilience::{RequestQueue, TicketStatus};
-
 use crate::enqueuer::{Enqueuer, EnqueuerSaid};
-use crate::ledger::{Ledger, Settled};
+use crate::ledger::Ledger;
 use crate::poster::{Poster, PosterSaid};
 use crate::support::{Delivery, Serve, ServeSaid, Store, receiver};
+use plan::{Plan, Trigger};
 
 /// How far the enqueuer may run ahead of the deliveries.
 const WINDOW: u64 = 40;
@@ -33,47 +35,6 @@ enum Event {
     Serve(u32, ServeSaid),
     Enqueuer(u32, EnqueuerSaid),
     Poster(PosterSaid),
-}
-
-/// The run's size and its kill points' seed.
-#[derive(Debug, Clone, Copy)]
-struct Plan {
-    requests: u64,
-    kills: u32,
-    enqueuer_kills: u32,
-    seed: u64,
-}
-
-impl Plan {
-    fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().map(|v| v.parse::<u64>().expect(name));
-        let requests = var("ELF_SOAK_REQUESTS").unwrap_or(500).max(10);
-        let kills = u32::try_from(var("ELF_SOAK_KILLS").unwrap_or(50)).unwrap();
-        let seed = var("ELF_SOAK_SEED").unwrap_or_else(|| fastrand::u64(..));
-        Self { requests, kills, enqueuer_kills: (kills / 12).max(3), seed }
-    }
-
-    /// A generous bound on the whole run, for a hang to fail rather than wait forever.
-    fn deadline(&self) -> Instant {
-        Instant::now() + Duration::from_secs(120 + self.requests / 10 + u64::from(self.kills) * 2)
-    }
-}
-
-/// When the running server is killed next.
-#[derive(Debug, Clone, Copy)]
-enum Trigger {
-    /// Once this many deliveries (duplicates included) were seen: while the last one is in
-    /// flight, before its ack.
-    Delivered(u64),
-    /// Once this many deliveries were seen and the last one is acked: in the lease or the
-    /// delivery after it.
-    Acked(u64),
-    /// Once this many enqueues were answered (by the library or over HTTP).
-    Enqueued(u64),
-    /// Once this many posts to `POST /api/queue` went out and the last one is unanswered.
-    Posting(u64),
-    /// At once: nothing is left to deliver.
-    Now,
 }
 
 /// The soak's state, driven by [`Event`]s.
@@ -289,73 +250,6 @@ impl Soak {
         self.start_enqueuer();
     }
 
-    /// Picks where the fresh server dies: after a few more enqueues or while a post is in
-    /// flight (while those go on), or after a few more deliveries, before or after the last
-    /// one's ack; at once when all are in.
-    fn arm(&mut self) {
-        if self.serve_kills >= self.plan.kills {
-            return;
-        }
-        let spacing = (self.plan.requests / u64::from(self.plan.kills.max(1))).max(1);
-        // At most the distinct deliveries still to come: an ambiguous enqueue may never come.
-        let left = self.plan.requests.saturating_sub(self.settled());
-        let enqueuing = self.enqueued + 8 < self.plan.requests;
-        let posts_left = (self.plan.requests / 2)
-            .saturating_sub(self.ledger.created_count() + self.ledger.ambiguous_count());
-        let posting = !self.posting_finished && posts_left > 5;
-        let after = |rng: &mut fastrand::Rng| self.deliveries + rng.u64(1..=(2 * spacing - 1).min(left));
-        self.trigger = Some(match self.rng.u8(0..4) {
-            0 if enqueuing => Trigger::Enqueued(self.enqueued + self.rng.u64(1..=8)),
-            3 if posting => Trigger::Posting(self.posts + self.rng.u64(1..=4)),
-            _ if left == 0 => Trigger::Now,
-            1 => Trigger::Acked(after(&mut self.rng)),
-            _ => Trigger::Delivered(after(&mut self.rng)),
-        });
-    }
-
-    fn maybe_kill_serve(&mut self, queue: &dyn RequestQueue) {
-        let (due, point) = match self.trigger {
-            Some(Trigger::Delivered(n)) => (self.deliveries >= n, 0),
-            Some(Trigger::Acked(n)) => (self.deliveries >= n && self.until_acked(queue), 1),
-            Some(Trigger::Enqueued(n)) => (self.enqueued >= n, 2),
-            Some(Trigger::Posting(n)) => (self.in_flight && self.posts >= n, 3),
-            Some(Trigger::Now) => (true, 4),
-            None => (false, 0),
-        };
-        if due {
-            self.serve.take().unwrap().kill();
-            self.serve_kills += 1;
-            self.kills_by_point[point] += 1;
-            self.start_serve();
-        }
-    }
-
-    /// Waits (a bounded spin: the ack follows the handler's answer at once) until the last
-    /// delivery is acked; `true` once it is.
-    fn until_acked(&self, queue: &dyn RequestQueue) -> bool {
-        let ticket = elf_resilience::Ticket(self.last_key.clone());
-        let give_up = Instant::now() + Duration::from_secs(10);
-        while queue.status(&ticket).unwrap() != Some(TicketStatus::Done) {
-            assert!(Instant::now() < give_up, "{ticket} was delivered but not acked within 10 s");
-            std::thread::yield_now();
-        }
-        true
-    }
-
-    /// Every enqueue is in, every request the queue holds delivered and done, and every kill
-    /// was made.
-    fn finished(&self, queue: &dyn RequestQueue) -> bool {
-        self.serve_kills >= self.plan.kills
-            && self.library_finished
-            && self.posting_finished
-            && self.ledger.committed_delivered(|n| self.delivered_ns.contains(&n))
-            && queue
-                .list(None, usize::MAX)
-                .unwrap()
-                .iter()
-                .all(|r| r.status == TicketStatus::Done && self.seen.contains_key(&r.ticket.0))
-    }
-
     fn run(&mut self, events: &Receiver<Event>) {
         let deadline = self.plan.deadline();
         self.start_serve();
@@ -375,50 +269,6 @@ impl Soak {
         self.enqueuer.take().unwrap().kill();
         self.poster.take().unwrap().stop();
     }
-
-    fn progress(&self) -> String {
-        format!(
-            "{} enqueues answered ({} ambiguous), {} of {} delivered ({} deliveries), {} serve kills, \
-             {} enqueuer kills",
-            self.enqueued,
-            self.ledger.ambiguous_count(),
-            self.unique(),
-            self.plan.requests,
-            self.deliveries,
-            self.serve_kills,
-            self.enqueuer_kills
-        )
-    }
-
-    /// Nothing lost, nothing damaged, duplicates within the kills; what the queue made of the
-    /// ambiguous enqueues.
-    fn verify(&self) -> Settled {
-        let all = self.store.queue().list(None, usize::MAX).unwrap();
-        let settled = self.ledger.check(&all).unwrap_or_else(|wrong| panic!("{wrong}"));
-        for r in &all {
-            assert_eq!(r.status, TicketStatus::Done, "{} is not done: {r:?}", r.ticket);
-            assert_eq!(
-                self.payloads.get(&r.ticket.0),
-                r.payload["n"].as_u64().as_ref(),
-                "{} delivered",
-                r.ticket
-            );
-        }
-        self.store.assert_undamaged();
-        let duplicates = self.deliveries - self.unique();
-        assert!(
-            duplicates <= u64::from(self.serve_kills),
-            "{duplicates} duplicate deliveries for {} kills of serve",
-            self.serve_kills
-        );
-        let ambiguous = self.ledger.ambiguous_count();
-        assert!(
-            ambiguous <= u64::from(self.serve_kills),
-            "{ambiguous} posts lost their answer to {} kills of serve: a kill cuts at most the one in flight",
-            self.serve_kills
-        );
-        settled
-    }
 }
 
 fn soak(store: Store, backend: &str) {
@@ -428,23 +278,7 @@ fn soak(store: Store, backend: &str) {
     let (mut soak, events) = Soak::new(store, plan);
     soak.run(&events);
     let settled = soak.verify();
-    let [delivery, ack, enqueues, post, idle] = soak.kills_by_point;
-    println!(
-        "soak {backend}: requests {}, over HTTP answered 201 {}, ambiguous {} (committed {}, absent {}), \
-         serve kills {} (in a delivery {delivery}, after an ack {ack}, during enqueues {enqueues}, \
-         mid-POST {post}, idle {idle}), enqueuer kills {}, deliveries {}, duplicates {}, lost 0, damaged 0, \
-         {:.1} s",
-        plan.requests,
-        soak.ledger.created_count(),
-        soak.ledger.ambiguous_count(),
-        settled.committed,
-        settled.absent,
-        soak.serve_kills,
-        soak.enqueuer_kills,
-        soak.deliveries,
-        soak.deliveries - soak.unique(),
-        started.elapsed().as_secs_f64()
-    );
+    println!("{}", soak.summary(backend, settled, started.elapsed()));
 }
 
 #[test]
