@@ -49,11 +49,11 @@ async fn run(publisher: BreakerPublisher, interval: Duration, mut stopped: watch
 /// Withdraws the snapshots once the last tick is done, so that tick cannot publish them again
 /// after the withdraw; a tick stuck past the timeout leaves them to go stale instead.
 async fn withdraw(publisher: &BreakerPublisher, in_flight: InFlight) {
-    if let Some(call) = in_flight {
-        if wait(publisher.tick_timeout(), "publishing breakers", call).await.is_some() {
-            tracing::warn!("breakers not withdrawn: the store still does not answer");
-            return;
-        }
+    if let Some(call) = in_flight
+        && wait(publisher.tick_timeout(), "publishing breakers", call).await.is_some()
+    {
+        tracing::warn!("breakers not withdrawn: the store still does not answer");
+        return;
     }
     let call = off_the_runtime(publisher, "withdrawing breakers", BreakerPublisher::withdraw);
     let _ = wait(publisher.tick_timeout(), "withdrawing breakers", call).await;
