@@ -66,11 +66,13 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// Starts everything and serves on `bind`; returns once listening.
+/// Starts everything and serves on `bind`; returns once listening. The port is bound before
+/// any store is opened, so a start on a taken port writes nothing to the data directory.
 pub async fn start(config: &Config, bind: SocketAddr, redactor: Redactor) -> anyhow::Result<Running> {
+    let listener = listen(bind).await?;
     let stores = Stores::open(config)?;
     let rm = resource_manager(config, quota_tracker(config, stores.ledger.clone())?)?;
-    start_with(config, bind, redactor, stores, Arc::new(CircuitBreakerRegistry::default()), rm).await
+    serve_on(config, listener, redactor, stores, Arc::new(CircuitBreakerRegistry::default()), rm).await
 }
 
 /// Like [`start`], over given stores, breakers and resource manager (the demo shares its own).
@@ -83,6 +85,34 @@ pub async fn start_with(
     breakers: Arc<CircuitBreakerRegistry>,
     rm: ResourceManager,
 ) -> anyhow::Result<Running> {
+    let listener = listen(bind).await?;
+    serve_on(config, listener, redactor, stores, breakers, rm).await
+}
+
+/// Binds `bind`, saying what to do when the port is taken.
+async fn listen(bind: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(bind).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
+                "; another process listens there: stop it, or choose another port with --bind or [server] bind"
+            }
+            _ => "",
+        };
+        anyhow::anyhow!("cannot listen on {bind}: {e}{hint}")
+    })
+}
+
+/// The rest of [`start`] once the port is bound: the token file, monitoring, the background
+/// tasks and the HTTP server.
+async fn serve_on(
+    config: &Config,
+    listener: TcpListener,
+    redactor: Redactor,
+    stores: Stores,
+    breakers: Arc<CircuitBreakerRegistry>,
+    rm: ResourceManager,
+) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
     let metrics = install_metrics();
     let health = health_monitor(config);
     checks::register(&health, config, &rm, 2)?;
@@ -93,8 +123,6 @@ pub async fn start_with(
     let queue = stores.queue.clone();
     let state = AppState::new(rm, health, breakers, queue, token, metrics);
     tokio::spawn(history_loop(state.clone()));
-    let listener = TcpListener::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
-    let addr = listener.local_addr()?;
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let background = background(config, &state, &stores, stop.subscribe())?;
     let server =
@@ -121,8 +149,10 @@ fn background(
     let me = Owner::this_process();
     state.set_shared_breakers(SharedBreakers::new(stores.breakers.clone(), me.clone(), config));
     let every = config.breakers.publish_interval.map_or(PUBLISH_EVERY, |d| d.0);
-    let publisher =
-        BreakerPublisher::new(state.breakers.clone(), stores.breakers.clone()).owner(me).spawn(every);
+    let publisher = BreakerPublisher::new(state.breakers.clone(), stores.breakers.clone())
+        .owner(me)
+        .timeout(config.storage.timeout())
+        .spawn(every);
     let evict_every = config.storage.cache_evict_interval.map_or(EVICT_EVERY, |d| d.0);
     let evictor = stores.evictable.as_ref().map(|c| c.spawn_evictor(SystemClock::shared(), evict_every));
     Ok(Background { worker, publisher, evictor })
@@ -149,11 +179,18 @@ impl Running {
     }
 }
 
+/// Records a history point on a blocking thread (the quota reading reaches the usage ledger),
+/// one at a time: points that fall due while one waits on storage are skipped.
 async fn history_loop(state: AppState) {
     let mut tick = tokio::time::interval(HISTORY_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
-        state.record_history(SystemTime::now());
+        let recording = state.clone();
+        if let Err(e) = tokio::task::spawn_blocking(move || recording.record_history(SystemTime::now())).await
+        {
+            tracing::warn!(error = %e, "recording the usage history failed");
+        }
         if let Some(m) = &state.metrics {
             m.run_upkeep();
         }

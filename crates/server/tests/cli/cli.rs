@@ -259,6 +259,24 @@ fn a_public_bind_needs_a_token_or_allow_public() {
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
+/// A port another process holds: `serve` exits 1 naming the address and what to do, before it
+/// opens a store or writes the token, so a fresh data directory stays empty.
+#[test]
+fn serve_on_a_taken_port_fails_clearly_and_writes_nothing() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::create_dir(work.path().join("data")).unwrap();
+    std::fs::write(work.path().join("elf-resilience.toml"), "[storage]\ndata_dir = \"data\"\n").unwrap();
+    let out = run_in(work.path(), &["serve", "--bind", &addr]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("error: cannot listen on {addr}")), "{err}");
+    assert!(err.contains("choose another port with --bind"), "{err}");
+    assert_eq!(entries(&work.path().join("data")), Vec::<String>::new(), "the data directory stays empty");
+    assert_eq!(entries(work.path()), ["data", "elf-resilience.toml"]);
+}
+
 #[test]
 fn breakers_without_a_server_fail_clearly() {
     let work = tempfile::tempdir().unwrap();

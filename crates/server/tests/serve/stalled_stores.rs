@@ -89,3 +89,65 @@ async fn a_sqlite_file_held_exclusive_costs_503s_not_the_server() {
     assert_eq!(answer.status, 200, "{answer:?}");
     running.shutdown().await.unwrap();
 }
+
+/// `/livez` for `span` while the store is held, one request every 100 ms, each within 1 s.
+async fn livez_throughout(addr: SocketAddr, span: Duration) -> usize {
+    let until = Instant::now() + span;
+    let mut pace = tokio::time::interval(Duration::from_millis(100));
+    let mut answered = 0;
+    while Instant::now() < until {
+        pace.tick().await;
+        let livez = tokio::time::timeout(Duration::from_secs(1), get(addr, "/livez")).await;
+        assert_eq!(livez.expect("/livez within 1 s while the publisher waits on the store").status, 200);
+        answered += 1;
+    }
+    answered
+}
+
+/// Waits until the shared breaker store holds a snapshot of `name`.
+#[cfg(feature = "redis")]
+async fn published(store: &elf_resilience_store::RedisBreakerStore, name: &str) -> bool {
+    use elf_resilience_store::BreakerStateStore as _;
+    let until = Instant::now() + DEADLINE;
+    let mut pace = tokio::time::interval(Duration::from_millis(50));
+    while Instant::now() < until {
+        pace.tick().await;
+        if store.snapshots().is_ok_and(|s| s.iter().any(|s| s.name == name)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The breaker publisher ticks every 50 ms against a paused Redis: with a single async worker,
+/// `/livez` still answers within 1 s across many ticks (the publisher waits on a blocking
+/// thread and skips the ticks that fall while it waits), and once Redis resumes it publishes
+/// again: a breaker created after the resume shows up in the store.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_paused_redis_does_not_hold_a_worker_through_the_breaker_publisher() {
+    use elf_resilience_store::{PrivateRedis, RedisBreakerStore};
+    let Some(redis) = PrivateRedis::start(PrivateRedis::free_port()) else {
+        println!("skipping: redis-server is not installed");
+        return;
+    };
+    let storage = format!("timeout = \"1s\"\nredis_url = \"{}\"\nredis_prefix = \"stall\"", redis.url());
+    let often = "[breakers]\npublish_interval = \"50ms\"\n[queue]\ninterval = \"1h\"\n";
+    let (running, _dir) = start_full("", &storage, often).await;
+    let addr = running.addr;
+    assert_eq!(get(addr, "/livez").await.status, 200);
+
+    signal(redis.pid(), "-STOP");
+    let answered = livez_throughout(addr, Duration::from_secs(3)).await;
+    signal(redis.pid(), "-CONT");
+    assert!(answered >= 20, "only {answered} /livez answers in 3 s");
+
+    running.state.breakers.get_or_create("created-after-resume");
+    let store = RedisBreakerStore::open(&redis.url(), "stall:breakers").unwrap();
+    assert!(
+        published(&store, "created-after-resume").await,
+        "the publisher published again after the resume"
+    );
+    running.shutdown().await.unwrap();
+    redis.kill();
+}

@@ -9,6 +9,7 @@
 mod conformance;
 mod owner;
 mod publisher;
+mod publishing;
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -18,7 +19,8 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "testing")]
 pub use conformance::breaker_store_conformance;
 pub use owner::Owner;
-pub use publisher::{BreakerPublisher, PublisherHandle, Tick};
+pub use publisher::{BreakerPublisher, Tick};
+pub use publishing::PublisherHandle;
 
 /// One breaker of one process, as last published.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -48,16 +48,22 @@ pub struct BreakerPublisher {
     store: Arc<dyn BreakerStateStore>,
     owner: Owner,
     clock: SharedClock,
+    timeout: Duration,
 }
 
 impl BreakerPublisher {
+    /// How long a spawned publisher waits for one tick unless told otherwise.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
     /// A publisher of `registry` into `store`.
     ///
     /// # Default
     ///
-    /// Owner [`Owner::this_process`], the system clock.
+    /// Owner [`Owner::this_process`], the system clock, a [`timeout`](Self::timeout) of
+    /// [`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT).
     pub fn new(registry: Arc<CircuitBreakerRegistry>, store: Arc<dyn BreakerStateStore>) -> Self {
-        Self { registry, store, owner: Owner::this_process(), clock: SystemClock::shared() }
+        let clock = SystemClock::shared();
+        Self { registry, store, owner: Owner::this_process(), clock, timeout: Self::DEFAULT_TIMEOUT }
     }
 
     /// Publishes as `owner` (its id must be unique among publishers).
@@ -70,6 +76,19 @@ impl BreakerPublisher {
     pub fn clock(mut self, clock: SharedClock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// How long a [`spawn`](Self::spawn)ed publisher waits for one tick (or the final withdraw)
+    /// before it logs that the store is not answering and moves on. The tick keeps its blocking
+    /// thread until the store answers; ticks that fall due meanwhile are skipped, never queued.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The [`timeout`](Self::timeout) of a spawned publisher.
+    pub fn tick_timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Who this publisher publishes as.
@@ -117,42 +136,5 @@ impl BreakerPublisher {
     /// Withdraws this owner's snapshots (for a clean exit).
     pub fn withdraw(&self) -> Result<(), BreakerStoreError> {
         self.store.publish(&self.owner.id, &[])
-    }
-
-    /// Ticks every `interval` on the current tokio runtime until the handle is stopped.
-    pub fn spawn(self, interval: Duration) -> PublisherHandle {
-        let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(async move {
-            let mut every = tokio::time::interval(interval);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tokio::select! {
-                    _ = every.tick() => {}
-                    _ = stopped.wait_for(|s| *s) => break,
-                }
-                if let Err(e) = self.tick() {
-                    tracing::warn!(error = %e, "publishing breakers failed");
-                }
-            }
-            if let Err(e) = self.withdraw() {
-                tracing::warn!(error = %e, "withdrawing breakers failed");
-            }
-        });
-        PublisherHandle { stop, task }
-    }
-}
-
-/// A spawned [`BreakerPublisher`]; [`stop`](Self::stop) withdraws its snapshots.
-#[derive(Debug)]
-pub struct PublisherHandle {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl PublisherHandle {
-    /// Stops ticking and withdraws the snapshots; returns when done.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
     }
 }

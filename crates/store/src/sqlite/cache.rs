@@ -135,10 +135,14 @@ impl SqliteCache {
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
-                match cache.evict(clock.wall()) {
-                    Ok(0) => {}
-                    Ok(n) => tracing::debug!(evicted = n, "cache eviction"),
-                    Err(e) => tracing::warn!(error = %e, "cache eviction failed"),
+                // On a blocking thread: a file another process holds waits out the busy timeout
+                // there, not on an async worker. Awaited, so passes never overlap.
+                let (cache, now) = (Arc::clone(&cache), clock.wall());
+                match tokio::task::spawn_blocking(move || cache.evict(now)).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::debug!(evicted = n, "cache eviction"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "cache eviction failed"),
+                    Err(e) => tracing::warn!(error = %e, "cache eviction panicked"),
                 }
             }
         })

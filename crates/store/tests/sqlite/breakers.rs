@@ -65,8 +65,13 @@ async fn a_spawned_publisher_ticks_and_withdraws_on_stop() {
     let handle = BreakerPublisher::new(registry.clone(), store.clone())
         .owner(Owner::named("p"))
         .spawn(Duration::from_secs(5));
-    tokio::task::yield_now().await;
-    assert_eq!(store.snapshots().unwrap().len(), 1, "the first tick is immediate");
+    // The first tick is immediate, on a blocking thread (paused time waits for it).
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while store.snapshots().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < until, "the first tick never published");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    assert_eq!(store.snapshots().unwrap().len(), 1);
     store.send_command("p", "search", BreakerCommand::Trip).unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert!(!registry.get("search").unwrap().state().is_open(), "not before the next tick");
