@@ -4,7 +4,10 @@
 mod error;
 mod health;
 mod limits;
-pub use limits::{DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, STALE_AFTER};
+pub use limits::{
+    DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MAX_RETRY_IN, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, RETRY_IN,
+    SHUTDOWN_GRACE, STALE_AFTER,
+};
 mod probes;
 mod runtime;
 mod types;
@@ -151,9 +154,17 @@ pub struct Server {
     /// token then comes from `$ELF_RESILIENCE_TOKEN` or the generated one). Default false: a
     /// public server needs a configured token.
     pub allow_public: bool,
+    /// How long `serve` takes at most to stop on SIGTERM or SIGINT: deliveries in flight get
+    /// most of it to finish, then are cancelled and released. Default 10 s.
+    pub shutdown_grace: Option<HumanDuration>,
 }
 
 impl Server {
+    /// How long a stop may take, defaulted.
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        self.shutdown_grace.map_or(SHUTDOWN_GRACE, |d| d.0)
+    }
+
     /// The listen address, defaulted.
     pub fn bind(&self) -> std::net::SocketAddr {
         self.bind.map_or_else(|| ([127, 0, 0, 1], 8686).into(), |b| b.0)
