@@ -82,6 +82,8 @@ fn errors_say_what_was_expected() {
         ("46_token_empty.toml", 2, "at least 16 characters"),
         ("47_database_garbage_postgres_url.toml", 3, "invalid PostgreSQL connection string"),
         ("48_data_dir_is_a_file.toml", 2, "expected data_dir to be a directory"),
+        ("49_queue_max_retry_in_below_retry_in.toml", 3, "max_retry_in (30s) at least retry_in (60s)"),
+        ("50_queue_breaker_threshold_zero.toml", 2, "nonzero"),
     ];
     for (name, want_line, want) in cases {
         let path = dir.join(name).display().to_string();

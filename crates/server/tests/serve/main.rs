@@ -11,4 +11,5 @@ mod redis;
 mod replay;
 mod router;
 mod shared_breakers;
+mod stopping;
 mod support;
