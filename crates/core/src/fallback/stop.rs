@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(quick, Some(1), "work that ends before any stop is not cut");
         tx.send(()).unwrap();
         let slow = tokio::time::sleep(Duration::from_secs(3));
-        assert_eq!(stop.finish_within(async { slow.await }, Duration::from_secs(5)).await, Some(()));
+        assert_eq!(stop.finish_within(slow, Duration::from_secs(5)).await, Some(()));
         let endless = std::future::pending::<()>();
         assert_eq!(stop.finish_within(endless, Duration::from_secs(5)).await, None, "cut after the grace");
         assert!(stop.requested());
