@@ -16,7 +16,8 @@ use super::queue::{QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus
 use super::stop::Stop;
 use crate::backoff::ExponentialBackoff;
 use crate::circuit_breaker::{
-    CircuitBreaker, CircuitBreakerBuilder, CircuitBreakerRegistry, InvalidBreakerConfig, OwnedCircuitPermit,
+    CircuitBreaker, CircuitBreakerBuilder, CircuitBreakerRegistry, CircuitState, InvalidBreakerConfig,
+    OwnedCircuitPermit,
 };
 use crate::clock::{SharedClock, SystemClock};
 use crate::resource::{Context, ResourceType};
@@ -374,21 +375,49 @@ impl QueueWorker {
             if stop.requested() {
                 break;
             }
-            let Ok(permit) = handler.breaker.try_acquire_owned() else {
-                pass.breaker_open += 1;
-                tracing::debug!(handler = %name, "queue replay held back: its breaker is open");
-                break;
-            };
-            let (name, now, lease_for) = (name.to_owned(), self.wall_now(), self.lease_for);
-            let Some(req) = self.queue_call(move |q| q.lease(Some(&name), now, lease_for)).await? else {
-                permit.ignore();
-                break;
-            };
+            let Some((req, permit)) = self.admit(name, handler, pass).await? else { break };
             pass.delivered += 1;
             pass.redelivered += usize::from(req.attempts > 1);
             self.deliver(handler, req, permit, pass, stop).await?;
         }
         Ok(())
+    }
+
+    /// The next request for `name` and its breaker's permit, or `None` when nothing is ready or
+    /// the breaker is open. A closed breaker is asked after the lease, so an empty queue costs
+    /// it no call; an open one before, so that nothing is leased while it refuses.
+    async fn admit(
+        &self,
+        name: &str,
+        handler: &Handler,
+        pass: &mut WorkerPass,
+    ) -> Result<Option<(QueuedRequest, OwnedCircuitPermit)>, QueueError> {
+        let open = |pass: &mut WorkerPass| {
+            pass.breaker_open += 1;
+            tracing::debug!(handler = %name, "queue replay held back: its breaker is open");
+        };
+        let closed = matches!(handler.breaker.state(), CircuitState::Closed | CircuitState::Disabled);
+        let early = if closed { None } else { Some(handler.breaker.try_acquire_owned()) };
+        if let Some(Err(_)) = early {
+            open(pass);
+            return Ok(None);
+        }
+        let (owned, now, lease_for) = (name.to_owned(), self.wall_now(), self.lease_for);
+        let Some(req) = self.queue_call(move |q| q.lease(Some(&owned), now, lease_for)).await? else {
+            if let Some(Ok(permit)) = early {
+                permit.ignore();
+            }
+            return Ok(None);
+        };
+        match early.unwrap_or_else(|| handler.breaker.try_acquire_owned()) {
+            Ok(permit) => Ok(Some((req, permit))),
+            Err(_) => {
+                let ticket = req.ticket.clone();
+                self.queue_call(move |q| q.release(&ticket)).await?;
+                open(pass);
+                Ok(None)
+            }
+        }
     }
 
     async fn deliver<F: Future<Output = ()>>(

@@ -77,6 +77,10 @@ async fn a_failing_handler_trips_its_breaker_instead_of_dead_lettering_the_queue
         worker.run_once().await.unwrap();
         rig.clock.advance(5 * SEC);
     }
+    assert_eq!(breaker.state(), CircuitState::Closed, "closed again by the deliveries that succeeded");
+    let calls = breaker.stats().total_calls;
+    assert_eq!(worker.run_once().await.unwrap().delivered, 0);
+    assert_eq!(breaker.stats().total_calls, calls, "an empty queue costs a closed breaker no call");
 }
 
 /// A queue whose first `lease` waits until the test lets it through, as a slow disk would.

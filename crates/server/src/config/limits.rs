@@ -119,18 +119,17 @@ impl Config {
         Ok(())
     }
 
-    /// The wait between failed attempts grows from `retry_in` up to `max_retry_in`.
+    /// The wait between failed attempts grows from `retry_in` up to `max_retry_in` (which, unset,
+    /// is 10 min or `retry_in` if that is longer).
     fn check_retries(&self, at: At<'_>) -> Result<(), ConfigError> {
         let first = self.queue.retry_in.map_or(RETRY_IN, |d| d.0);
-        let max = self.queue.max_retry_in.map_or(MAX_RETRY_IN, |d| d.0);
-        if max < first {
-            let needle = if self.queue.max_retry_in.is_some() { "max_retry_in" } else { "retry_in" };
-            return Err(at(
-                needle,
-                format!("expected [queue] max_retry_in ({max:?}) at least retry_in ({first:?})"),
-            ));
+        match self.queue.max_retry_in {
+            Some(max) if max.0 < first => Err(at(
+                "max_retry_in",
+                format!("expected [queue] max_retry_in ({:?}) at least retry_in ({first:?})", max.0),
+            )),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn check_intervals(&self, at: At<'_>) -> Result<(), ConfigError> {

@@ -14,7 +14,7 @@ pub struct Queue {
     /// How long a request waits after its first failed attempt; each further failure doubles
     /// the wait. Default 30 s.
     pub retry_in: Option<HumanDuration>,
-    /// The longest wait between failed attempts. Default 10 min.
+    /// The longest wait between failed attempts. Default 10 min (or `retry_in`, if longer).
     pub max_retry_in: Option<HumanDuration>,
     /// Consecutive failed deliveries that open a handler's breaker (`queue:<handler>`), which
     /// holds its requests back without spending their attempts. Default 5.
