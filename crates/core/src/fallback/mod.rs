@@ -36,8 +36,6 @@ mod queue;
 mod queue_conformance;
 mod request;
 mod stages;
-#[cfg(feature = "tokio")]
-mod stop;
 mod strategy;
 #[cfg(feature = "tokio")]
 mod worker;

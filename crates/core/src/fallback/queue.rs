@@ -4,8 +4,9 @@
 //!
 //! The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
 //! per request); a Redis backend uses a blocking connection. Every method is therefore a plain
-//! `fn`, called directly from async code (the fallback protocol and the queue worker) because
-//! each call is one short statement. The in-memory backend never blocks.
+//! `fn`. The fallback protocol calls `enqueue` directly from async code, one short statement;
+//! the queue worker runs its calls on tokio's blocking pool, so a slow disk or a distant Redis
+//! never holds up the async threads. The in-memory backend never blocks.
 //!
 //! # Time
 //!
@@ -192,8 +193,9 @@ pub enum QueueError {
 ///
 /// The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
 /// per request); a Redis backend uses a blocking connection. Every method is therefore a plain
-/// `fn`, called directly from async code (the fallback protocol and the queue worker) because
-/// each call is one short statement. The in-memory backend never blocks.
+/// `fn`. The fallback protocol calls `enqueue` directly from async code, one short statement;
+/// the queue worker runs its calls on tokio's blocking pool, so a slow disk or a distant Redis
+/// never holds up the async threads. The in-memory backend never blocks.
 ///
 /// # Time
 ///
