@@ -8,10 +8,9 @@ use std::time::Duration;
 use elf_resilience::{QueueWorker, RequestQueue, ResourceGate, SharedClock, WorkerPass};
 use serde::Serialize;
 
-use crate::config::{Config, HANDLER_TIMEOUT as TIMEOUT, LEASE_FOR, QueueHandler};
+use crate::config::{Config, HANDLER_TIMEOUT as TIMEOUT, LEASE_FOR, MAX_RETRY_IN, QueueHandler, RETRY_IN};
 
 const INTERVAL: Duration = Duration::from_secs(5);
-const RETRY_IN: Duration = Duration::from_secs(30);
 /// How much of a handler's reply is kept as the request's result unless `[queue]
 /// max_result_bytes` says otherwise.
 pub const MAX_RESULT_BYTES: u64 = 1024 * 1024;
@@ -31,6 +30,10 @@ pub struct ReplayTotals {
     pub dead_lettered: u64,
     /// Handler passes skipped because their resource was not usable.
     pub gated: u64,
+    /// Handler passes held back because the handler's breaker was open.
+    pub breaker_open: u64,
+    /// Deliveries cut short by a stop and released back to the queue unspent.
+    pub released: u64,
 }
 
 impl ReplayTotals {
@@ -41,6 +44,8 @@ impl ReplayTotals {
         self.failed += p.failed as u64;
         self.dead_lettered += p.dead_lettered as u64;
         self.gated += p.gated as u64;
+        self.breaker_open += p.breaker_open as u64;
+        self.released += p.released as u64;
     }
 }
 
@@ -83,7 +88,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The worker over `queue` with one HTTP handler per `[[queue.handlers]]`, gated by `gate`.
+/// The worker over `queue` with one HTTP handler per `[[queue.handlers]]`, gated by `gate`,
+/// each behind its breaker (`[queue] breaker_*`).
 pub fn queue_worker(
     config: &Config,
     queue: Arc<dyn RequestQueue>,
@@ -94,7 +100,10 @@ pub fn queue_worker(
     let mut worker = QueueWorker::new(queue, gate)
         .clock(clock)
         .retry_in(q.retry_in.map_or(RETRY_IN, |d| d.0))
-        .lease_for(q.lease_for.map_or(LEASE_FOR, |d| d.0));
+        .max_retry_in(q.max_retry_in.map_or(MAX_RETRY_IN, |d| d.0))
+        .lease_for(q.lease_for.map_or(LEASE_FOR, |d| d.0))
+        .grace(delivery_grace(config.server.shutdown_grace()))
+        .breaker(breaker_settings(config))?;
     let client = reqwest::Client::new();
     let max_result = usize::try_from(q.max_result_bytes.unwrap_or(MAX_RESULT_BYTES)).unwrap_or(usize::MAX);
     for h in &q.handlers {
@@ -107,6 +116,24 @@ pub fn queue_worker(
         });
     }
     Ok(worker)
+}
+
+/// The handlers' breaker settings: the worker's defaults, with `[queue] breaker_*` over them.
+fn breaker_settings(config: &Config) -> elf_resilience::CircuitBreakerBuilder {
+    let mut settings = QueueWorker::default_breaker();
+    if let Some(n) = config.queue.breaker_failure_threshold {
+        settings = settings.failure_threshold(n.get());
+    }
+    if let Some(d) = config.queue.breaker_recovery_timeout {
+        settings = settings.recovery_timeout(d.0);
+    }
+    settings
+}
+
+/// How long a delivery in flight may take to finish at a stop: the stop's grace less a reserve
+/// (a fifth, at most 1 s) for releasing what is cut short, flushing and closing.
+pub fn delivery_grace(shutdown_grace: Duration) -> Duration {
+    shutdown_grace - (shutdown_grace / 5).min(Duration::from_secs(1))
 }
 
 /// The headers that say which request a delivery is: `Idempotency-Key` (the ticket, the same
@@ -176,15 +203,19 @@ pub fn interval(config: &Config) -> Duration {
     config.queue.interval.map_or(INTERVAL, |d| d.0)
 }
 
-/// Runs a pass every `interval` until `stop` turns true, recording totals.
+/// Runs a pass every `interval` until `stop` turns true, recording totals. At the stop no new
+/// lease is taken and a delivery in flight gets the worker's grace, then is released.
 pub async fn run(
     worker: QueueWorker,
     status: Arc<ReplayStatus>,
     interval: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    loop {
-        match worker.run_once().await {
+    let stopped = async move {
+        let _ = stop.wait_for(|s| *s).await;
+    };
+    let record = |pass: Result<WorkerPass, elf_resilience::QueueError>| {
+        match pass {
             Ok(pass) => {
                 status.record(&pass);
                 if pass.delivered > 0 {
@@ -192,16 +223,16 @@ pub async fn run(
                         delivered = pass.delivered,
                         succeeded = pass.succeeded,
                         failed = pass.failed,
+                        released = pass.released,
                         "queue replay"
                     );
                 }
             }
             Err(e) => tracing::warn!(error = %e, "queue replay pass failed"),
         }
-        if tokio::time::timeout(interval, stop.wait_for(|s| *s)).await.is_ok() {
-            return;
-        }
-    }
+        Ok(())
+    };
+    let _ = worker.run_reporting(interval, stopped, record).await;
 }
 
 /// The status of `config`'s handlers, before any pass.

@@ -44,13 +44,17 @@ pub struct Running {
     background: Background,
 }
 
-/// The tasks beside the HTTP server.
+/// The tasks beside the HTTP server, and how long stopping them may take.
 #[derive(Debug)]
 struct Background {
     worker: tokio::task::JoinHandle<()>,
     publisher: PublisherHandle,
     evictor: Option<tokio::task::JoinHandle<()>>,
+    grace: Duration,
 }
+
+/// The exit code of `serve` stopped at once by a second SIGINT, SIGTERM or SIGHUP.
+pub const FORCED_EXIT: i32 = 130;
 
 /// Installs the Prometheus recorder once per process.
 pub fn install_metrics() -> Option<PrometheusHandle> {
@@ -142,7 +146,8 @@ fn background(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<Background> {
     let gate: Arc<dyn ResourceGate> = Arc::new(state.resources.clone());
-    let worker = replay::queue_worker(config, state.queue.clone(), gate, SystemClock::shared())?;
+    let worker = replay::queue_worker(config, state.queue.clone(), gate, SystemClock::shared())?
+        .share_breakers(&state.breakers);
     let status = replay::status(config);
     state.set_replay(status.clone());
     let worker = tokio::spawn(replay::run(worker, status, replay::interval(config), stop));
@@ -155,16 +160,21 @@ fn background(
         .spawn(every);
     let evict_every = config.storage.cache_evict_interval.map_or(EVICT_EVERY, |d| d.0);
     let evictor = stores.evictable.as_ref().map(|c| c.spawn_evictor(SystemClock::shared(), evict_every));
-    Ok(Background { worker, publisher, evictor })
+    Ok(Background { worker, publisher, evictor, grace: config.server.shutdown_grace() })
 }
 
 impl Running {
-    /// Stops accepting, stops monitoring, and flushes the ledger and the queue.
+    /// Stops within `[server] shutdown_grace`: readiness turns 503 at once, the listener stops
+    /// and in-flight HTTP requests finish, the queue worker takes no new lease and its delivery
+    /// in flight finishes or is released unspent; then the health monitor and samplers stop and
+    /// the ledger is flushed and closed.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + self.background.grace;
         self.state.set_ready(false);
         let _ = self.stop.send(true);
-        let served = self.server.await;
-        let _ = self.background.worker.await; // the delivery in flight finishes and is acked
+        let (served, ()) = tokio::join!(within(deadline, "HTTP server", self.server), async {
+            within(deadline, "queue worker", self.background.worker).await;
+        });
         self.background.publisher.stop().await;
         if let Some(evictor) = &self.background.evictor {
             evictor.abort();
@@ -174,8 +184,26 @@ impl Running {
         self.stores.ledger.flush().context("flushing the usage ledger")?;
         self.stores.ledger.close().context("closing the usage ledger")?;
         tracing::info!(backend = ?self.stores.backend, "stopped; ledger flushed, queue kept");
-        served??;
-        Ok(())
+        match served {
+            Some(served) => Ok(served??),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Waits for `task` until `deadline`, then cancels it; its output if it finished.
+async fn within<T>(
+    deadline: tokio::time::Instant,
+    what: &str,
+    mut task: tokio::task::JoinHandle<T>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(done) => Some(done),
+        Err(_) => {
+            tracing::warn!(task = what, "still busy at the end of [server] shutdown_grace; cancelled");
+            task.abort();
+            None
+        }
     }
 }
 
@@ -197,35 +225,85 @@ async fn history_loop(state: AppState) {
     }
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The signals that stop `serve`: SIGINT, SIGTERM and SIGHUP (which stops like SIGTERM),
+/// listened to from the start so a second one is caught too.
+struct StopSignals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutdown signal received");
+    unix: [(tokio::signal::unix::Signal, &'static str); 3],
 }
 
-/// `serve`: runs until a signal, then shuts down gracefully.
+impl StopSignals {
+    fn new() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen =
+                |kind, name| signal(kind).map(|s| (s, name)).with_context(|| format!("listening for {name}"));
+            Ok(Self {
+                unix: [
+                    listen(SignalKind::interrupt(), "SIGINT")?,
+                    listen(SignalKind::terminate(), "SIGTERM")?,
+                    listen(SignalKind::hangup(), "SIGHUP")?,
+                ],
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// The name of the next signal received.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            let [(int, _), (term, _), (hup, _)] = &mut self.unix;
+            tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "ctrl-c"
+        }
+    }
+}
+
+/// Resolves on SIGINT, SIGTERM or SIGHUP.
+pub async fn shutdown_signal() {
+    match StopSignals::new() {
+        Ok(mut signals) => {
+            let name = signals.next().await;
+            tracing::info!(signal = name, "shutdown signal received");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for stop signals; stopping on ctrl-c only");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// `serve`: runs until SIGINT, SIGTERM or SIGHUP, then stops gracefully (see
+/// [`Running::shutdown`]); a second signal during that stop exits at once with
+/// [`FORCED_EXIT`].
 pub async fn run(config: &Config, bind: Option<SocketAddr>, redactor: Redactor) -> anyhow::Result<()> {
     let bind = bind.unwrap_or_else(|| config.server.bind());
     anyhow::ensure!(
         config.server.may_listen_on(bind),
         "--bind {bind} is a public address: set [server] token, or allow_public = true"
     );
+    let mut signals = StopSignals::new()?;
     let running = start(config, bind, redactor).await?;
     println!("elf-resilience listening on http://{}", running.addr);
-    shutdown_signal().await;
-    running.shutdown().await
+    let first = signals.next().await;
+    let grace = config.server.shutdown_grace();
+    tracing::info!(signal = first, ?grace, "stopping (a second signal stops at once)");
+    tokio::select! {
+        stopped = running.shutdown() => stopped,
+        second = signals.next() => {
+            tracing::warn!(signal = second, code = FORCED_EXIT, "second signal: stopping at once");
+            std::process::exit(FORCED_EXIT)
+        }
+    }
 }

@@ -186,3 +186,27 @@ fn a_request_that_does_not_decode_is_dead_lettered_and_the_rest_flow() {
     assert_eq!(q.lease(Some("h"), now, Duration::from_secs(60)).unwrap().unwrap().ticket, *done);
     cleanup(&url, &p);
 }
+
+#[test]
+fn a_request_stored_before_expired_leases_were_counted_still_loads() {
+    let Some(url) = url() else { return };
+    let p = prefix("old-queue");
+    let q = RedisQueue::open(&url, &p).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let t = q.enqueue(EnqueueRequest::new("h", serde_json::json!(1)).max_attempts(2), now).unwrap();
+    let mut c = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let key = format!("{p}:req:{}", t.0.trim_start_matches("rq-"));
+    let text: String = redis::cmd("GET").arg(&key).query(&mut c).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for field in ["expired_leases", "max_expired_leases", "released"] {
+        assert!(old.as_object_mut().unwrap().remove(field).is_some(), "{field} is stored");
+    }
+    redis::cmd("SET").arg(&key).arg(old.to_string()).exec(&mut c).unwrap();
+    let loaded = q.get(&t).unwrap().unwrap();
+    assert_eq!((loaded.status, loaded.expired_leases, loaded.released), (TicketStatus::Pending, 0, 0));
+    assert_eq!(loaded.max_expired_leases, EnqueueRequest::DEFAULT_MAX_EXPIRED_LEASES);
+    q.lease(None, now, Duration::from_secs(1)).unwrap().unwrap();
+    let again = q.lease(None, now + Duration::from_secs(1), Duration::from_secs(1)).unwrap().unwrap();
+    assert_eq!((again.attempts, again.expired_leases), (2, 1));
+    cleanup(&url, &p);
+}

@@ -97,6 +97,10 @@ impl RequestQueue for InMemoryQueue {
         self.with_item(ticket, |r| r.apply_nack(error, now, retry_in))
     }
 
+    fn release(&self, ticket: &Ticket) -> Result<(), QueueError> {
+        self.with_item(ticket, QueuedRequest::apply_release)
+    }
+
     fn get(&self, ticket: &Ticket) -> Result<Option<QueuedRequest>, QueueError> {
         let Ok(id) = parse_ticket(ticket) else { return Ok(None) };
         Ok(self.lock().items.get(&id).cloned())

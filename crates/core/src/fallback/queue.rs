@@ -4,8 +4,9 @@
 //!
 //! The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
 //! per request); a Redis backend uses a blocking connection. Every method is therefore a plain
-//! `fn`, called directly from async code (the fallback protocol and the queue worker) because
-//! each call is one short statement. The in-memory backend never blocks.
+//! `fn`. The fallback protocol calls `enqueue` directly from async code, one short statement;
+//! the queue worker runs its calls on tokio's blocking pool, so a slow disk or a distant Redis
+//! never holds up the async threads. The in-memory backend never blocks.
 //!
 //! # Time
 //!
@@ -14,11 +15,7 @@
 //!
 //! # Delivery
 //!
-//! At least once. [`RequestQueue::lease`] hands a ready request to one consumer for
-//! `lease_for` and counts the attempt. [`RequestQueue::ack`] finishes it; [`RequestQueue::nack`]
-//! makes it ready again after a delay or dead-letters it once `attempts >= max_attempts`. A lease
-//! that expires without ack or nack (the consumer died) makes the request ready again: that is the
-//! counted redelivery; if its attempts are already used up it is dead-lettered instead.
+//! At least once; see [`RequestQueue`]'s `# Delivery`.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -90,14 +87,31 @@ pub struct EnqueueRequest {
     pub payload: serde_json::Value,
     /// The call's context.
     pub context: Context,
-    /// Deliveries allowed before dead-lettering; at least 1.
+    /// Failed attempts (nacks) allowed before dead-lettering; at least 1.
     pub max_attempts: u32,
+    /// Expired leases allowed before dead-lettering as poison; at least 1.
+    #[serde(default = "default_max_expired_leases")]
+    pub max_expired_leases: u32,
+}
+
+const fn default_max_expired_leases() -> u32 {
+    EnqueueRequest::DEFAULT_MAX_EXPIRED_LEASES
 }
 
 impl EnqueueRequest {
-    /// A request for `handler` with `payload`, an empty context and 5 attempts.
+    /// How many times a request's lease may expire, unless set, before it is taken for poison.
+    pub const DEFAULT_MAX_EXPIRED_LEASES: u32 = 10;
+
+    /// A request for `handler` with `payload`, an empty context, 5 attempts and
+    /// [`DEFAULT_MAX_EXPIRED_LEASES`](Self::DEFAULT_MAX_EXPIRED_LEASES) expired leases.
     pub fn new(handler: impl Into<String>, payload: serde_json::Value) -> Self {
-        Self { handler: handler.into(), payload, context: Context::new(), max_attempts: 5 }
+        Self {
+            handler: handler.into(),
+            payload,
+            context: Context::new(),
+            max_attempts: 5,
+            max_expired_leases: Self::DEFAULT_MAX_EXPIRED_LEASES,
+        }
     }
 
     /// Sets the context.
@@ -106,9 +120,16 @@ impl EnqueueRequest {
         self
     }
 
-    /// Sets the number of deliveries allowed (0 is treated as 1).
+    /// Sets the number of failed attempts allowed (0 is treated as 1).
     pub fn max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Sets how many times its lease may expire before it is dead-lettered as poison (0 is
+    /// treated as 1).
+    pub fn max_expired_leases(mut self, n: u32) -> Self {
+        self.max_expired_leases = n.max(1);
         self
     }
 }
@@ -126,10 +147,19 @@ pub struct QueuedRequest {
     pub context: Context,
     /// Where it stands.
     pub status: TicketStatus,
-    /// Deliveries so far (leases handed out).
+    /// Deliveries so far (leases handed out), whatever became of them.
     pub attempts: u32,
-    /// Deliveries allowed.
+    /// Failed attempts (nacks) allowed.
     pub max_attempts: u32,
+    /// Leases that ran out without an ack or nack: deliveries that are not failed attempts.
+    #[serde(default)]
+    pub expired_leases: u32,
+    /// Expired leases allowed before the request is dead-lettered as poison.
+    #[serde(default = "default_max_expired_leases")]
+    pub max_expired_leases: u32,
+    /// Leases handed back unfinished by [`RequestQueue::release`]: not failed attempts either.
+    #[serde(default)]
+    pub released: u32,
     /// When it was enqueued.
     pub enqueued_at: SystemTime,
     /// Not delivered before this instant (after a nack with a delay).
@@ -163,8 +193,9 @@ pub enum QueueError {
 ///
 /// The embedded backend is SQLite, whose calls are synchronous and short (WAL, one small row
 /// per request); a Redis backend uses a blocking connection. Every method is therefore a plain
-/// `fn`, called directly from async code (the fallback protocol and the queue worker) because
-/// each call is one short statement. The in-memory backend never blocks.
+/// `fn`. The fallback protocol calls `enqueue` directly from async code, one short statement;
+/// the queue worker runs its calls on tokio's blocking pool, so a slow disk or a distant Redis
+/// never holds up the async threads. The in-memory backend never blocks.
 ///
 /// # Time
 ///
@@ -174,10 +205,15 @@ pub enum QueueError {
 /// # Delivery
 ///
 /// At least once. [`RequestQueue::lease`] hands a ready request to one consumer for
-/// `lease_for` and counts the attempt. [`RequestQueue::ack`] finishes it; [`RequestQueue::nack`]
-/// makes it ready again after a delay or dead-letters it once `attempts >= max_attempts`. A lease
-/// that expires without ack or nack (the consumer died) makes the request ready again: that is the
-/// counted redelivery; if its attempts are already used up it is dead-lettered instead.
+/// `lease_for` and counts the delivery in `attempts` (the delivery number a handler sees).
+/// [`RequestQueue::ack`] finishes it; [`RequestQueue::nack`] reports a failed attempt and makes it
+/// ready again after a delay, or dead-letters it once its failed attempts reach `max_attempts`.
+///
+/// Only a nack spends `max_attempts`. A lease that expires without ack or nack (the consumer
+/// died) makes the request ready again and counts in `expired_leases`; a request whose leases
+/// expire `max_expired_leases` times (a poison request that kills its consumer) is dead-lettered,
+/// saying so. [`RequestQueue::release`] hands a lease back unfinished (a consumer stopping): the
+/// request is ready at once and nothing is spent.
 ///
 /// Every backend must pass [`queue_conformance`](crate::queue_conformance).
 pub trait RequestQueue: Send + Sync + fmt::Debug {
@@ -198,7 +234,7 @@ pub trait RequestQueue: Send + Sync + fmt::Debug {
     fn ack(&self, ticket: &Ticket, result: Option<serde_json::Value>) -> Result<(), QueueError>;
 
     /// Reports a failed delivery. Returns the new status: `Pending` (ready again at
-    /// `now + retry_in`) or `DeadLettered` once `attempts >= max_attempts`.
+    /// `now + retry_in`) or `DeadLettered` once its failed attempts reach `max_attempts`.
     fn nack(
         &self,
         ticket: &Ticket,
@@ -206,6 +242,11 @@ pub trait RequestQueue: Send + Sync + fmt::Debug {
         now: SystemTime,
         retry_in: Duration,
     ) -> Result<TicketStatus, QueueError>;
+
+    /// Hands a lease back unfinished (the consumer is stopping): the request is pending and
+    /// ready at once, and the delivery spends neither an attempt nor an expired lease. Releasing
+    /// a request that is not leased changes nothing.
+    fn release(&self, ticket: &Ticket) -> Result<(), QueueError>;
 
     /// The request behind a ticket, in its current state.
     fn get(&self, ticket: &Ticket) -> Result<Option<QueuedRequest>, QueueError>;
@@ -233,6 +274,9 @@ impl QueuedRequest {
             status: TicketStatus::Pending,
             attempts: 0,
             max_attempts: req.max_attempts.max(1),
+            expired_leases: 0,
+            max_expired_leases: req.max_expired_leases.max(1),
+            released: 0,
             enqueued_at: now,
             not_before: now,
             lease_until: None,
@@ -250,14 +294,26 @@ impl QueuedRequest {
         }
     }
 
-    /// The lease transition, shared by backends. Returns `false` (and dead-letters the request)
-    /// when an expired lease finds its attempts used up; `true` when the lease was granted.
+    /// Failed attempts so far: deliveries that were neither lost to an expired lease nor released.
+    pub const fn failures(&self) -> u32 {
+        self.attempts.saturating_sub(self.expired_leases).saturating_sub(self.released)
+    }
+
+    /// The lease transition, shared by backends. An expired lease counts in `expired_leases`,
+    /// not in the failed attempts; returns `false` (and dead-letters the request) when that
+    /// reaches `max_expired_leases`, `true` when the lease was granted.
     pub fn apply_lease(&mut self, now: SystemTime, lease_for: Duration) -> bool {
-        if self.status == TicketStatus::Leased && self.attempts >= self.max_attempts {
-            self.status = TicketStatus::DeadLettered;
-            self.lease_until = None;
-            self.last_error.get_or_insert_with(|| "lease expired".to_owned());
-            return false;
+        if self.status == TicketStatus::Leased {
+            self.expired_leases += 1;
+            if self.expired_leases >= self.max_expired_leases {
+                self.status = TicketStatus::DeadLettered;
+                self.lease_until = None;
+                self.last_error = Some(format!(
+                    "poison request: the consumer died {} times delivering it (its lease expired each time)",
+                    self.expired_leases
+                ));
+                return false;
+            }
         }
         self.status = TicketStatus::Leased;
         self.attempts += 1;
@@ -265,6 +321,16 @@ impl QueuedRequest {
         true
     }
 
+    /// The release transition, shared by backends: a leased request is pending again, ready at
+    /// once (its `not_before` has passed, or it would not have been leased).
+    pub fn apply_release(&mut self) {
+        if self.status != TicketStatus::Leased {
+            return;
+        }
+        self.status = TicketStatus::Pending;
+        self.lease_until = None;
+        self.released += 1;
+    }
     /// The ack transition, shared by backends.
     pub fn apply_ack(&mut self, result: Option<serde_json::Value>) {
         if self.status == TicketStatus::Done {
@@ -282,7 +348,7 @@ impl QueuedRequest {
         }
         self.last_error = Some(error.to_owned());
         self.lease_until = None;
-        self.status = if self.attempts >= self.max_attempts {
+        self.status = if self.failures() >= self.max_attempts {
             TicketStatus::DeadLettered
         } else {
             self.not_before = now + retry_in;

@@ -27,6 +27,8 @@ pub fn queue_conformance(q: &dyn RequestQueue) {
     ack_finishes_and_is_idempotent(q);
     nack_delays_then_dead_letters(q);
     expired_lease_is_redelivered(q);
+    expired_leases_dead_letter_poison(q);
+    release_returns_the_lease_unspent(q);
     unknown_tickets_are_reported(q);
     purge_removes_only_the_status(q);
 }
@@ -107,9 +109,48 @@ fn expired_lease_is_redelivered(q: &dyn RequestQueue) {
     assert!(q.lease(Some("c-expire"), t0() + 5 * SEC, SEC).expect("lease").is_none());
     let again = q.lease(Some("c-expire"), t0() + 10 * SEC, 10 * SEC).expect("lease");
     assert_eq!(again.map(|r| (r.ticket, r.attempts)), Some((t.clone(), 2)), "redelivery");
-    let none = q.lease(Some("c-expire"), t0() + 20 * SEC, SEC).expect("lease");
-    assert!(none.is_none(), "attempts used up: an expired lease is dead-lettered");
-    assert_eq!(q.status(&t).expect("status"), Some(TicketStatus::DeadLettered));
+    for (n, at) in [(3, 20), (4, 30), (5, 40)] {
+        let again = q.lease(Some("c-expire"), t0() + at * SEC, 10 * SEC).expect("lease");
+        let again = again.expect("an expired lease is not a failed attempt: redelivered");
+        assert_eq!((again.attempts, again.expired_leases, again.failures()), (n, n - 1, 1));
+    }
+    let s = q.nack(&t, "boom", t0() + 41 * SEC, SEC).expect("nack");
+    assert_eq!(s, TicketStatus::Pending, "one failed attempt of two, whatever the expired leases");
+    let last = q.lease(Some("c-expire"), t0() + 42 * SEC, SEC).expect("lease").expect("ready");
+    assert_eq!(q.nack(&last.ticket, "boom", t0() + 42 * SEC, SEC).expect("nack"), TicketStatus::DeadLettered);
+}
+
+fn expired_leases_dead_letter_poison(q: &dyn RequestQueue) {
+    let req = EnqueueRequest::new("c-poison", json!(6)).max_attempts(1).max_expired_leases(3);
+    let t = q.enqueue(req, t0()).expect("enqueue");
+    for at in [0, 10, 20] {
+        let r = q.lease(Some("c-poison"), t0() + at * SEC, 10 * SEC).expect("lease");
+        assert!(r.is_some(), "delivery at {at}s");
+    }
+    let none = q.lease(Some("c-poison"), t0() + 30 * SEC, 10 * SEC).expect("lease");
+    assert!(none.is_none(), "the third expired lease dead-letters a poison request");
+    let dead = q.get(&t).expect("get").expect("present");
+    assert_eq!((dead.status, dead.expired_leases), (TicketStatus::DeadLettered, 3));
+    let why = dead.last_error.unwrap_or_default();
+    assert!(why.contains("died 3 times"), "the reason says why: {why}");
+}
+
+fn release_returns_the_lease_unspent(q: &dyn RequestQueue) {
+    let req = EnqueueRequest::new("c-release", json!(7)).max_attempts(1).max_expired_leases(1);
+    let t = q.enqueue(req, t0()).expect("enqueue");
+    for n in 1..=3 {
+        let r = q.lease(Some("c-release"), t0(), 60 * SEC).expect("lease").expect("ready at once");
+        assert_eq!((r.attempts, r.failures()), (n, 1), "the delivery number counts every delivery");
+        q.release(&t).expect("release");
+        let back = q.get(&t).expect("get").expect("present");
+        assert_eq!((back.status, back.lease_until, back.released), (TicketStatus::Pending, None, n));
+        assert_eq!(back.failures(), 0, "a released delivery is not a failed attempt");
+    }
+    q.release(&t).expect("releasing a pending request changes nothing");
+    assert_eq!(q.get(&t).expect("get").map(|r| r.released), Some(3));
+    let r = q.lease(Some("c-release"), t0(), 60 * SEC).expect("lease").expect("ready");
+    assert_eq!(q.nack(&r.ticket, "boom", t0(), SEC).expect("nack"), TicketStatus::DeadLettered);
+    assert!(matches!(q.release(&Ticket::from("no-such-ticket")), Err(QueueError::UnknownTicket(_))));
 }
 
 fn unknown_tickets_are_reported(q: &dyn RequestQueue) {

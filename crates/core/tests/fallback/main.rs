@@ -15,3 +15,5 @@ mod switch;
 #[cfg(feature = "tower")]
 mod tower_layer;
 mod worker;
+mod worker_delivery;
+mod worker_stop;

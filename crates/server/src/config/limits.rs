@@ -12,6 +12,12 @@ pub const MIN_TOKEN_LEN: usize = 16;
 pub const MIN_HEALTH_INTERVAL: Duration = Duration::from_millis(100);
 /// `[queue] lease_for` unless set.
 pub const LEASE_FOR: Duration = Duration::from_secs(60);
+/// `[queue] retry_in` unless set.
+pub const RETRY_IN: Duration = Duration::from_secs(30);
+/// `[queue] max_retry_in` unless set.
+pub const MAX_RETRY_IN: Duration = Duration::from_secs(600);
+/// `[server] shutdown_grace` unless set.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// A queue handler's `timeout` unless set.
 pub const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
 /// `[probes] interval` unless set.
@@ -31,6 +37,7 @@ impl Config {
         self.check_serving(at)?;
         self.check_databases(at)?;
         self.check_leases(at)?;
+        self.check_retries(at)?;
         self.check_intervals(at)?;
         let stale = self.breakers.stale_after.map_or(STALE_AFTER, |d| d.0);
         let dropped = self.breakers.drop_after.map_or(DROP_AFTER, |d| d.0);
@@ -115,6 +122,19 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The wait between failed attempts grows from `retry_in` up to `max_retry_in` (which, unset,
+    /// is 10 min or `retry_in` if that is longer).
+    fn check_retries(&self, at: At<'_>) -> Result<(), ConfigError> {
+        let first = self.queue.retry_in.map_or(RETRY_IN, |d| d.0);
+        match self.queue.max_retry_in {
+            Some(max) if max.0 < first => Err(at(
+                "max_retry_in",
+                format!("expected [queue] max_retry_in ({:?}) at least retry_in ({first:?})", max.0),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn check_intervals(&self, at: At<'_>) -> Result<(), ConfigError> {

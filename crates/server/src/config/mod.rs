@@ -7,8 +7,8 @@ mod health;
 mod limits;
 pub use coherence::MIN_LOOP_INTERVAL;
 pub use limits::{
-    DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, PROBE_INTERVAL,
-    PROBE_TIMEOUT, STALE_AFTER,
+    DROP_AFTER, HANDLER_TIMEOUT, LEASE_FOR, MAX_RETRY_IN, MIN_HEALTH_INTERVAL, MIN_TOKEN_LEN, PROBE_INTERVAL,
+    PROBE_TIMEOUT, RETRY_IN, SHUTDOWN_GRACE, STALE_AFTER,
 };
 mod probes;
 mod runtime;
@@ -171,9 +171,17 @@ pub struct Server {
     /// Origins (`https://app.example.com`) a browser page may call the API from. Default
     /// none: no CORS headers are sent.
     pub cors_origins: Vec<String>,
+    /// How long `serve` takes at most to stop on SIGTERM or SIGINT: deliveries in flight get
+    /// most of it to finish, then are cancelled and released. Default 10 s.
+    pub shutdown_grace: Option<HumanDuration>,
 }
 
 impl Server {
+    /// How long a stop may take, defaulted.
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        self.shutdown_grace.map_or(SHUTDOWN_GRACE, |d| d.0)
+    }
+
     /// The listen address, defaulted.
     pub fn bind(&self) -> std::net::SocketAddr {
         self.bind.map_or_else(|| ([127, 0, 0, 1], 8686).into(), |b| b.0)

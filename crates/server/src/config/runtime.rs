@@ -11,8 +11,16 @@ use super::{HttpUrl, HumanDuration};
 pub struct Queue {
     /// How often the worker looks for ready requests. Default 5 s.
     pub interval: Option<HumanDuration>,
-    /// How long a failed request waits before its next delivery. Default 30 s.
+    /// How long a request waits after its first failed attempt; each further failure doubles
+    /// the wait. Default 30 s.
     pub retry_in: Option<HumanDuration>,
+    /// The longest wait between failed attempts. Default 10 min (or `retry_in`, if longer).
+    pub max_retry_in: Option<HumanDuration>,
+    /// Consecutive failed deliveries that open a handler's breaker (`queue:<handler>`), which
+    /// holds its requests back without spending their attempts. Default 5.
+    pub breaker_failure_threshold: Option<std::num::NonZeroU32>,
+    /// How long a handler's open breaker waits before letting one delivery through. Default 30 s.
+    pub breaker_recovery_timeout: Option<HumanDuration>,
     /// How long one delivery may take before the request is handed out again. Default 60 s.
     pub lease_for: Option<HumanDuration>,
     /// How many bytes of a handler's reply are kept as the request's result; a longer reply

@@ -90,6 +90,8 @@ fn errors_say_what_was_expected() {
         ("62_breakers_publish_1ms.toml", 2, "publish_interval of at least 10ms"),
         ("63_token_with_spaces.toml", 2, "without leading or trailing whitespace"),
         ("67_public_ipv6_without_token.toml", 2, "expected a `token`"),
+        ("69_queue_max_retry_in_below_retry_in.toml", 3, "max_retry_in (30s) at least retry_in (60s)"),
+        ("70_queue_breaker_threshold_zero.toml", 2, "nonzero"),
     ];
     for (name, want_line, want) in cases {
         let path = dir.join(name).display().to_string();

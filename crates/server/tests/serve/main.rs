@@ -14,5 +14,6 @@ mod router;
 mod shared_breakers;
 mod slow_clients;
 mod stalled_stores;
+mod stopping;
 mod support;
 mod wire;

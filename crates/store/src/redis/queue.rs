@@ -115,6 +115,7 @@ impl RedisQueue {
                 let dead = r.status == TicketStatus::DeadLettered;
                 if dead {
                     (r.status, r.attempts, r.lease_until) = (TicketStatus::Pending, 0, None);
+                    (r.expired_leases, r.released) = (0, 0);
                 }
                 if delayed || dead {
                     r.not_before = now;
@@ -148,6 +149,7 @@ impl RedisQueue {
                 QueueError::Backend(format!("{ticket} does not decode ({e}); remove it instead"))
             })?;
             (r.status, r.attempts, r.lease_until, r.not_before) = (TicketStatus::Pending, 0, None, now);
+            (r.expired_leases, r.released) = (0, 0);
             Ok((true, vec![r]))
         })
     }
@@ -232,6 +234,14 @@ impl RequestQueue for RedisQueue {
             let mut r = self.known(c, ticket)?;
             let status = r.apply_nack(error, now, retry_in);
             Ok((status, vec![r]))
+        })
+    }
+
+    fn release(&self, ticket: &Ticket) -> Result<(), QueueError> {
+        self.transact(|c| {
+            let mut r = self.known(c, ticket)?;
+            r.apply_release();
+            Ok(((), vec![r]))
         })
     }
 

@@ -24,13 +24,25 @@ CREATE TABLE IF NOT EXISTS queue (
     not_before   INTEGER NOT NULL,
     lease_until  INTEGER,
     last_error   TEXT,
-    result       TEXT
+    result       TEXT,
+    expired_leases     INTEGER NOT NULL DEFAULT 0,
+    max_expired_leases INTEGER NOT NULL DEFAULT 10,
+    released           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS queue_ready ON queue (status, not_before);
 ";
 
 const COLUMNS: &str = "seq, handler, payload, context, status, attempts, max_attempts, \
-                       enqueued_at, not_before, lease_until, last_error, result";
+                       enqueued_at, not_before, lease_until, last_error, result, \
+                       expired_leases, max_expired_leases, released";
+
+/// Columns added since the first schema, with their definitions: a file written before them
+/// gets them on open, its rows with the defaults (no lease expired or released so far).
+const ADDED_COLUMNS: [(&str, &str); 3] = [
+    ("expired_leases", "INTEGER NOT NULL DEFAULT 0"),
+    ("max_expired_leases", "INTEGER NOT NULL DEFAULT 10"),
+    ("released", "INTEGER NOT NULL DEFAULT 0"),
+];
 
 /// Tickets are the row's sequence number, which SQLite's AUTOINCREMENT never reuses.
 const TICKET_PREFIX: &str = "sq-";
@@ -59,7 +71,10 @@ pub struct SqliteQueue {
 impl SqliteQueue {
     /// Opens (or creates) the queue in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Ok(Self { conn: Mutex::new(open(path.as_ref(), SCHEMA)?) })
+        let mut conn = open(path.as_ref(), SCHEMA)?;
+        let path = path.as_ref().display().to_string();
+        add_missing_columns(&mut conn).map_err(|source| StoreError::Sqlite { path, source })?;
+        Ok(Self { conn: Mutex::new(conn) })
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -74,6 +89,20 @@ impl SqliteQueue {
         tx.commit().map_err(backend)?;
         Ok(out)
     }
+}
+
+/// Adds the [`ADDED_COLUMNS`] a file from an older version lacks.
+fn add_missing_columns(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let present: Vec<String> = tx
+        .prepare("SELECT name FROM pragma_table_info('queue')")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for (name, definition) in ADDED_COLUMNS.iter().filter(|(n, _)| !present.iter().any(|p| p == n)) {
+        tracing::info!(column = name, "queue: adding a column to a file from an older version");
+        tx.execute_batch(&format!("ALTER TABLE queue ADD COLUMN {name} {definition}"))?;
+    }
+    tx.commit()
 }
 
 fn backend(e: rusqlite::Error) -> QueueError {
@@ -101,6 +130,8 @@ struct RawRow {
     status: String,
     attempts: u32,
     max_attempts: u32,
+    /// Expired leases, expired leases allowed, releases.
+    unspent: (u32, u32, u32),
     times: (i64, i64, Option<i64>),
     last_error: Option<String>,
     result: Option<String>,
@@ -119,6 +150,7 @@ impl RawRow {
             times: (row.get(7)?, row.get(8)?, row.get(9)?),
             last_error: row.get(10)?,
             result: row.get(11)?,
+            unspent: (row.get(12)?, row.get(13)?, row.get(14)?),
         })
     }
 
@@ -135,6 +167,9 @@ impl RawRow {
             status,
             attempts: self.attempts,
             max_attempts: self.max_attempts,
+            expired_leases: self.unspent.0,
+            max_expired_leases: self.unspent.1,
+            released: self.unspent.2,
             enqueued_at: from_nanos(self.times.0),
             not_before: from_nanos(self.times.1),
             lease_until: self.times.2.map(from_nanos),
@@ -163,6 +198,9 @@ impl RawRow {
             context: Context::default(),
             attempts: self.attempts,
             max_attempts: self.max_attempts,
+            expired_leases: self.unspent.0,
+            max_expired_leases: self.unspent.1,
+            released: self.unspent.2,
             enqueued_at: from_nanos(self.times.0),
             not_before: from_nanos(self.times.1),
             lease_until: self.times.2.map(from_nanos),
@@ -205,7 +243,7 @@ fn store(conn: &Connection, req: &QueuedRequest) -> Result<(), QueueError> {
     let result = req.result.as_ref().map(serde_json::to_string).transpose().map_err(ser)?;
     conn.execute(
         "UPDATE queue SET status = ?2, attempts = ?3, not_before = ?4, lease_until = ?5, \
-         last_error = ?6, result = ?7 WHERE seq = ?1",
+         last_error = ?6, result = ?7, expired_leases = ?8, released = ?9 WHERE seq = ?1",
         params![
             seq_of(&req.ticket),
             req.status.as_str(),
@@ -214,6 +252,8 @@ fn store(conn: &Connection, req: &QueuedRequest) -> Result<(), QueueError> {
             req.lease_until.map(to_nanos),
             req.last_error,
             result,
+            req.expired_leases,
+            req.released,
         ],
     )
     .map_err(backend)?;
@@ -249,8 +289,16 @@ impl RequestQueue for SqliteQueue {
         self.write(|tx| {
             tx.execute(
                 "INSERT INTO queue (handler, payload, context, status, attempts, max_attempts, \
-                 enqueued_at, not_before) VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5)",
-                params![req.handler, payload, context, req.max_attempts.max(1), t],
+                 enqueued_at, not_before, max_expired_leases) \
+                 VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?5, ?5, ?6)",
+                params![
+                    req.handler,
+                    payload,
+                    context,
+                    req.max_attempts.max(1),
+                    t,
+                    req.max_expired_leases.max(1)
+                ],
             )
             .map_err(backend)?;
             Ok(ticket_of(tx.last_insert_rowid()))
@@ -278,7 +326,7 @@ impl RequestQueue for SqliteQueue {
                     tracing::debug!(ticket = %req.ticket, attempts = req.attempts, "queue: leased");
                     return Ok(Some(req));
                 }
-                tracing::warn!(ticket = %req.ticket, "queue: lease expired with attempts used up; dead-lettered");
+                tracing::warn!(ticket = %req.ticket, expired = req.expired_leases, "queue: poison request dead-lettered");
             }
             Ok(None)
         })
@@ -304,6 +352,14 @@ impl RequestQueue for SqliteQueue {
             let status = req.apply_nack(error, now, retry_in);
             store(tx, &req)?;
             Ok(status)
+        })
+    }
+
+    fn release(&self, ticket: &Ticket) -> Result<(), QueueError> {
+        self.write(|tx| {
+            let mut req = load_known(tx, ticket)?;
+            req.apply_release();
+            store(tx, &req)
         })
     }
 
@@ -347,8 +403,8 @@ impl SqliteQueue {
             let Some(raw) = select(tx, seq)? else { return Ok(false) };
             raw.decode()?;
             tx.execute(
-                "UPDATE queue SET status = 'pending', attempts = 0, not_before = ?2, lease_until = NULL \
-                 WHERE seq = ?1",
+                "UPDATE queue SET status = 'pending', attempts = 0, expired_leases = 0, released = 0, \
+                 not_before = ?2, lease_until = NULL WHERE seq = ?1",
                 params![seq, to_nanos(now)],
             )
             .map_err(backend)?;
@@ -379,8 +435,8 @@ impl SqliteQueue {
 
 fn revive(tx: &Connection, now: SystemTime) -> Result<usize, QueueError> {
     tx.execute(
-        "UPDATE queue SET status = 'pending', attempts = 0, not_before = ?1, lease_until = NULL \
-         WHERE status = 'dead_lettered'",
+        "UPDATE queue SET status = 'pending', attempts = 0, expired_leases = 0, released = 0, \
+         not_before = ?1, lease_until = NULL WHERE status = 'dead_lettered'",
         [to_nanos(now)],
     )
     .map_err(backend)

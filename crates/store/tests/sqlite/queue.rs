@@ -105,3 +105,41 @@ fn one_request_can_be_requeued_with_fresh_attempts() {
     assert_eq!((again.status, again.attempts, again.not_before), (TicketStatus::Pending, 0, later));
     assert_eq!(q.lease(None, later, Duration::from_secs(1)).unwrap().unwrap().ticket, t);
 }
+
+/// The table as the first version wrote it, before expired leases and releases were counted.
+const FIRST_SCHEMA: &str = "
+CREATE TABLE queue (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, handler TEXT NOT NULL, payload TEXT NOT NULL,
+    context TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    max_attempts INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, not_before INTEGER NOT NULL,
+    lease_until INTEGER, last_error TEXT, result TEXT
+);
+";
+
+#[test]
+fn a_file_from_before_expired_leases_were_counted_opens_and_its_rows_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.db");
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(FIRST_SCHEMA).unwrap();
+    let ctx = serde_json::to_string(&elf_resilience_core::Context::new()).unwrap();
+    old.execute(
+        "INSERT INTO queue (handler, payload, context, status, attempts, max_attempts, enqueued_at, \
+         not_before, lease_until) VALUES ('h', '{\"n\": 1}', ?1, 'leased', 2, 3, 0, 0, 1)",
+        [ctx],
+    )
+    .unwrap();
+    drop(old);
+    let q = SqliteQueue::open(&path).unwrap();
+    let t = "sq-1".into();
+    let old = q.get(&t).unwrap().unwrap();
+    assert_eq!((old.status, old.attempts, old.expired_leases, old.released), (TicketStatus::Leased, 2, 0, 0));
+    assert_eq!(old.max_expired_leases, EnqueueRequest::DEFAULT_MAX_EXPIRED_LEASES);
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(10);
+    let again =
+        q.lease(None, now, Duration::from_secs(60)).unwrap().expect("the expired lease is redelivered");
+    assert_eq!((again.attempts, again.expired_leases, again.failures()), (3, 1, 2));
+    assert_eq!(q.nack(&t, "boom", now, Duration::ZERO).unwrap(), TicketStatus::Pending, "2 failed of 3");
+    drop(q);
+    SqliteQueue::open(&path).expect("a file that has the columns opens again");
+}
