@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use elf_resilience::{
-    CheckOutcome, Context, HealthCheck, HealthCheckBuilder, HealthMonitor, ResourceManager, ResourceStatus,
+    CheckOutcome, HealthCheck, HealthCheckBuilder, HealthMonitor, ResourceManager, ResourceStatus,
     ResourceType, SystemSummary, TicketStatus,
 };
 
@@ -111,9 +111,9 @@ fn resource_check(name: &str, ty: ResourceType, rm: &ResourceManager, critical: 
         let rm = rm.clone();
         async move {
             rm.refresh(ty).await;
-            let r = rm.reading(ty, &Context::new());
+            let r = rm.resource_summary(ty, Duration::ZERO);
             let msg = format!("{ty} {} at {:.1}%", r.status, r.usage_percent);
-            let msg = r.reason.map_or(msg.clone(), |why| format!("{msg}: {why}"));
+            let msg = r.why().map_or(msg.clone(), |why| format!("{msg}: {why}"));
             let outcome = match r.status {
                 ResourceStatus::Healthy => CheckOutcome::healthy(msg),
                 s if s.is_pressured() => CheckOutcome::unhealthy(msg),
