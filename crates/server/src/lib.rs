@@ -13,6 +13,7 @@ pub mod exit;
 pub mod gauges;
 pub mod http;
 pub mod metric_help;
+pub mod offload;
 pub mod redact;
 pub mod replay;
 pub mod serve;

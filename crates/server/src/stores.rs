@@ -164,7 +164,7 @@ fn open_redis(config: &Config, url: &crate::config::RedisUrl) -> anyhow::Result<
     Ok(Stores {
         backend: Backend::Redis,
         replayable: Replayable::Redis(queue.clone()),
-        queue,
+        queue: Arc::new(crate::offload::Offloaded(queue)),
         ledger: ledger(config, &dir)?,
         cache: Arc::new(cache),
         evictable: None,

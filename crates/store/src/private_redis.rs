@@ -50,6 +50,11 @@ impl PrivateRedis {
         self.port
     }
 
+    /// Its process id, for tests that stop it (`kill -STOP`) and let it go on (`kill -CONT`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `redis://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)

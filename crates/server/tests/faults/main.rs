@@ -6,5 +6,7 @@
 
 mod postgres;
 mod proxy;
+#[cfg(feature = "redis")]
+mod redis;
 mod support;
 mod webhook;

@@ -97,3 +97,37 @@ pub async fn bin(path: &Path, args: &[&str]) -> std::process::Output {
     .await
     .unwrap()
 }
+
+/// One delivery a [`receiver`] got.
+#[derive(Debug)]
+pub struct Received {
+    pub body: Value,
+}
+
+/// A loopback queue handler answering every POST to `/replay` with the status in the returned
+/// cell (`status` at first), forwarding each JSON body it gets.
+#[allow(dead_code)] // not every fault needs a queue handler
+pub async fn receiver(
+    status: u16,
+) -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Received>, std::sync::Arc<std::sync::atomic::AtomicU16>)
+{
+    use std::sync::atomic::Ordering;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let code = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(status));
+    let answer = code.clone();
+    let app = axum::Router::new().route(
+        "/replay",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (tx, answer) = (tx.clone(), answer.clone());
+            async move {
+                let _ = tx.send(Received { body });
+                let code = axum::http::StatusCode::from_u16(answer.load(Ordering::SeqCst)).unwrap();
+                (code, "{\"ok\":true}")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, rx, code)
+}

@@ -119,9 +119,12 @@ impl BreakerPublisher {
         self.store.publish(&self.owner.id, &[])
     }
 
-    /// Ticks every `interval` on the current tokio runtime until the handle is stopped.
+    /// Ticks every `interval` on the current tokio runtime until the handle is stopped. Each
+    /// tick runs on the blocking pool: a store that answers slowly (Redis stalled, up to its
+    /// I/O timeout) holds up no runtime thread, so timers and other tasks go on.
     pub fn spawn(self, interval: Duration) -> PublisherHandle {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let me = Arc::new(self);
         let task = tokio::spawn(async move {
             let mut every = tokio::time::interval(interval);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -130,11 +133,12 @@ impl BreakerPublisher {
                     _ = every.tick() => {}
                     _ = stopped.wait_for(|s| *s) => break,
                 }
-                if let Err(e) = self.tick() {
+                let publisher = me.clone();
+                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || publisher.tick()).await {
                     tracing::warn!(error = %e, "publishing breakers failed");
                 }
             }
-            if let Err(e) = self.withdraw() {
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || me.withdraw()).await {
                 tracing::warn!(error = %e, "withdrawing breakers failed");
             }
         });
