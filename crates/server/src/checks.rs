@@ -1,6 +1,7 @@
 //! Health checks built from the config: the built-in ones (cpu, memory, disk, api quota) and
 //! the configured http, tcp and resource checks.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -50,15 +51,28 @@ pub fn register(
     Ok(())
 }
 
-/// Registers the storage check when the queue, cache and breakers live in Redis: critical,
-/// unhealthy while Redis does not answer, so `/health` says so instead of staying green while
-/// every replay pass fails.
+/// Registers the storage check, critical: with Redis, `storage:redis`, unhealthy while Redis
+/// does not answer, so `/health` says so instead of staying green while every replay pass
+/// fails; with SQLite, `storage:sqlite`, unhealthy while the data directory takes no writes
+/// (its disk full, or read-only).
 pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Stores) -> anyhow::Result<()> {
-    if stores.backend != Backend::Redis {
-        return Ok(());
-    }
+    let check = match stores.backend {
+        Backend::Redis => redis_check(stores),
+        Backend::Sqlite => sqlite_check(stores.dir.clone()),
+    };
+    let check = check
+        .component_type("datastore")
+        .critical(true)
+        .interval(config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0))
+        .timeout(DEFAULT_TIMEOUT)
+        .failure_threshold(1);
+    monitor.register_check(check.build()?)?;
+    Ok(())
+}
+
+fn redis_check(stores: &Stores) -> HealthCheckBuilder {
     let queue = stores.queue.clone();
-    let check = HealthCheck::builder("storage:redis", move || {
+    HealthCheck::builder("storage:redis", move || {
         let queue = queue.clone();
         async move {
             let answered =
@@ -70,13 +84,38 @@ pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Store
             }
         }
     })
-    .component_type("datastore")
-    .critical(true)
-    .interval(config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0))
-    .timeout(DEFAULT_TIMEOUT)
-    .failure_threshold(1);
-    monitor.register_check(check.build()?)?;
-    Ok(())
+}
+
+/// `storage:sqlite`: whether the data directory takes a write (a page, synced), so that a full
+/// disk shows on `/health` before, not only after, the queue and the usage ledger fail.
+fn sqlite_check(dir: PathBuf) -> HealthCheckBuilder {
+    HealthCheck::builder("storage:sqlite", move || {
+        let dir = dir.clone();
+        async move {
+            let shown = dir.display().to_string();
+            match tokio::task::spawn_blocking(move || probe_write(&dir)).await {
+                Ok(Ok(())) => CheckOutcome::healthy(format!("{shown} takes writes")),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+                    CheckOutcome::unhealthy(format!(
+                        "disk full: {shown} has no space left ({e}); queue and usage writes fail until space is freed"
+                    ))
+                }
+                Ok(Err(e)) => CheckOutcome::unhealthy(format!("{shown} takes no writes: {e}")),
+                Err(e) => CheckOutcome::unhealthy(format!("sqlite check failed: {e}")),
+            }
+        }
+    })
+}
+
+/// Writes one SQLite page's worth to a scratch file in `dir`, synced, and removes it.
+fn probe_write(dir: &Path) -> std::io::Result<()> {
+    let path = dir.join(format!(".health-probe.{}", std::process::id()));
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        std::io::Write::write_all(&mut f, &[0u8; 4096])?;
+        f.sync_all()
+    });
+    let removed = std::fs::remove_file(&path);
+    written.and(removed.or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }))
 }
 
 fn configured(

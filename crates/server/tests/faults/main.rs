@@ -4,6 +4,7 @@
 //! no hang past the configured timeouts, health names what is wrong, nothing stored is lost,
 //! and everything recovers by itself once the fault ends.
 
+mod disk;
 mod postgres;
 mod proxy;
 #[cfg(feature = "redis")]
