@@ -119,12 +119,11 @@ impl BreakerPublisher {
         self.store.publish(&self.owner.id, &[])
     }
 
-    /// Ticks every `interval` on the current tokio runtime until the handle is stopped. Each
-    /// tick runs on the blocking pool: a store that answers slowly (Redis stalled, up to its
-    /// I/O timeout) holds up no runtime thread, so timers and other tasks go on.
+    /// Ticks every `interval` on the current tokio runtime until the handle is stopped. On a
+    /// multi-threaded runtime each tick runs under `block_in_place`: a store that answers
+    /// slowly (Redis stalled, up to its I/O timeout) holds up no timer or other task.
     pub fn spawn(self, interval: Duration) -> PublisherHandle {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
-        let me = Arc::new(self);
         let task = tokio::spawn(async move {
             let mut every = tokio::time::interval(interval);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -133,16 +132,24 @@ impl BreakerPublisher {
                     _ = every.tick() => {}
                     _ = stopped.wait_for(|s| *s) => break,
                 }
-                let publisher = me.clone();
-                if let Ok(Err(e)) = tokio::task::spawn_blocking(move || publisher.tick()).await {
+                if let Err(e) = off_the_worker(|| self.tick()) {
                     tracing::warn!(error = %e, "publishing breakers failed");
                 }
             }
-            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || me.withdraw()).await {
+            if let Err(e) = off_the_worker(|| self.withdraw()) {
                 tracing::warn!(error = %e, "withdrawing breakers failed");
             }
         });
         PublisherHandle { stop, task }
+    }
+}
+
+/// Runs `f` under `block_in_place` on a multi-threaded runtime, as it is on a current-thread one.
+fn off_the_worker<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
     }
 }
 
