@@ -2,12 +2,13 @@
 //! the configured http, tcp and resource checks.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use elf_resilience::{
-    CheckOutcome, HealthCheck, HealthCheckBuilder, HealthMonitor, ResourceManager, ResourceStatus,
-    ResourceType, SystemSummary, TicketStatus,
+    CheckOutcome, HealthCheck, HealthCheckBuilder, HealthMonitor, QueueError, RequestQueue, ResourceManager,
+    ResourceStatus, ResourceType, SystemSummary, TicketStatus,
 };
 
 use crate::config::{CheckKind, Config, HealthCheckConfig};
@@ -70,13 +71,43 @@ pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Store
     Ok(())
 }
 
+/// For the one-shot `health` command, which opens no stores: with `[storage] redis_url`, a
+/// `storage:redis` check that connects for its run. Nothing for SQLite (`health` writes nothing).
+pub fn register_storage_once(monitor: &HealthMonitor, config: &Config) -> anyhow::Result<()> {
+    let Some(url) = &config.storage.redis_url else { return Ok(()) };
+    let (url, prefix) = (url.0.expose().to_owned(), format!("{}:queue", config.storage.redis_prefix()));
+    let connect = move || -> Result<Arc<dyn RequestQueue>, QueueError> { open_redis_queue(&url, &prefix) };
+    let check = storage_redis(connect).component_type("datastore").critical(true).timeout(DEFAULT_TIMEOUT);
+    monitor.register_check(check.build()?)?;
+    Ok(())
+}
+
+#[cfg(feature = "redis")]
+fn open_redis_queue(url: &str, prefix: &str) -> Result<Arc<dyn RequestQueue>, QueueError> {
+    let queue =
+        elf_resilience::RedisQueue::open(url, prefix).map_err(|e| QueueError::Backend(e.to_string()))?;
+    Ok(Arc::new(queue))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis_queue(_: &str, _: &str) -> Result<Arc<dyn RequestQueue>, QueueError> {
+    Err(QueueError::Backend("this binary was built without the redis feature".into()))
+}
+
 fn redis_check(stores: &Stores) -> HealthCheckBuilder {
     let queue = stores.queue.clone();
+    storage_redis(move || Ok(queue.clone()))
+}
+
+/// `storage:redis` over the queue `queue` gives (opened for the run, or the server's own).
+fn storage_redis(
+    queue: impl Fn() -> Result<Arc<dyn RequestQueue>, QueueError> + Clone + Send + Sync + 'static,
+) -> HealthCheckBuilder {
     HealthCheck::builder("storage:redis", move || {
         let queue = queue.clone();
         async move {
             let answered =
-                tokio::task::spawn_blocking(move || queue.list(Some(TicketStatus::Leased), 1)).await;
+                tokio::task::spawn_blocking(move || queue()?.list(Some(TicketStatus::Leased), 1)).await;
             match answered {
                 Ok(Ok(_)) => CheckOutcome::healthy("redis answers"),
                 Ok(Err(e)) => CheckOutcome::unhealthy(format!("redis unreachable: {e}")),

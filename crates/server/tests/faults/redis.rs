@@ -5,7 +5,7 @@
 #![cfg(feature = "redis")]
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use elf_resilience::{EnqueueRequest, HealthStatus, RedisQueue, RequestQueue, Ticket, TicketStatus};
@@ -14,7 +14,7 @@ use elf_resilience_store::PrivateRedis;
 use serde_json::json;
 
 use crate::proxy::TcpProxy;
-use crate::support::{check_until, config, eventually, livez_is_fast, reported, serve};
+use crate::support::{bin, check_until, config, eventually, livez_is_fast, reported, serve};
 
 const PREFIX: &str = "elf-test:faults";
 const CHECK: &str = "storage:redis";
@@ -22,12 +22,17 @@ const CHECK: &str = "storage:redis";
 /// A config over Redis at `url`, replaying to `handler` every 50 ms, a failed delivery again
 /// after 100 ms.
 fn redis_config(dir: &Path, url: &str, handler: SocketAddr) -> Config {
+    redis_config_file(dir, url, handler).0
+}
+
+/// [`redis_config`] and the file it was written to, for the binary.
+fn redis_config_file(dir: &Path, url: &str, handler: SocketAddr) -> (Config, PathBuf) {
     let extra = format!(
         "redis_url = \"{url}\"\nredis_prefix = \"{PREFIX}\"\n[health]\ndefault_checks = false\n\
          interval = \"1h\"\n[queue]\ninterval = \"50ms\"\nretry_in = \"100ms\"\nlease_for = \"3s\"\n\
          [[queue.handlers]]\nname = \"llm\"\nurl = \"http://{handler}/replay\"\ntimeout = \"1s\"\n"
     );
-    config(dir, &dir.join("data"), &extra).0
+    config(dir, &dir.join("data"), &extra)
 }
 
 fn started() -> Option<PrivateRedis> {
@@ -78,12 +83,17 @@ async fn a_killed_redis_refuses_enqueues_clearly_and_serve_delivers_again_once_i
     let (port, url) = (redis.port(), redis.url());
     let (handler, mut received, _) = crate::support::receiver(200).await;
     let dir = tempfile::tempdir().unwrap();
-    let running = serve(&redis_config(dir.path(), &url, handler)).await;
+    let (config, file) = redis_config_file(dir.path(), &url, handler);
+    let running = serve(&config).await;
     let library = queue_at(&url);
     check_until(&running, CHECK, HealthStatus::Healthy).await;
 
     redis.kill();
     critical(&running, "redis unreachable").await;
+    let out = bin(&file, &["health"]).await;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains(CHECK) && said.contains("refused"), "`health` says so too: {said}");
     // The first call finds the connection gone (see the ignored test below), later ones
     // cannot open another.
     let said: Vec<String> =
@@ -92,6 +102,8 @@ async fn a_killed_redis_refuses_enqueues_clearly_and_serve_delivers_again_once_i
 
     let _back = PrivateRedis::start(port).unwrap();
     check_until(&running, CHECK, HealthStatus::Healthy).await;
+    let out = bin(&file, &["health"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     let ticket = eventually("the library's queue reconnects by itself", || async {
         enqueue(&library, "after").map_err(|e| println!("{e}")).ok()
     })
