@@ -106,8 +106,7 @@ fn storage_redis(
     HealthCheck::builder("storage:redis", move || {
         let queue = queue.clone();
         async move {
-            let answered =
-                tokio::task::spawn_blocking(move || queue()?.list(Some(TicketStatus::Leased), 1)).await;
+            let answered = detached(move || queue()?.list(Some(TicketStatus::Leased), 1)).await;
             match answered {
                 Ok(Ok(_)) => CheckOutcome::healthy("redis answers"),
                 Ok(Err(e)) => CheckOutcome::unhealthy(format!("redis unreachable: {e}")),
@@ -115,6 +114,19 @@ fn storage_redis(
             }
         }
     })
+}
+
+/// Runs `f` on a thread of its own and waits for its answer. Unlike the blocking pool, a thread
+/// still stuck when the check has timed out (Redis stalled: up to its 5 s connect and I/O
+/// timeouts) keeps no runtime from shutting down, so the `health` command exits at once.
+async fn detached<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::sync::oneshot::error::RecvError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.await
 }
 
 /// `storage:sqlite`: whether the data directory takes a write (a page, synced), so that a full

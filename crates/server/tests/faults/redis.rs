@@ -119,7 +119,8 @@ async fn a_stopped_redis_times_out_and_what_was_queued_is_delivered_when_it_goes
     let Some(redis) = started() else { return };
     let (handler, mut received, code) = crate::support::receiver(503).await;
     let dir = tempfile::tempdir().unwrap();
-    let running = serve(&redis_config(dir.path(), &redis.url(), handler)).await;
+    let (config, file) = redis_config_file(dir.path(), &redis.url(), handler);
+    let running = serve(&config).await;
     let library = queue_at(&redis.url());
     let ticket = enqueue(&library, "queued before").unwrap();
     let first = tokio::time::timeout(crate::support::DEADLINE, received.recv()).await.unwrap().unwrap();
@@ -128,6 +129,13 @@ async fn a_stopped_redis_times_out_and_what_was_queued_is_delivered_when_it_goes
     signal(redis.pid(), "-STOP");
     code.store(200, std::sync::atomic::Ordering::SeqCst);
     critical(&running, "timed out").await;
+    let started = Instant::now();
+    let out = bin(&file, &["health"]).await;
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains(CHECK) && said.contains("timed out after 1s"), "{said}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "`health` took {took:?}: a probe must not wait for Redis's 5 s");
 
     signal(redis.pid(), "-CONT");
     check_until(&running, CHECK, HealthStatus::Healthy).await;
