@@ -1,16 +1,17 @@
 //! Health checks built from the config: the built-in ones (cpu, memory, disk, api quota) and
 //! the configured http, tcp and resource checks.
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use elf_resilience::{
-    CheckOutcome, Context, HealthCheck, HealthCheckBuilder, HealthMonitor, ResourceManager, ResourceStatus,
-    ResourceType, SystemSummary, TicketStatus,
+    CheckOutcome, HealthCheck, HealthCheckBuilder, HealthMonitor, QueueError, RequestQueue, ResourceManager,
+    ResourceStatus, ResourceType, SystemSummary, TicketStatus,
 };
 
 use crate::config::{CheckKind, Config, HealthCheckConfig};
-use crate::http::blocking;
 use crate::stores::{Backend, Stores};
 
 /// Sized for Kubernetes: a probe's default `periodSeconds` is 10 and `timeoutSeconds` 1.
@@ -51,19 +52,61 @@ pub fn register(
     Ok(())
 }
 
-/// Registers the storage check when the queue, cache and breakers live in Redis: critical,
-/// unhealthy while Redis does not answer, so `/health` says so instead of staying green while
-/// every replay pass fails.
+/// Registers the storage check, critical: with Redis, `storage:redis`, unhealthy while Redis
+/// does not answer, so `/health` says so instead of staying green while every replay pass
+/// fails; with SQLite, `storage:sqlite`, unhealthy while the data directory takes no writes
+/// (its disk full, or read-only).
 pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Stores) -> anyhow::Result<()> {
-    if stores.backend != Backend::Redis {
-        return Ok(());
-    }
+    let check = match stores.backend {
+        Backend::Redis => redis_check(stores),
+        Backend::Sqlite => sqlite_check(stores.dir.clone()),
+    };
+    let check = check
+        .component_type("datastore")
+        .critical(true)
+        .interval(config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0))
+        .timeout(DEFAULT_TIMEOUT)
+        .failure_threshold(1);
+    monitor.register_check(check.build()?)?;
+    Ok(())
+}
+
+/// For the one-shot `health` command, which opens no stores: with `[storage] redis_url`, a
+/// `storage:redis` check that connects for its run. Nothing for SQLite (`health` writes nothing).
+pub fn register_storage_once(monitor: &HealthMonitor, config: &Config) -> anyhow::Result<()> {
+    let Some(url) = &config.storage.redis_url else { return Ok(()) };
+    let (url, prefix) = (url.0.expose().to_owned(), format!("{}:queue", config.storage.redis_prefix()));
+    let connect = move || -> Result<Arc<dyn RequestQueue>, QueueError> { open_redis_queue(&url, &prefix) };
+    let check = storage_redis(connect).component_type("datastore").critical(true).timeout(DEFAULT_TIMEOUT);
+    monitor.register_check(check.build()?)?;
+    Ok(())
+}
+
+#[cfg(feature = "redis")]
+fn open_redis_queue(url: &str, prefix: &str) -> Result<Arc<dyn RequestQueue>, QueueError> {
+    let queue =
+        elf_resilience::RedisQueue::open(url, prefix).map_err(|e| QueueError::Backend(e.to_string()))?;
+    Ok(Arc::new(queue))
+}
+
+#[cfg(not(feature = "redis"))]
+fn open_redis_queue(_: &str, _: &str) -> Result<Arc<dyn RequestQueue>, QueueError> {
+    Err(QueueError::Backend("this binary was built without the redis feature".into()))
+}
+
+fn redis_check(stores: &Stores) -> HealthCheckBuilder {
     let queue = stores.queue.clone();
-    let within = config.storage.timeout();
-    let check = HealthCheck::builder("storage:redis", move || {
+    storage_redis(move || Ok(queue.clone()))
+}
+
+/// `storage:redis` over the queue `queue` gives (opened for the run, or the server's own).
+fn storage_redis(
+    queue: impl Fn() -> Result<Arc<dyn RequestQueue>, QueueError> + Clone + Send + Sync + 'static,
+) -> HealthCheckBuilder {
+    HealthCheck::builder("storage:redis", move || {
         let queue = queue.clone();
         async move {
-            let answered = blocking("redis", within, move || queue.list(Some(TicketStatus::Leased), 1)).await;
+            let answered = detached(move || queue()?.list(Some(TicketStatus::Leased), 1)).await;
             match answered {
                 Ok(Ok(_)) => CheckOutcome::healthy("redis answers"),
                 Ok(Err(e)) => CheckOutcome::unhealthy(format!("redis unreachable: {e}")),
@@ -71,14 +114,51 @@ pub fn register_storage(monitor: &HealthMonitor, config: &Config, stores: &Store
             }
         }
     })
-    .component_type("datastore")
-    .critical(true)
-    .interval(config.health.interval.map_or(DEFAULT_INTERVAL, |d| d.0))
-    // The storage timeout answers first, with its own message.
-    .timeout(within + DEFAULT_TIMEOUT)
-    .failure_threshold(1);
-    monitor.register_check(check.build()?)?;
-    Ok(())
+}
+
+/// Runs `f` on a thread of its own and waits for its answer. Unlike the blocking pool, a thread
+/// still stuck when the check has timed out (Redis stalled: up to its 5 s connect and I/O
+/// timeouts) keeps no runtime from shutting down, so the `health` command exits at once.
+async fn detached<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::sync::oneshot::error::RecvError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.await
+}
+
+/// `storage:sqlite`: whether the data directory takes a write (a page, synced), so that a full
+/// disk shows on `/health` before, not only after, the queue and the usage ledger fail.
+fn sqlite_check(dir: PathBuf) -> HealthCheckBuilder {
+    HealthCheck::builder("storage:sqlite", move || {
+        let dir = dir.clone();
+        async move {
+            let shown = dir.display().to_string();
+            match tokio::task::spawn_blocking(move || probe_write(&dir)).await {
+                Ok(Ok(())) => CheckOutcome::healthy(format!("{shown} takes writes")),
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::StorageFull => {
+                    CheckOutcome::unhealthy(format!(
+                        "disk full: {shown} has no space left ({e}); queue and usage writes fail until space is freed"
+                    ))
+                }
+                Ok(Err(e)) => CheckOutcome::unhealthy(format!("{shown} takes no writes: {e}")),
+                Err(e) => CheckOutcome::unhealthy(format!("sqlite check failed: {e}")),
+            }
+        }
+    })
+}
+
+/// Writes one SQLite page's worth to a scratch file in `dir`, synced, and removes it.
+fn probe_write(dir: &Path) -> std::io::Result<()> {
+    let path = dir.join(format!(".health-probe.{}", std::process::id()));
+    let written = std::fs::File::create(&path).and_then(|mut f| {
+        std::io::Write::write_all(&mut f, &[0u8; 4096])?;
+        f.sync_all()
+    });
+    let removed = std::fs::remove_file(&path);
+    written.and(removed.or_else(|e| if e.kind() == std::io::ErrorKind::NotFound { Ok(()) } else { Err(e) }))
 }
 
 fn configured(
@@ -113,9 +193,9 @@ fn resource_check(name: &str, ty: ResourceType, rm: &ResourceManager, critical: 
         let rm = rm.clone();
         async move {
             rm.refresh(ty).await;
-            let r = rm.reading(ty, &Context::new());
+            let r = rm.resource_summary(ty, Duration::ZERO);
             let msg = format!("{ty} {} at {:.1}%", r.status, r.usage_percent);
-            let msg = r.reason.map_or(msg.clone(), |why| format!("{msg}: {why}"));
+            let msg = r.why().map_or(msg.clone(), |why| format!("{msg}: {why}"));
             let outcome = match r.status {
                 ResourceStatus::Healthy => CheckOutcome::healthy(msg),
                 s if s.is_pressured() => CheckOutcome::unhealthy(msg),

@@ -60,7 +60,7 @@ impl Redactor {
             shown.extend(url_forms(url));
         }
         for sink in &config.alerts {
-            if let AlertSink::Webhook { url } = sink {
+            if let AlertSink::Webhook { url, .. } = sink {
                 secrets.push(url.0.expose().to_owned());
                 secrets.extend(path_of(&url.0));
             }

@@ -139,8 +139,12 @@ fn threshold_pairs(config: &Config) -> [(ResourceType, Option<Threshold>); 8] {
 pub fn health_monitor(config: &Config) -> HealthMonitor {
     let mut b = HealthMonitor::builder().sink(LogSink);
     for sink in &config.alerts {
-        if let AlertSink::Webhook { url } = sink {
-            b = b.sink(WebhookSink::new(url.0.expose()));
+        if let AlertSink::Webhook { url, timeout } = sink {
+            let webhook = WebhookSink::new(url.0.expose());
+            b = b.sink(match timeout {
+                Some(t) => webhook.timeout(t.0),
+                None => webhook,
+            });
         }
     }
     b.build()

@@ -50,7 +50,7 @@ impl PrivateRedis {
         self.port
     }
 
-    /// Its process id, for a test that pauses it (`kill -STOP`) to play a Redis that stalls.
+    /// Its process id, for tests that stop it (`kill -STOP`) and let it go on (`kill -CONT`).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -109,6 +109,24 @@ pub struct ResourceReport {
     pub usage_by_model: BTreeMap<String, f64>,
 }
 
+impl ResourceSummary {
+    /// Why the resource reads as it does: the manager's reason, else for a pressured resource
+    /// the details of its probes at that status, each after its name
+    /// (`postgres:main: app@db:5432/app: connect: ... Connection refused`).
+    pub fn why(&self) -> Option<String> {
+        if self.reason.is_some() || !self.status.is_pressured() {
+            return self.reason.clone();
+        }
+        let details: Vec<String> = self
+            .probes
+            .iter()
+            .filter(|p| p.status == self.status && !p.detail.is_empty())
+            .map(|p| format!("{}: {}", p.name, p.detail))
+            .collect();
+        (!details.is_empty()).then(|| details.join("; "))
+    }
+}
+
 impl ResourceReport {
     /// The entry of `resource`.
     pub fn resource(&self, resource: ResourceType) -> Option<&ResourceSummary> {
@@ -135,6 +153,12 @@ impl ResourceManager {
             usage_by_team: group(&totals, |t| t.team.as_deref()),
             usage_by_model: group(&totals, |t| t.model.as_deref()),
         }
+    }
+
+    /// The entry of `resource` in the report over the last `period`, without the rest of the
+    /// report (no host sampling): what a health check of one resource reads.
+    pub fn resource_summary(&self, resource: ResourceType, period: Duration) -> ResourceSummary {
+        self.summarize(resource, self.inner.clock.now_nanos().saturating_sub(super::nanos(period)))
     }
 
     fn summarize(&self, resource: ResourceType, since: u64) -> ResourceSummary {

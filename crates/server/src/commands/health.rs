@@ -19,6 +19,7 @@ pub async fn run(config: &Config, json: bool, fail_on: FailOn) -> anyhow::Result
     let rm = resource_manager(config, quota_tracker(config, existing_ledger(config))?)?;
     let monitor = health_monitor(config);
     checks::register(&monitor, config, &rm, 1)?;
+    checks::register_storage_once(&monitor, config)?;
     let names = monitor.check_names();
     try_join_all(names.iter().map(|name| monitor.run_check_now(name))).await?;
     let report = monitor.get_health_report();

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use elf_resilience::{ResourceReport, ResourceStatus, ResourceSummary};
+use elf_resilience::{ResourceReport, ResourceStatus};
 
 use crate::config::Config;
 use crate::redact::Redactor;
@@ -31,21 +31,6 @@ pub fn emoji(status: ResourceStatus) -> &'static str {
     }
 }
 
-/// Why a resource reads as it does: the manager's reason, else for a pressured resource the
-/// details of its probes at that status ("postgres:main: ... connect: Connection refused").
-fn why(r: &ResourceSummary) -> Option<String> {
-    if r.reason.is_some() || !r.status.is_pressured() {
-        return r.reason.clone();
-    }
-    let details: Vec<&str> = r
-        .probes
-        .iter()
-        .filter(|p| p.status == r.status && !p.detail.is_empty())
-        .map(|p| p.detail.as_str())
-        .collect();
-    (!details.is_empty()).then(|| details.join("; "))
-}
-
 /// The report as the seed's table plus the system block.
 pub fn render(report: &ResourceReport) -> String {
     let mut out = String::from("Resource Status Report\n");
@@ -60,7 +45,7 @@ pub fn render(report: &ResourceReport) -> String {
             r.status.as_str(),
             r.usage_percent
         );
-        if let Some(why) = why(r) {
+        if let Some(why) = r.why() {
             let _ = write!(out, "  ({why})");
         }
         out.push('\n');

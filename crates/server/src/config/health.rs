@@ -57,6 +57,9 @@ pub enum AlertSink {
     Webhook {
         /// Where to POST; shown redacted.
         url: HttpUrl,
+        /// How long one POST may take before it fails and is retried. Default 10 s.
+        #[serde(default)]
+        timeout: Option<HumanDuration>,
     },
 }
 

@@ -11,6 +11,8 @@ use super::pagerduty::pagerduty_event;
 use super::webhook::slack_payload;
 use super::{AlertError, AlertSink, HealthCheckResult};
 
+/// How long one POST may take unless the sink says otherwise.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The public Events API v2 endpoint.
 const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
@@ -34,7 +36,22 @@ pub struct WebhookSink {
 impl WebhookSink {
     /// A sink posting to `url`, with a 10 s request timeout.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), channel: None, client: http_client() }
+        Self { url: url.into(), channel: None, client: http_client(DEFAULT_TIMEOUT) }
+    }
+
+    /// How long one POST may take, connecting included, before it fails (and is retried):
+    /// a receiver that accepts and never answers costs at most this per try.
+    ///
+    /// ```
+    /// use elf_resilience_monitor::WebhookSink;
+    /// use std::time::Duration;
+    /// let sink = WebhookSink::new("http://127.0.0.1:9/hooks").timeout(Duration::from_secs(2));
+    /// # let _ = sink;
+    /// ```
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.client = http_client(timeout);
+        self
     }
 
     /// Sets Slack's `channel` field.
@@ -54,8 +71,8 @@ impl AlertSink for WebhookSink {
     }
 }
 
-fn http_client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default()
+fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).build().unwrap_or_default()
 }
 
 async fn post_json(client: &reqwest::Client, url: &str, body: Value) -> Result<(), AlertError> {
@@ -88,7 +105,7 @@ impl PagerDutySink {
             routing_key: routing_key.into(),
             source: "elf-resilience".to_owned(),
             endpoint: PAGERDUTY_EVENTS_URL.to_owned(),
-            client: http_client(),
+            client: http_client(DEFAULT_TIMEOUT),
         }
     }
 
