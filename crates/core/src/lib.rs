@@ -53,7 +53,7 @@ pub use fallback::queue_conformance;
 pub use fallback::{
     Answer, Attempt, DegradeLevel, EnqueueRequest, FallbackError, FallbackEvent, FallbackProtocol,
     FallbackProtocolBuilder, FallbackRejection, FallbackRequest, FallbackStage, FallbackStrategy,
-    GateReading, InMemoryQueue, InvalidFallbackConfig, Outcome, QueueArgs, QueueError, QueuedRequest,
+    GateReading, InMemoryQueue, InvalidFallbackConfig, Outcome, QueueArgs, QueueCounts, QueueError, QueuedRequest,
     RequestQueue, ResourceGate, Served, StaticGate, Ticket, TicketStatus, Trace, TraceEvent, TraceKind,
     UnknownFallbackStrategy, default_degrade_levels, fallback_into_result,
 };

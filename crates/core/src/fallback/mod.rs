@@ -32,6 +32,7 @@ mod memory_queue;
 mod outcome;
 mod protocol;
 mod queue;
+mod queue_page;
 #[cfg(any(test, feature = "testing"))]
 mod queue_conformance;
 mod request;
@@ -53,6 +54,7 @@ pub use memory_queue::InMemoryQueue;
 pub use outcome::{Outcome, Served, Trace, TraceEvent, TraceKind};
 pub use protocol::FallbackProtocol;
 pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
+pub use queue_page::QueueCounts;
 #[cfg(feature = "testing")]
 pub use queue_conformance::queue_conformance;
 pub use request::{FallbackRequest, QueueArgs};
