@@ -5,6 +5,7 @@ mod auth;
 mod dashboard;
 mod error;
 mod host;
+mod queue_api;
 
 use axum::Router;
 use axum::routing::{get, post};
