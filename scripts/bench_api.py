@@ -4,6 +4,7 @@
     cargo build --release -p elf-resilience-server
     python3 scripts/bench_api.py [--requests 1000000] [--breakers 10000] [--days 30]
                                  [--connections 10] [--calls 400] [--bin target/release/elf-resilience]
+                                 [--redis]
 
 The SQLite files are filled with plain SQL in a few large transactions (the binary creates the
 schema first, so its triggers and indexes are the ones measured): `--requests` queued requests
@@ -12,6 +13,10 @@ store, and `--days` of usage ledger (hourly rollups for 20 teams x 5 models, min
 the last 25 hours) under a daily quota. Then `serve` runs on a free loopback port and each
 endpoint gets `--calls` requests from `--connections` keep-alive connections at once; `report
 --hours` is timed as a command. Not a CI test: it takes a minute and needs a release build.
+
+With `--redis` the queue is in a private `redis-server` on a free port instead (filled through
+`redis-cli --pipe` with the keys `RedisQueue` writes); breakers then live in Redis too, and the
+breaker row measures this process's own only.
 """
 
 import argparse
@@ -19,6 +24,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,12 +36,13 @@ TEAMS = [f"team-{i:02}" for i in range(20)]
 MODELS = ["gpt-4", "gpt-4o", "claude-3", "claude-3-haiku", "llama-3"]
 
 
-def config_text(data_dir):
+def config_text(data_dir, redis_url=None):
+    redis = f"redis_url = {json.dumps(redis_url)}\nredis_prefix = \"bench\"\n" if redis_url else ""
     return f"""
 [storage]
 data_dir = {json.dumps(data_dir)}
 retention = "30d"
-[server]
+{redis}[server]
 bind = "127.0.0.1:0"
 token = "bench-token-0123456789abcdef"
 [health]
@@ -55,7 +62,7 @@ def fill_queue(path, n):
     now_ns = time.time_ns()
     db = sqlite3.connect(path)
     statuses = ["pending"] * 97 + ["done"] * 2 + ["dead_lettered"]
-    context = json.dumps({"team_name": "sales", "priority": "normal", "tags": {}})
+    context = json.dumps({"team_name": "sales", "model": "gpt-4", "priority": "normal", "tags": {}})
 
     def rows():
         for i in range(n):
@@ -72,6 +79,58 @@ def fill_queue(path, n):
     )
     db.commit()
     db.close()
+
+
+def resp(*args):
+    out = [f"*{len(args)}\r\n".encode()]
+    for a in args:
+        b = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+def fill_redis_queue(port, n, prefix="bench:queue"):
+    """The keys of `RedisQueue`: `req:ID`, the `all`, `open` and `status:S` sets, `seq`, `indexed`."""
+    now = time.time_ns()
+    at = {"secs_since_epoch": now // 10**9, "nanos_since_epoch": now % 10**9}
+    statuses = ["pending"] * 97 + ["done"] * 2 + ["dead_lettered"]
+    context = {"team_name": "sales", "model": "gpt-4", "priority": "normal", "tags": {}}
+    pipe = subprocess.Popen(["redis-cli", "-p", str(port), "--pipe"], stdin=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL)
+    chunk = []
+    for i in range(1, n + 1):
+        status = statuses[i % 100]
+        req = {"ticket": f"rq-{i}", "handler": "llm",
+               "payload": {"prompt": f"summarize document {i}", "max_tokens": 256}, "context": context,
+               "status": status, "attempts": 1 if status == "dead_lettered" else 0, "max_attempts": 5,
+               "enqueued_at": at, "not_before": at, "lease_until": None,
+               "last_error": "provider down" if status == "dead_lettered" else None,
+               "result": {"ok": True} if status == "done" else None}
+        chunk.append(resp("SET", f"{prefix}:req:{i}", json.dumps(req, separators=(",", ":"))))
+        chunk.append(resp("ZADD", f"{prefix}:all", i, i))
+        chunk.append(resp("ZADD", f"{prefix}:status:{status}", i, i))
+        if status == "pending":
+            chunk.append(resp("ZADD", f"{prefix}:open", i, i))
+        if len(chunk) > 20000:
+            pipe.stdin.write(b"".join(chunk))
+            chunk = []
+    chunk += [resp("SET", f"{prefix}:seq", n), resp("SET", f"{prefix}:indexed", 1)]
+    pipe.stdin.write(b"".join(chunk))
+    pipe.stdin.close()
+    if pipe.wait() != 0:
+        raise SystemExit("redis-cli --pipe failed")
+
+
+def private_redis(work):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", work], stdout=subprocess.PIPE, text=True)
+    for line in proc.stdout:
+        if "Ready to accept connections" in line:
+            return proc, port
+    raise SystemExit("redis-server did not start")
 
 
 def fill_breakers(path, n):
@@ -182,25 +241,34 @@ def main():
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--connections", type=int, default=10)
     ap.add_argument("--calls", type=int, default=400)
+    ap.add_argument("--redis", action="store_true", help="the queue in a private redis-server")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="elf-bench-")
     data = os.path.join(work, "data")
     cfg = os.path.join(work, "bench.toml")
+    redis, redis_url = None, None
+    if args.redis:
+        redis, port = private_redis(work)
+        redis_url = f"redis://127.0.0.1:{port}"
     with open(cfg, "w") as f:
-        f.write(config_text(data))
+        f.write(config_text(data, redis_url))
     env = dict(os.environ, RUST_LOG="warn")
     # Any command that opens the stores creates their schema.
     subprocess.run([args.bin, "--config", cfg, "queue", "list", "--limit", "1"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
     subprocess.run([args.bin, "--config", cfg, "report", "--hours", "1"], check=True, env=env,
                    stdout=subprocess.DEVNULL)
-    for name, fill, table, n in [
-        ("queue.db", lambda p: fill_queue(p, args.requests), "queue", args.requests),
-        ("breakers.db", lambda p: fill_breakers(p, args.breakers), "breakers", args.breakers),
-        ("usage.db", lambda p: fill_ledger(p, args.days), "usage_hour", None),
-    ]:
+    fills = [("usage.db", lambda p: fill_ledger(p, args.days), "usage_hour")]
+    if redis:
+        t = time.perf_counter()
+        fill_redis_queue(port, args.requests)
+        print(f"filled redis: {args.requests} requests in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    else:
+        fills += [("queue.db", lambda p: fill_queue(p, args.requests), "queue"),
+                  ("breakers.db", lambda p: fill_breakers(p, args.breakers), "breakers")]
+    for name, fill, table in fills:
         t = time.perf_counter()
         fill(os.path.join(data, name))
         rows = count(os.path.join(data, name), table)
@@ -209,7 +277,7 @@ def main():
     proc = subprocess.Popen([args.bin, "--config", cfg, "serve"], stdout=subprocess.PIPE, text=True, env=env)
     try:
         host, port = wait_for_address(proc)
-        mid = f"sq-{args.requests // 2}"
+        mid = f"{'rq' if redis else 'sq'}-{args.requests // 2}"
         token = {"Authorization": "Bearer bench-token-0123456789abcdef"}
         endpoints = [
             ("/api/queue", None),
@@ -234,7 +302,11 @@ def main():
     finally:
         proc.terminate()
         proc.wait(30)
-    print(f"\n{args.requests} queued requests, {args.breakers} shared breakers, {args.days} days of ledger; "
+        if redis:
+            redis.terminate()
+            redis.wait(30)
+    where = "in Redis, the breakers this process's own" if redis else f"in SQLite, {args.breakers} shared breakers"
+    print(f"\n{args.requests} queued requests {where}, {args.days} days of ledger; "
           f"{args.connections} connections, {args.calls} calls per endpoint\n")
     print(f"| {'endpoint':44} | {'p50 ms':>7} | {'p99 ms':>7} | {'max ms':>7} | {'req/s':>7} |")
     print(f"|{'-' * 46}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")

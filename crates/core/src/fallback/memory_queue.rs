@@ -5,8 +5,8 @@ use std::ops::Bound;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use super::queue_page::QueueCounts;
 use super::queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
+use super::queue_page::QueueCounts;
 
 /// A [`RequestQueue`] held in memory, in enqueue order. Tickets are decimal sequence numbers.
 ///
@@ -119,7 +119,14 @@ impl RequestQueue for InMemoryQueue {
         let from = after.map(parse_ticket).transpose()?.map_or(Bound::Unbounded, Bound::Excluded);
         let state = self.lock();
         let matches = |r: &&QueuedRequest| status.is_none_or(|s| r.status == s);
-        Ok(state.items.range((from, Bound::Unbounded)).map(|(_, r)| r).filter(matches).take(limit).cloned().collect())
+        Ok(state
+            .items
+            .range((from, Bound::Unbounded))
+            .map(|(_, r)| r)
+            .filter(matches)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     fn counts(&self) -> Result<QueueCounts, QueueError> {

@@ -32,9 +32,9 @@ mod memory_queue;
 mod outcome;
 mod protocol;
 mod queue;
-mod queue_page;
 #[cfg(any(test, feature = "testing"))]
 mod queue_conformance;
+mod queue_page;
 mod request;
 mod stages;
 mod strategy;
@@ -54,9 +54,9 @@ pub use memory_queue::InMemoryQueue;
 pub use outcome::{Outcome, Served, Trace, TraceEvent, TraceKind};
 pub use protocol::FallbackProtocol;
 pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
-pub use queue_page::QueueCounts;
 #[cfg(feature = "testing")]
 pub use queue_conformance::queue_conformance;
+pub use queue_page::QueueCounts;
 pub use request::{FallbackRequest, QueueArgs};
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
 #[cfg(feature = "tokio")]

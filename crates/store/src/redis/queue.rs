@@ -1,9 +1,9 @@
 //! The request queue in Redis.
 //!
 //! Keys: `P:seq` (ticket counter), `P:req:ID` (the request as JSON), `P:all` and `P:open`
-//! (sorted sets of IDs by age: every request, and those not yet done or dead-lettered), and
-//! `P:status:S` (the IDs in status `S`, by age; they give the counts and the pages of one
-//! status), and `P:ver`, bumped by every change. Changes run as optimistic transactions watching `P:ver`,
+//! (sorted sets of IDs by age: every request, and those not yet done or dead-lettered),
+//! `P:status:S` (the IDs in status `S`, by age: the counts and the pages of one status), and
+//! `P:ver`, bumped by every change. Changes run as optimistic transactions watching `P:ver`,
 //! so concurrent consumers never lease the same request twice; the transitions themselves are
 //! the shared ones of [`QueuedRequest`]. A lease scans the open requests, which suits queues
 //! of thousands, not millions.
@@ -75,7 +75,7 @@ impl RedisQueue {
         self.conn.key(&format!("status:{}", status.as_str()))
     }
 
-    /// Adds each request under `P:status:S` into the pipeline: in `status`'s set, out of the others.
+    /// Puts request `id` in the set of `status` and takes it out of the others, in `pipe`.
     fn index_into(&self, pipe: &mut redis::Pipeline, id: u64, status: TicketStatus) {
         for other in TicketStatus::ALL {
             if other == status {
