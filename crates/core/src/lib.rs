@@ -53,9 +53,9 @@ pub use fallback::queue_conformance;
 pub use fallback::{
     Answer, Attempt, DegradeLevel, EnqueueRequest, FallbackError, FallbackEvent, FallbackProtocol,
     FallbackProtocolBuilder, FallbackRejection, FallbackRequest, FallbackStage, FallbackStrategy,
-    GateReading, InMemoryQueue, InvalidFallbackConfig, Outcome, QueueArgs, QueueError, QueuedRequest,
-    RequestQueue, ResourceGate, Served, StaticGate, Ticket, TicketStatus, Trace, TraceEvent, TraceKind,
-    UnknownFallbackStrategy, default_degrade_levels, fallback_into_result,
+    GateReading, InMemoryQueue, InvalidFallbackConfig, Outcome, QueueArgs, QueueCounts, QueueError,
+    QueuedRequest, RequestQueue, ResourceGate, Served, StaticGate, Ticket, TicketStatus, Trace, TraceEvent,
+    TraceKind, UnknownFallbackStrategy, default_degrade_levels, fallback_into_result,
 };
 #[cfg(feature = "tower")]
 pub use fallback::{FallbackLayer, FallbackService, FallbackServiceFuture, WithAttempt};

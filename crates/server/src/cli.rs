@@ -141,11 +141,20 @@ pub enum BreakerAction {
 /// What to do with the queue.
 #[derive(Debug, Subcommand)]
 pub enum QueueAction {
-    /// List queued requests.
+    /// List queued requests, oldest first, one page at a time.
     List {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Only requests in this status: pending, leased, done or dead_lettered.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<elf_resilience::TicketStatus>,
+        /// At most this many requests.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+        limit: u64,
+        /// Start after this ticket (the last one of the previous page).
+        #[arg(long)]
+        after: Option<String>,
     },
     /// Make every queued and dead-lettered request ready for delivery again.
     Replay,
@@ -177,4 +186,10 @@ pub enum ConfigAction {
     },
     /// Print the default config, with comments.
     Default,
+}
+
+/// A `--status` value.
+fn parse_status(s: &str) -> Result<elf_resilience::TicketStatus, String> {
+    elf_resilience::TicketStatus::parse(s)
+        .ok_or_else(|| format!("unknown status `{s}`: expected pending, leased, done or dead_lettered"))
 }

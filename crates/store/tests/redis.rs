@@ -210,3 +210,29 @@ fn a_request_stored_before_expired_leases_were_counted_still_loads() {
     assert_eq!((again.attempts, again.expired_leases), (2, 1));
     cleanup(&url, &p);
 }
+
+/// Requests stored before the per-status sets existed are indexed on open: counts and pages of
+/// one status see them.
+#[test]
+fn a_queue_without_status_sets_is_indexed_on_open() {
+    let Some(url) = url() else { return };
+    let p = prefix("migrate");
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    {
+        let q = RedisQueue::open(&url, &p).unwrap();
+        for n in 0..4 {
+            q.enqueue(EnqueueRequest::new("h", serde_json::json!(n)), now).unwrap();
+        }
+        let leased = q.lease(None, now, Duration::from_secs(60)).unwrap().unwrap();
+        q.ack(&leased.ticket, None).unwrap();
+    }
+    let mut c = redis::Client::open(url.as_str()).unwrap().get_connection().unwrap();
+    let sets: Vec<String> = redis::cmd("KEYS").arg(format!("{p}:status:*")).query(&mut c).unwrap();
+    assert!(!sets.is_empty(), "the queue keeps per-status sets");
+    redis::cmd("DEL").arg(sets).arg(format!("{p}:indexed")).exec(&mut c).unwrap();
+    let q = RedisQueue::open(&url, &p).unwrap();
+    let counts = q.counts().unwrap();
+    assert_eq!((counts.pending, counts.done, counts.total()), (3, 1, 4));
+    assert_eq!(q.page(Some(TicketStatus::Pending), None, 10).unwrap().len(), 3);
+    cleanup(&url, &p);
+}

@@ -1,10 +1,12 @@
 //! The in-memory [`RequestQueue`]: for tests and single-process use; not durable.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use super::queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
+use super::queue_page::QueueCounts;
 
 /// A [`RequestQueue`] held in memory, in enqueue order. Tickets are decimal sequence numbers.
 ///
@@ -110,6 +112,29 @@ impl RequestQueue for InMemoryQueue {
         let state = self.lock();
         let matches = |r: &&QueuedRequest| status.is_none_or(|s| r.status == s);
         Ok(state.items.values().filter(matches).take(limit).cloned().collect())
+    }
+
+    fn page(
+        &self,
+        status: Option<TicketStatus>,
+        after: Option<&Ticket>,
+        limit: usize,
+    ) -> Result<Vec<QueuedRequest>, QueueError> {
+        let from = after.map(parse_ticket).transpose()?.map_or(Bound::Unbounded, Bound::Excluded);
+        let state = self.lock();
+        let matches = |r: &&QueuedRequest| status.is_none_or(|s| r.status == s);
+        Ok(state
+            .items
+            .range((from, Bound::Unbounded))
+            .map(|(_, r)| r)
+            .filter(matches)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn counts(&self) -> Result<QueueCounts, QueueError> {
+        Ok(QueueCounts::tally(self.lock().items.values()))
     }
 
     fn purge(&self, status: TicketStatus) -> Result<usize, QueueError> {

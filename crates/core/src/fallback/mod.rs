@@ -34,6 +34,7 @@ mod protocol;
 mod queue;
 #[cfg(any(test, feature = "testing"))]
 mod queue_conformance;
+mod queue_page;
 mod request;
 mod stages;
 mod strategy;
@@ -55,6 +56,7 @@ pub use protocol::FallbackProtocol;
 pub use queue::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
 #[cfg(feature = "testing")]
 pub use queue_conformance::queue_conformance;
+pub use queue_page::QueueCounts;
 pub use request::{FallbackRequest, QueueArgs};
 pub use strategy::{FallbackStrategy, UnknownFallbackStrategy};
 #[cfg(feature = "tokio")]

@@ -22,6 +22,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::queue_page::QueueCounts;
 use crate::resource::Context;
 
 /// The identifier a queue gives an enqueued request. Opaque; unique within one queue.
@@ -260,6 +261,28 @@ pub trait RequestQueue: Send + Sync + fmt::Debug {
     /// The status of a ticket, or `None` if unknown.
     fn status(&self, ticket: &Ticket) -> Result<Option<TicketStatus>, QueueError> {
         Ok(self.get(ticket)?.map(|r| r.status))
+    }
+
+    /// Requests in `status` (all when `None`), oldest first, at most `limit`, starting after the
+    /// request `after` (from the start when `None`): a cursor that stays valid while the queue
+    /// changes, also when the request it names was removed meanwhile.
+    ///
+    /// A cursor that is not one of this queue's tickets is [`QueueError::UnknownTicket`]. The
+    /// default lists everything and skips to the cursor (and so knows no removed cursor);
+    /// backends with an index override it.
+    fn page(
+        &self,
+        status: Option<TicketStatus>,
+        after: Option<&Ticket>,
+        limit: usize,
+    ) -> Result<Vec<QueuedRequest>, QueueError> {
+        super::queue_page::page_of(self.list(status, usize::MAX)?, after, limit)
+    }
+
+    /// How many requests are in each status. Backends read it from an index or counters kept
+    /// with every change, not from the rows; the default counts a full listing.
+    fn counts(&self) -> Result<QueueCounts, QueueError> {
+        Ok(QueueCounts::tally(&self.list(None, usize::MAX)?))
     }
 }
 

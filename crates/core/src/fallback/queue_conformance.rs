@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::json;
 
 use super::queue::{EnqueueRequest, QueueError, RequestQueue, Ticket, TicketStatus};
+use super::queue_page::QueueCounts;
 use crate::resource::{Context, Priority};
 
 const SEC: Duration = Duration::from_secs(1);
@@ -31,6 +32,8 @@ pub fn queue_conformance(q: &dyn RequestQueue) {
     release_returns_the_lease_unspent(q);
     unknown_tickets_are_reported(q);
     purge_removes_only_the_status(q);
+    counts_follow_every_change(q);
+    pages_follow_the_cursor(q);
 }
 
 fn enqueue_then_get(q: &dyn RequestQueue) {
@@ -170,4 +173,77 @@ fn purge_removes_only_the_status(q: &dyn RequestQueue) {
     assert!(q.list(Some(TicketStatus::Done), usize::MAX).expect("list").is_empty());
     assert_eq!(q.status(&pending).expect("status"), Some(TicketStatus::Pending));
     assert_eq!(q.list(None, 1).expect("list").len(), 1, "limit applies");
+}
+
+/// The counts match a full listing after enqueue, lease, ack, nack to dead letter and purge.
+fn counts_follow_every_change(q: &dyn RequestQueue) {
+    let listed = || QueueCounts::tally(&q.list(None, usize::MAX).expect("list"));
+    assert_eq!(q.counts().expect("counts"), listed(), "counts before");
+    let before = q.counts().expect("counts");
+    let a = q.enqueue(EnqueueRequest::new("c-count", json!(1)).max_attempts(1), t0()).expect("enqueue");
+    let b = q.enqueue(EnqueueRequest::new("c-count", json!(2)), t0()).expect("enqueue");
+    q.enqueue(EnqueueRequest::new("c-count", json!(3)), t0()).expect("enqueue");
+    let after_enqueue = q.counts().expect("counts");
+    assert_eq!(after_enqueue.pending, before.pending + 3, "enqueue counts as pending");
+    q.lease(Some("c-count"), t0(), SEC).expect("lease").expect("ready");
+    q.lease(Some("c-count"), t0(), SEC).expect("lease").expect("ready");
+    assert_eq!(q.counts().expect("counts").leased, before.leased + 2, "lease counts as leased");
+    assert_eq!(q.nack(&a, "boom", t0(), SEC).expect("nack"), TicketStatus::DeadLettered);
+    q.ack(&b, None).expect("ack");
+    let now = q.counts().expect("counts");
+    assert_eq!(now, listed(), "counts after lease, ack and nack");
+    assert_eq!(now.dead_lettered, before.dead_lettered + 1);
+    assert_eq!(now.done, before.done + 1);
+    assert_eq!(now.total(), before.total() + 3);
+    q.purge(TicketStatus::Done).expect("purge");
+    assert_eq!(q.counts().expect("counts").done, 0, "purge empties the count");
+    assert_eq!(q.counts().expect("counts"), listed(), "counts after purge");
+}
+
+/// Pages of a status, and of everything, walk the queue oldest first without gaps or repeats.
+fn pages_follow_the_cursor(q: &dyn RequestQueue) {
+    let mut mine = Vec::new();
+    for n in 0..7 {
+        mine.push(q.enqueue(EnqueueRequest::new("c-page", json!(n)), t0()).expect("enqueue"));
+    }
+    q.lease(Some("c-page"), t0(), 3600 * SEC).expect("lease").expect("ready");
+    let all: Vec<Ticket> = q.list(None, usize::MAX).expect("list").into_iter().map(|r| r.ticket).collect();
+    assert_eq!(walk(q, None, 3), all, "pages of everything, 3 at a time");
+    let pending: Vec<Ticket> = q
+        .list(Some(TicketStatus::Pending), usize::MAX)
+        .expect("list")
+        .into_iter()
+        .map(|r| r.ticket)
+        .collect();
+    assert!(pending.ends_with(&mine[1..]), "the leased one is not pending");
+    assert_eq!(walk(q, Some(TicketStatus::Pending), 2), pending, "pages of one status, 2 at a time");
+    let first = q.page(Some(TicketStatus::Pending), Some(&mine[2]), 2).expect("page");
+    let got: Vec<&Ticket> = first.iter().map(|r| &r.ticket).collect();
+    assert_eq!(got, [&mine[3], &mine[4]], "a page starts after its cursor");
+    let leased = q.page(Some(TicketStatus::Leased), Some(&mine[0]), 10).expect("page");
+    assert!(leased.iter().all(|r| r.ticket != mine[0]), "the cursor itself is not on the page");
+    let tail = q.page(None, all.last(), 10).expect("page");
+    assert!(tail.is_empty(), "nothing after the newest");
+    let gone = q.enqueue(EnqueueRequest::new("c-gone", json!(0)), t0()).expect("enqueue");
+    let next = q.enqueue(EnqueueRequest::new("c-gone", json!(1)), t0()).expect("enqueue");
+    q.lease(Some("c-gone"), t0(), SEC).expect("lease").expect("ready");
+    q.ack(&gone, None).expect("ack");
+    q.purge(TicketStatus::Done).expect("purge");
+    let resumed = q.page(None, Some(&gone), 1).expect("a purged cursor still pages");
+    assert_eq!(resumed.first().map(|r| &r.ticket), Some(&next), "paging resumes after a purged cursor");
+    let bad = q.page(None, Some(&Ticket::from("no-such-ticket")), 10);
+    assert!(matches!(bad, Err(QueueError::UnknownTicket(_))), "a cursor that is no ticket: {bad:?}");
+}
+
+fn walk(q: &dyn RequestQueue, status: Option<TicketStatus>, limit: usize) -> Vec<Ticket> {
+    let mut seen: Vec<Ticket> = Vec::new();
+    loop {
+        let page = q.page(status, seen.last(), limit).expect("page");
+        assert!(page.len() <= limit, "a page holds at most `limit`");
+        let done = page.len() < limit;
+        seen.extend(page.into_iter().map(|r| r.ticket));
+        if done {
+            return seen;
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::time::SystemTime;
 
-use elf_resilience::{RequestQueue, Ticket, TicketStatus};
+use elf_resilience::{QueueError, RequestQueue, Ticket, TicketStatus};
 
 use crate::cli::QueueAction;
 use crate::config::Config;
@@ -14,7 +14,11 @@ pub fn run(config: &Config, action: &QueueAction) -> anyhow::Result<()> {
     let stores = Stores::open(config)?;
     let q = stores.queue.as_ref();
     match action {
-        QueueAction::List { json } => list(q, *json),
+        QueueAction::List { json, status, limit, after } => {
+            let after = after.clone().map(Ticket);
+            let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
+            list(q, &Listing { status: *status, limit, after }, *json)
+        }
         QueueAction::Replay => {
             let n = stores.replay_all(SystemTime::now())?;
             println!("{n} request(s) ready for delivery");
@@ -44,8 +48,20 @@ pub fn run(config: &Config, action: &QueueAction) -> anyhow::Result<()> {
     }
 }
 
-fn list(q: &dyn RequestQueue, json: bool) -> anyhow::Result<()> {
-    let items = q.list(None, 1000)?;
+/// Which page `queue list` shows.
+struct Listing {
+    status: Option<TicketStatus>,
+    limit: usize,
+    after: Option<Ticket>,
+}
+
+fn list(q: &dyn RequestQueue, which: &Listing, json: bool) -> anyhow::Result<()> {
+    let items = match q.page(which.status, which.after.as_ref(), which.limit) {
+        Err(QueueError::UnknownTicket(t)) => {
+            anyhow::bail!("unknown ticket `{t}` for --after: pass a ticket that `queue list` shows")
+        }
+        other => other?,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
@@ -56,8 +72,13 @@ fn list(q: &dyn RequestQueue, json: bool) -> anyhow::Result<()> {
         let err = r.last_error.as_deref().unwrap_or("");
         println!("{:12} {:20} {:14} {attempts:>8}  {err}", r.ticket.0, r.handler, r.status.as_str());
     }
-    if items.is_empty() {
+    if items.is_empty() && which.status.is_none() && which.after.is_none() {
         println!("(queue is empty)");
+    } else if items.is_empty() {
+        println!("(no requests on this page)");
+    } else if items.len() == which.limit {
+        let last = items.last().map(|r| r.ticket.0.as_str()).unwrap_or_default();
+        println!("(more may follow: --after {last})");
     }
     Ok(())
 }

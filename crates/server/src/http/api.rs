@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,14 +14,13 @@ use serde_json::{Value, json};
 use super::HttpState;
 use super::auth::require_token;
 use super::error::AppError;
-use super::storage::blocking;
+use super::queue_api;
+use super::storage::{QUEUE, blocking};
 use crate::gauges;
 use crate::shared::local_listing;
 
 /// How the shared breaker store is named in a 503.
 const BREAKER_STORE: &str = "the shared breaker store";
-/// How the request queue is named in a 503.
-const QUEUE: &str = "the request queue";
 
 /// `/livez`: the process answers.
 pub async fn livez() -> &'static str {
@@ -97,29 +97,33 @@ pub async fn breakers(State(s): State<HttpState>) -> Result<Json<Value>, AppErro
     Ok(Json(s.redactor.json(&listing)))
 }
 
-/// `/api/queue`: counts per status, the oldest 100 requests, and the replay worker: its
-/// configured and in-process handlers and the totals of every worker in this process.
-pub async fn queue(State(s): State<HttpState>) -> Result<Json<Value>, AppError> {
-    let items = s.app.queue.list(None, 100).map_err(|e| AppError::Internal(e.to_string()))?;
-    let counts = queue_counts(&s)?;
+/// `/api/queue?status=&limit=&after=`: one page of requests (oldest first; default 100, at
+/// most 1000), `next` (the cursor of the following page, or null), the counts per status, and
+/// the replay worker: its configured and in-process handlers and the totals of every worker in
+/// this process. Payloads, contexts and results only with the bearer token.
+pub async fn queue(
+    State(s): State<HttpState>,
+    headers: HeaderMap,
+    query: Result<Query<queue_api::RawPageQuery>, QueryRejection>,
+) -> Result<Json<Value>, AppError> {
+    let query = queue_api::PageQuery::parse(query)?;
+    let reveal = queue_api::may_reveal(&headers, &s.app.token)?;
+    let (status, limit) = (query.status.map(TicketStatus::as_str), query.limit);
+    let page = queue_api::read(s.app.queue.clone(), query, s.limits.storage_timeout).await?;
     let worker = s
         .app
         .replay()
         .map(|r| json!({ "handlers": r.handlers, "in_process": r.in_process(), "totals": r.totals() }));
-    Ok(Json(s.redactor.json(&json!({ "counts": counts, "items": items, "worker": worker }))))
-}
-
-fn queue_counts(s: &HttpState) -> Result<BTreeMap<&'static str, usize>, AppError> {
-    let statuses =
-        [TicketStatus::Pending, TicketStatus::Leased, TicketStatus::Done, TicketStatus::DeadLettered];
-    statuses
-        .into_iter()
-        .map(|st| {
-            let n =
-                s.app.queue.list(Some(st), usize::MAX).map_err(|e| AppError::Internal(e.to_string()))?.len();
-            Ok((st.as_str(), n))
-        })
-        .collect()
+    let body = json!({
+        "counts": page.counts,
+        "items": queue_api::items_json(&page.items, reveal),
+        "next": page.next,
+        "status": status,
+        "limit": limit,
+        "revealed": reveal,
+        "worker": worker,
+    });
+    Ok(Json(s.redactor.json(&body)))
 }
 
 /// Which process a breaker command is for: `?owner=ID` (default: every process that has it).

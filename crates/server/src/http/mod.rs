@@ -8,6 +8,7 @@ mod dashboard;
 mod error;
 mod host;
 mod listen;
+mod queue_api;
 mod queue_edit;
 mod storage;
 
@@ -25,7 +26,6 @@ pub use conn::Edges;
 pub use error::AppError;
 pub use host::HostPolicy;
 pub use storage::StorageError;
-pub(crate) use storage::blocking;
 
 use crate::config::Config;
 use crate::redact::Redactor;

@@ -14,10 +14,8 @@ use serde_json::{Value, json};
 use super::HttpState;
 use super::body::{Authorized, JsonBody};
 use super::error::AppError;
-use super::storage::blocking;
+use super::storage::{QUEUE, blocking};
 use crate::stores::Stores;
-
-const QUEUE: &str = "the request queue";
 
 /// The body of `POST /api/queue`.
 #[derive(Debug, Deserialize)]

@@ -39,6 +39,9 @@ impl fmt::Display for StorageError {
 
 impl std::error::Error for StorageError {}
 
+/// The queue, as 503 errors name it.
+pub(crate) const QUEUE: &str = "the request queue";
+
 /// Runs `f` on the blocking pool and waits at most `timeout` for it. On a timeout the thread
 /// keeps running until the store answers or its own I/O timeout fires; the caller moves on.
 pub(crate) async fn blocking<T, F>(store: &'static str, timeout: Duration, f: F) -> Result<T, StorageError>

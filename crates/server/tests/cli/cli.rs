@@ -596,3 +596,37 @@ fn mcp_url_secrets_stay_out_of_status_and_logs() {
         }
     }
 }
+
+#[test]
+fn queue_list_pages_by_status_limit_and_after() {
+    use elf_resilience::{EnqueueRequest, RequestQueue, SqliteQueue};
+    let work = tempfile::tempdir().unwrap();
+    let q = SqliteQueue::open(work.path().join(".elf-resilience/queue.db")).unwrap();
+    let now = std::time::SystemTime::now();
+    let tickets: Vec<String> = (0..4)
+        .map(|n| q.enqueue(EnqueueRequest::new("llm", serde_json::json!({"p": n})), now).unwrap().0)
+        .collect();
+    q.lease(None, now, std::time::Duration::from_secs(600)).unwrap();
+    let listed = |args: &[&str]| -> Vec<String> {
+        let out = run_in(work.path(), &[&["queue", "list", "--json"], args].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let items: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        items.as_array().unwrap().iter().map(|r| r["ticket"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(listed(&["--limit", "2"]), tickets[..2]);
+    assert_eq!(listed(&["--limit", "2", "--after", &tickets[1]]), tickets[2..]);
+    assert_eq!(listed(&["--status", "pending", "--limit", "2"]), tickets[1..3]);
+    assert_eq!(listed(&["--status", "leased"]), tickets[..1]);
+    let out = run_in(work.path(), &["queue", "list", "--limit", "3"]);
+    assert!(text(&out.stdout).contains(&format!("--after {}", tickets[2])), "{}", text(&out.stdout));
+    let bad = run_in(work.path(), &["queue", "list", "--status", "finished"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("unknown status `finished`"));
+    let bad = run_in(work.path(), &["queue", "list", "--after", "nope"]);
+    assert!(
+        !bad.status.success() && text(&bad.stderr).contains("unknown ticket `nope`"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let bad = run_in(work.path(), &["queue", "list", "--limit", "0"]);
+    assert!(!bad.status.success(), "a zero limit is refused");
+}

@@ -7,6 +7,7 @@ mod browser;
 mod dashboard;
 mod eviction;
 mod hosts;
+mod queue_pages;
 #[cfg(feature = "redis")]
 mod redis;
 mod replay;

@@ -1,7 +1,8 @@
 //! The request queue in Redis.
 //!
 //! Keys: `P:seq` (ticket counter), `P:req:ID` (the request as JSON), `P:all` and `P:open`
-//! (sorted sets of IDs by age: every request, and those not yet done or dead-lettered), and
+//! (sorted sets of IDs by age: every request, and those not yet done or dead-lettered),
+//! `P:status:S` (the IDs in status `S`, by age: the counts and the pages of one status), and
 //! `P:ver`, bumped by every change. Changes run as optimistic transactions watching `P:ver`,
 //! so concurrent consumers never lease the same request twice; the transitions themselves are
 //! the shared ones of [`QueuedRequest`]. A lease scans the open requests, which suits queues
@@ -9,7 +10,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use elf_resilience_core::{EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus};
+use elf_resilience_core::{
+    EnqueueRequest, QueueCounts, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus,
+};
 use redis::{Commands, Connection};
 
 use super::{Conn, RedisStoreError};
@@ -19,7 +22,8 @@ const TICKET_PREFIX: &str = "rq-";
 /// A [`RequestQueue`] in Redis.
 ///
 /// Keys: `P:seq` (ticket counter), `P:req:ID` (the request as JSON), `P:all` and `P:open`
-/// (sorted sets of IDs by age), and `P:ver`, bumped by every change; changes are optimistic
+/// (sorted sets of IDs by age), `P:status:S` (the IDs in status `S`, for counts and pages), and
+/// `P:ver`, bumped by every change; changes are optimistic
 /// transactions watching `P:ver`, so concurrent consumers never lease the same request twice.
 #[derive(Debug)]
 pub struct RedisQueue {
@@ -62,7 +66,65 @@ fn id_of(ticket: &Ticket) -> Option<u64> {
 impl RedisQueue {
     /// Connects to `url`; keys start with `prefix:`.
     pub fn open(url: &str, prefix: &str) -> Result<Self, RedisStoreError> {
-        Ok(Self { conn: Conn::open(url, prefix)? })
+        let queue = Self { conn: Conn::open(url, prefix)? };
+        queue.index_statuses()?;
+        Ok(queue)
+    }
+
+    fn status_key(&self, status: TicketStatus) -> String {
+        self.conn.key(&format!("status:{}", status.as_str()))
+    }
+
+    /// Puts request `id` in the set of `status` and takes it out of the others, in `pipe`.
+    fn index_into(&self, pipe: &mut redis::Pipeline, id: u64, status: TicketStatus) {
+        for other in TicketStatus::ALL {
+            if other == status {
+                pipe.zadd(self.status_key(other), id, id).ignore();
+            } else {
+                pipe.zrem(self.status_key(other), id).ignore();
+            }
+        }
+    }
+
+    /// Builds the per-status sets once for requests stored before they existed (marked done by
+    /// `P:indexed`), watching `P:ver` like every change, so a concurrent writer is not lost.
+    fn index_statuses(&self) -> redis::RedisResult<()> {
+        let mut c = self.conn.get();
+        let (ver, marker) = (self.conn.key("ver"), self.conn.key("indexed"));
+        loop {
+            redis::cmd("WATCH").arg(&ver).arg(&marker).exec(&mut c)?;
+            if c.exists(&marker)? {
+                return redis::cmd("UNWATCH").exec(&mut c);
+            }
+            let ids: Vec<u64> = c.zrange(self.conn.key("all"), 0, -1)?;
+            let mut by_status: Vec<(TicketStatus, Vec<(u64, u64)>)> =
+                TicketStatus::ALL.iter().map(|&s| (s, Vec::new())).collect();
+            for chunk in ids.chunks(10_000) {
+                let keys: Vec<String> = chunk.iter().map(|&id| self.req_key(id)).collect();
+                let texts: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query(&mut c)?;
+                for (&id, text) in chunk.iter().zip(texts) {
+                    let Some(text) = text else { continue };
+                    let status = decode_stored(id, text).status;
+                    if let Some((_, members)) = by_status.iter_mut().find(|(s, _)| *s == status) {
+                        members.push((id, id));
+                    }
+                }
+            }
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            for (status, members) in &by_status {
+                pipe.del(self.status_key(*status)).ignore();
+                for chunk in members.chunks(10_000) {
+                    pipe.zadd_multiple(self.status_key(*status), chunk).ignore();
+                }
+            }
+            pipe.set(&marker, 1).ignore().incr(&ver, 1).ignore();
+            let done: Option<()> = pipe.query(&mut c)?;
+            if done.is_some() {
+                tracing::debug!(requests = ids.len(), "queue: indexed by status");
+                return Ok(());
+            }
+        }
     }
 
     fn req_key(&self, id: u64) -> String {
@@ -133,6 +195,9 @@ impl RedisQueue {
         let mut pipe = redis::pipe();
         pipe.atomic().del(self.req_key(id));
         pipe.zrem(self.conn.key("all"), id).ignore().zrem(self.conn.key("open"), id).ignore();
+        for status in TicketStatus::ALL {
+            pipe.zrem(self.status_key(status), id).ignore();
+        }
         pipe.incr(self.conn.key("ver"), 1).ignore();
         let (deleted,): (u64,) = pipe.query(&mut c).map_err(backend)?;
         Ok(deleted > 0)
@@ -162,6 +227,7 @@ impl RedisQueue {
         } else {
             pipe.zadd(self.conn.key("open"), id, id).ignore(); // a revived dead letter is open again
         }
+        self.index_into(pipe, id, r.status);
         Ok(())
     }
 
@@ -181,6 +247,7 @@ impl RequestQueue for RedisQueue {
         let mut pipe = redis::pipe();
         pipe.atomic().set(self.req_key(id), serde_json::to_string(&r).map_err(ser)?).ignore();
         pipe.zadd(self.conn.key("all"), id, id).ignore().zadd(self.conn.key("open"), id, id).ignore();
+        pipe.zadd(self.status_key(TicketStatus::Pending), id, id).ignore();
         pipe.incr(self.conn.key("ver"), 1).ignore();
         let () = pipe.query(&mut c).map_err(backend)?;
         Ok(ticket)
@@ -200,6 +267,9 @@ impl RequestQueue for RedisQueue {
                     // Undecodable, dead-lettered by `load`: out of the open set, its text kept.
                     let id = id_of(&r.ticket).ok_or_else(|| QueueError::UnknownTicket(r.ticket.clone()))?;
                     let () = c.zrem(self.conn.key("open"), id).map_err(backend)?;
+                    let mut pipe = redis::pipe();
+                    self.index_into(&mut pipe, id, r.status);
+                    let () = pipe.query(c).map_err(backend)?;
                     continue;
                 }
                 if !r.is_ready(now) || handler.is_some_and(|h| h != r.handler) {
@@ -251,21 +321,43 @@ impl RequestQueue for RedisQueue {
     }
 
     fn list(&self, status: Option<TicketStatus>, limit: usize) -> Result<Vec<QueuedRequest>, QueueError> {
+        self.page(status, None, limit)
+    }
+
+    fn page(
+        &self,
+        status: Option<TicketStatus>,
+        after: Option<&Ticket>,
+        limit: usize,
+    ) -> Result<Vec<QueuedRequest>, QueueError> {
+        let after = match after {
+            Some(t) => id_of(t).ok_or_else(|| QueueError::UnknownTicket(t.clone()))?,
+            None => 0,
+        };
+        let key = status.map_or_else(|| self.conn.key("all"), |s| self.status_key(s));
+        let count = isize::try_from(limit).unwrap_or(isize::MAX);
         let mut c = self.conn.get();
-        let ids: Vec<u64> = c.zrange(self.conn.key("all"), 0, -1).map_err(backend)?;
-        let all = self.load(&mut c, &ids)?;
-        Ok(all.into_iter().filter(|r| status.is_none_or(|s| r.status == s)).take(limit).collect())
+        let ids: Vec<u64> =
+            c.zrangebyscore_limit(&key, format!("({after}"), "+inf", 0, count).map_err(backend)?;
+        self.load(&mut c, &ids)
+    }
+
+    fn counts(&self) -> Result<QueueCounts, QueueError> {
+        let mut pipe = redis::pipe();
+        for status in TicketStatus::ALL {
+            pipe.zcard(self.status_key(status));
+        }
+        let sizes: Vec<usize> = pipe.query(&mut self.conn.get()).map_err(backend)?;
+        let mut counts = QueueCounts::default();
+        for (status, n) in TicketStatus::ALL.into_iter().zip(sizes) {
+            counts.set(status, n);
+        }
+        Ok(counts)
     }
 
     fn purge(&self, status: TicketStatus) -> Result<usize, QueueError> {
         let mut c = self.conn.get();
-        let ids: Vec<u64> = c.zrange(self.conn.key("all"), 0, -1).map_err(backend)?;
-        let doomed: Vec<u64> = self
-            .load(&mut c, &ids)?
-            .into_iter()
-            .filter(|r| r.status == status)
-            .filter_map(|r| id_of(&r.ticket))
-            .collect();
+        let doomed: Vec<u64> = c.zrange(self.status_key(status), 0, -1).map_err(backend)?;
         if doomed.is_empty() {
             return Ok(0);
         }
@@ -274,6 +366,7 @@ impl RequestQueue for RedisQueue {
         for &id in &doomed {
             pipe.del(self.req_key(id)).ignore();
             pipe.zrem(self.conn.key("all"), id).ignore().zrem(self.conn.key("open"), id).ignore();
+            pipe.zrem(self.status_key(status), id).ignore();
         }
         pipe.incr(self.conn.key("ver"), 1).ignore();
         let () = pipe.query(&mut c).map_err(backend)?;

@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS usage_hour (
     PRIMARY KEY (team, model, bucket)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS usage_hour_bucket ON usage_hour (bucket);
+CREATE INDEX IF NOT EXISTS usage_minute_model ON usage_minute (model, bucket);
+CREATE INDEX IF NOT EXISTS usage_hour_model ON usage_hour (model, bucket);
 ";
 
 /// Queries starting within this of now are answered from minute buckets; older ones from hours.
@@ -128,8 +130,18 @@ fn usage_of(tokens: i64, requests: i64) -> Usage {
     Usage::new(u64::try_from(tokens).unwrap_or(0), u64::try_from(requests).unwrap_or(0))
 }
 
-const FILTER: &str =
-    "bucket >= ?1 AND bucket < ?2 AND (?3 IS NULL OR team = ?3) AND (?4 IS NULL OR model = ?4)";
+/// The condition for a filter, one per shape, so each reads its index: `(team, model, bucket)`
+/// (the key) for a team, `(model, bucket)` for a model alone, `(bucket)` for everything. One
+/// condition with `?3 IS NULL OR team = ?3` would read every row in the time range instead
+/// (100 team and model pairs over 30 days: 7 million rows for `report --hours 720`).
+fn filter_sql(filter: UsageFilter<'_>) -> &'static str {
+    match (filter.team.is_some(), filter.model.is_some()) {
+        (true, true) => "team = ?3 AND model = ?4 AND bucket >= ?1 AND bucket < ?2",
+        (true, false) => "team = ?3 AND ?4 IS NULL AND bucket >= ?1 AND bucket < ?2",
+        (false, true) => "model = ?4 AND ?3 IS NULL AND bucket >= ?1 AND bucket < ?2",
+        (false, false) => "?3 IS NULL AND ?4 IS NULL AND bucket >= ?1 AND bucket < ?2",
+    }
+}
 
 impl UsageLedger for SqliteLedger {
     fn record(&self, team: &str, model: &str, usage: Usage, at: SystemTime) -> Result<(), LedgerError> {
@@ -143,7 +155,8 @@ impl UsageLedger for SqliteLedger {
     fn usage(&self, filter: UsageFilter<'_>, range: TimeRange) -> Result<Usage, LedgerError> {
         let (table, from, to) = self.resolve(range, None);
         let sql = format!(
-            "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(requests), 0) FROM {table} WHERE {FILTER}"
+            "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(requests), 0) FROM {table} WHERE {}",
+            filter_sql(filter)
         );
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare_cached(&sql).map_err(storage)?;
@@ -154,8 +167,9 @@ impl UsageLedger for SqliteLedger {
     fn totals(&self, range: TimeRange) -> Result<Vec<LedgerTotal>, LedgerError> {
         let (table, from, to) = self.resolve(range, None);
         let sql = format!(
-            "SELECT team, model, SUM(tokens), SUM(requests) FROM {table} WHERE {FILTER} \
-             GROUP BY team, model HAVING SUM(tokens) > 0 OR SUM(requests) > 0 ORDER BY team, model"
+            "SELECT team, model, SUM(tokens), SUM(requests) FROM {table} WHERE {} \
+             GROUP BY team, model HAVING SUM(tokens) > 0 OR SUM(requests) > 0 ORDER BY team, model",
+            filter_sql(UsageFilter::all())
         );
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare_cached(&sql).map_err(storage)?;
@@ -175,8 +189,9 @@ impl UsageLedger for SqliteLedger {
     ) -> Result<Vec<UsageBucket>, LedgerError> {
         let (table, from, to) = self.resolve(range, Some(step));
         let sql = format!(
-            "SELECT bucket, SUM(tokens), SUM(requests) FROM {table} WHERE {FILTER} \
-             GROUP BY bucket HAVING SUM(tokens) > 0 OR SUM(requests) > 0 ORDER BY bucket"
+            "SELECT bucket, SUM(tokens), SUM(requests) FROM {table} WHERE {} \
+             GROUP BY bucket HAVING SUM(tokens) > 0 OR SUM(requests) > 0 ORDER BY bucket",
+            filter_sql(filter)
         );
         let conn = lock(&self.reader);
         let mut stmt = conn.prepare_cached(&sql).map_err(storage)?;

@@ -5,7 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use elf_resilience_core::{
-    Context, EnqueueRequest, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus,
+    Context, EnqueueRequest, QueueCounts, QueueError, QueuedRequest, RequestQueue, Ticket, TicketStatus,
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
@@ -30,6 +30,27 @@ CREATE TABLE IF NOT EXISTS queue (
     released           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS queue_ready ON queue (status, not_before);
+CREATE INDEX IF NOT EXISTS queue_status_seq ON queue (status, seq);
+";
+
+/// The count of requests per status, kept by triggers on every insert, delete and status
+/// change, so counting reads four rows instead of the index (which takes ~100 ms at 1,000,000
+/// rows). Created, and filled from the rows, when a file without it is opened.
+const COUNTS_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS queue_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS queue_counts_insert AFTER INSERT ON queue BEGIN
+    INSERT INTO queue_counts (status, n) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS queue_counts_delete AFTER DELETE ON queue BEGIN
+    UPDATE queue_counts SET n = n - 1 WHERE status = OLD.status;
+END;
+CREATE TRIGGER IF NOT EXISTS queue_counts_update AFTER UPDATE OF status ON queue
+WHEN OLD.status IS NOT NEW.status BEGIN
+    UPDATE queue_counts SET n = n - 1 WHERE status = OLD.status;
+    INSERT INTO queue_counts (status, n) VALUES (NEW.status, 1)
+        ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
 ";
 
 const COLUMNS: &str = "seq, handler, payload, context, status, attempts, max_attempts, \
@@ -72,8 +93,10 @@ impl SqliteQueue {
     /// Opens (or creates) the queue in the file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let mut conn = open(path.as_ref(), SCHEMA)?;
-        let path = path.as_ref().display().to_string();
-        add_missing_columns(&mut conn).map_err(|source| StoreError::Sqlite { path, source })?;
+        let shown = path.as_ref().display().to_string();
+        let sqlite = |source| StoreError::Sqlite { path: shown.clone(), source };
+        add_missing_columns(&mut conn).map_err(sqlite)?;
+        add_counts(&mut conn).map_err(sqlite)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
 
@@ -101,6 +124,24 @@ fn add_missing_columns(conn: &mut Connection) -> rusqlite::Result<()> {
     for (name, definition) in ADDED_COLUMNS.iter().filter(|(n, _)| !present.iter().any(|p| p == n)) {
         tracing::info!(column = name, "queue: adding a column to a file from an older version");
         tx.execute_batch(&format!("ALTER TABLE queue ADD COLUMN {name} {definition}"))?;
+    }
+    tx.commit()
+}
+
+/// Adds the counts table and its triggers to a file that has none, counting the rows once, in
+/// one transaction (so a second process opening the file meanwhile waits, then finds it done).
+fn add_counts(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let present: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'queue_counts')",
+        [],
+        |row| row.get(0),
+    )?;
+    if !present {
+        tx.execute_batch(COUNTS_SCHEMA)?;
+        let n =
+            tx.execute("INSERT INTO queue_counts SELECT status, COUNT(*) FROM queue GROUP BY status", [])?;
+        tracing::debug!(statuses = n, "queue: counts table added");
     }
     tx.commit()
 }
@@ -371,15 +412,56 @@ impl RequestQueue for SqliteQueue {
     }
 
     fn list(&self, status: Option<TicketStatus>, limit: usize) -> Result<Vec<QueuedRequest>, QueueError> {
-        let conn = self.conn();
-        let sql =
-            format!("SELECT {COLUMNS} FROM queue WHERE ?1 IS NULL OR status = ?1 ORDER BY seq LIMIT ?2");
-        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        self.page(status, None, limit)
+    }
+
+    fn page(
+        &self,
+        status: Option<TicketStatus>,
+        after: Option<&Ticket>,
+        limit: usize,
+    ) -> Result<Vec<QueuedRequest>, QueueError> {
+        let after = match after {
+            Some(t) => seq_of(t).ok_or_else(|| QueueError::UnknownTicket(t.clone()))?,
+            None => 0,
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let conn = self.conn();
+        // Two statements, so each uses its index: `(status, seq)`, or the primary key.
+        let rows = match status {
+            Some(status) => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM queue WHERE status = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+                );
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+                let rows =
+                    stmt.query_map(params![status.as_str(), after, limit], RawRow::read).map_err(backend)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            }
+            None => {
+                let sql = format!("SELECT {COLUMNS} FROM queue WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+                let rows = stmt.query_map(params![after, limit], RawRow::read).map_err(backend)?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            }
+        };
+        Ok(rows.map_err(backend)?.into_iter().map(RawRow::decode_for_listing).collect())
+    }
+
+    fn counts(&self) -> Result<QueueCounts, QueueError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT status, n FROM queue_counts").map_err(backend)?;
         let rows = stmt
-            .query_map(params![status.map(TicketStatus::as_str), limit], RawRow::read)
+            .query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))
             .map_err(backend)?;
-        rows.map(|r| r.map_err(backend).map(RawRow::decode_for_listing)).collect()
+        let mut counts = QueueCounts::default();
+        for row in rows {
+            let (status, n) = row.map_err(backend)?;
+            if let Some(status) = TicketStatus::parse(&status) {
+                counts.set(status, usize::try_from(n).unwrap_or(0));
+            }
+        }
+        Ok(counts)
     }
 
     fn purge(&self, status: TicketStatus) -> Result<usize, QueueError> {
