@@ -66,11 +66,20 @@ fn list(q: &dyn RequestQueue, which: &Listing, json: bool) -> anyhow::Result<()>
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
-    println!("{:12} {:20} {:14} {:>8}  last error", "ticket", "handler", "status", "attempts");
+    println!(
+        "{:12} {:20} {:14} {:>8} {:>10}  last error",
+        "ticket", "handler", "status", "failed", "deliveries"
+    );
     for r in &items {
-        let attempts = format!("{}/{}", r.attempts, r.max_attempts);
+        let failed = format!("{}/{}", r.failures(), r.max_attempts);
         let err = r.last_error.as_deref().unwrap_or("");
-        println!("{:12} {:20} {:14} {attempts:>8}  {err}", r.ticket.0, r.handler, r.status.as_str());
+        println!(
+            "{:12} {:20} {:14} {failed:>8} {:>10}  {err}",
+            r.ticket.0,
+            r.handler,
+            r.status.as_str(),
+            r.attempts
+        );
     }
     if items.is_empty() && which.status.is_none() && which.after.is_none() {
         println!("(queue is empty)");

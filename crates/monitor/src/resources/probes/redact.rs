@@ -78,7 +78,12 @@ pub fn url_secrets(url: &str) -> Vec<String> {
     let p = split(url);
     let mut out: Vec<String> = Vec::new();
     if let Some(info) = p.userinfo {
-        out.push(info.split_once(':').map_or(info, |(_, pw)| pw).to_owned());
+        match info.split_once(':') {
+            Some((_, password)) => out.push(password.to_owned()),
+            // `postgres://app@db`: a user name, not a secret; `https://TOKEN@host`: a token.
+            None if !names_a_user(url) => out.push(info.to_owned()),
+            None => {}
+        }
     }
     if let Some(query) = p.query {
         out.extend(query.split('&').filter_map(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()));
@@ -87,6 +92,13 @@ pub fn url_secrets(url: &str) -> Vec<String> {
     out.sort_by_key(|s| std::cmp::Reverse(s.len()));
     out.dedup();
     out
+}
+
+/// Whether a lone userinfo in `url` (no `:password`) is a user name: in the URLs of databases
+/// and caches it is; in an HTTP URL it is taken for a token.
+fn names_a_user(url: &str) -> bool {
+    let scheme = url.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
+    matches!(scheme.as_str(), "postgres" | "postgresql" | "mysql" | "mariadb" | "redis" | "rediss")
 }
 
 /// `text` (an error message, a log line) with `url` shown redacted and every secret of it
@@ -123,6 +135,16 @@ mod tests {
         assert_eq!(redact_url("http://h/p?a=1&b&=x#frag"), "http://h/p?a=***&***&=***#frag");
         assert_eq!(redact_url("not a url"), "not a url");
         assert_eq!(redact_url("http://tok@h/"), "http://***@h/");
+    }
+
+    #[test]
+    fn a_database_user_without_password_is_no_secret() {
+        assert!(url_secrets("postgres://postgres@127.0.0.1:5432/test").is_empty());
+        assert!(url_secrets("redis://app@127.0.0.1:6379").is_empty());
+        let text = "postgres:app: connecting as postgres failed";
+        assert_eq!(scrub_url(text, "postgres://postgres@127.0.0.1:5432/app"), text);
+        assert_eq!(url_secrets("postgres://postgres:s3cret@db/app"), ["s3cret"]);
+        assert_eq!(url_secrets("https://ghp_t0ken@example.com/"), ["ghp_t0ken"]);
     }
 
     #[test]
