@@ -20,6 +20,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Threads for storage calls, DNS lookups and other blocking work. Each store serializes its
+/// calls behind one connection, so more threads would only wait; a burst of requests (50
+/// clients on `/metrics`) would otherwise start dozens of threads, and memory with them.
+const MAX_BLOCKING_THREADS: usize = 16;
+
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
     if let Command::Config { action } = &cli.command {
         return config_command(action, cli.config.as_deref());
@@ -29,7 +34,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let quiet = matches!(cli.command, Command::Demo { .. });
     let default = if quiet { "error" } else { "warn,elf_resilience_server=info" };
     init_logging(redactor.clone(), cli.log_format, default);
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+        .context("starting the async runtime")?;
     Ok(runtime.block_on(dispatch(cli.command, config, redactor))?)
 }
 
