@@ -44,7 +44,10 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("a temp dir");
+        // In memory where the machine has a tmpfs: every change is a synced transaction.
+        let shm = std::path::Path::new("/dev/shm");
+        let dir = if shm.is_dir() { tempfile::tempdir_in(shm) } else { tempfile::tempdir() };
+        let dir = dir.expect("a temp dir");
         let path = dir.path().join("queue.db");
         let queue = SqliteQueue::open(&path).expect("the queue opens");
         let raw = Mutex::new(Connection::open(&path).expect("a second connection"));
