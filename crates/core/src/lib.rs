@@ -25,6 +25,7 @@ mod rate_limit;
 mod resource;
 mod retry;
 mod stripes;
+mod sync;
 mod timeout;
 
 pub use backoff::{

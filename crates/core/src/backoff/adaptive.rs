@@ -1,7 +1,7 @@
 //! A delay that learns from outcomes, shared between calls and threads.
 
+use crate::sync::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::error::{InvalidBackoff, check_cap, check_growth, check_nonzero};

@@ -30,6 +30,8 @@ mod error;
 mod layer;
 mod permit;
 mod slots;
+#[cfg(all(test, loom))]
+mod slots_model;
 #[cfg(feature = "tokio")]
 mod wait;
 

@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 /// blocking waiter counts itself (under `lock`), passes a full fence, then tries to take a
 /// permit. So no wakeup is lost: either the free sees the waiter and notifies it (after taking
 /// `lock`, so the waiter is already waiting or about to try again), or the waiter's try sees
-/// the freed permit.
+/// the freed permit. `slots_model` checks this hand-over under loom; keep it in step.
 #[derive(Debug)]
 pub(crate) struct Slots {
     free: Semaphore,

@@ -105,7 +105,7 @@ mod ring;
 mod settings;
 mod state;
 mod stats;
-mod sync;
+use crate::sync;
 mod window;
 
 pub use builder::CircuitBreakerBuilder;

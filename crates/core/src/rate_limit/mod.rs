@@ -42,10 +42,10 @@ pub use error::{RateLimitConfigError, RateLimitError, RateLimited};
 pub use quota::Quota;
 
 use crate::clock::{Clock, SharedClock, SystemClock};
+use crate::sync::{AtomicU64, Ordering};
 use denials::Denials;
 use gcra::Gcra;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A rate limiter over one atomic word. Share it with an `Arc`.
 ///

@@ -1,8 +1,8 @@
 //! A retry budget shared between callers, after Finagle and tower.
 
+use crate::sync::{AtomicU64, Ordering};
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use thiserror::Error;

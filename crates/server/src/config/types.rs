@@ -33,9 +33,11 @@ impl HumanDuration {
     }
 }
 
-/// Parses `"1h30m"`, `"250ms"`, `"30s"`, `"2d"`; `None` when malformed or zero-length text.
+/// Parses `"1h30m"`, `"250ms"`, `"30s"`, `"2d"`; `None` when malformed or zero-length text,
+/// or longer than `u64::MAX` nanoseconds (about 584 years), the most [`format_duration`] can
+/// write back in one unit.
 pub fn parse_duration(text: &str) -> Option<Duration> {
-    let mut total = Duration::ZERO;
+    let mut total: u64 = 0;
     let mut rest = text.trim();
     if rest.is_empty() {
         return None;
@@ -53,10 +55,10 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
             "d" => 86_400_000_000_000,
             _ => return None,
         };
-        total = total.checked_add(Duration::from_nanos(value.checked_mul(nanos_per)?))?;
+        total = total.checked_add(value.checked_mul(nanos_per)?)?;
         rest = &rest[unit..];
     }
-    Some(total)
+    Some(Duration::from_nanos(total))
 }
 
 /// Formats a duration the way [`parse_duration`] reads it.
@@ -288,6 +290,17 @@ mod tests {
         assert_eq!(parse_duration("3x"), None);
         assert_eq!(format_duration(Duration::from_secs(90)), "90s");
         assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
+    }
+
+    /// Found by fuzzing: parts that each fit summed to more than `format_duration` can write in
+    /// one unit, so the value did not read back.
+    #[test]
+    fn a_sum_of_parts_past_the_nanosecond_range_is_refused() {
+        assert_eq!(parse_duration("51d11d56311d201111d56m"), None);
+        assert_eq!(parse_duration("213503d213503d"), None);
+        let most = parse_duration("213503d23h34m33s709ms").expect("the longest duration in range");
+        assert_eq!(parse_duration(&format_duration(most)), Some(most));
+        assert_eq!(parse_duration("213503d23h34m33s710ms"), None, "one millisecond more is out of range");
     }
 
     #[test]

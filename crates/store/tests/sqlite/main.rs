@@ -5,4 +5,5 @@ mod cache;
 mod durability;
 mod files;
 mod ledger;
+mod payloads;
 mod queue;

@@ -1,5 +1,7 @@
-//! The atomics and lock the state machine and the sliding windows use: loom's under
-//! `cfg(loom)`, std's otherwise.
+//! The atomics and lock the lock-free state uses (the breaker's state word and windows, the
+//! rate limiter's TAT, the retry budget's buckets, the adaptive backoff's delay): loom's under
+//! `cfg(loom)`, so the loom models explore every interleaving of the real code, std's
+//! otherwise.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU64, Ordering, fence};
