@@ -35,7 +35,7 @@ impl RedisBreakerStore {
 }
 
 fn backend(e: redis::RedisError) -> BreakerStoreError {
-    BreakerStoreError::Backend(e.to_string())
+    BreakerStoreError::Backend(super::describe(&e))
 }
 
 fn ser(e: serde_json::Error) -> BreakerStoreError {

@@ -23,7 +23,7 @@ impl RedisCache {
 }
 
 fn backend(e: redis::RedisError) -> CacheError {
-    CacheError::Backend(e.to_string())
+    CacheError::Backend(super::describe(&e))
 }
 
 fn ser(e: serde_json::Error) -> CacheError {

@@ -67,6 +67,16 @@ impl Conn {
     }
 }
 
+/// What a failed Redis command says: always naming Redis, and saying it is unreachable when
+/// the connection broke, was refused or timed out (the bare I/O error would read "Broken pipe").
+pub(crate) fn describe(e: &redis::RedisError) -> String {
+    if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout() {
+        format!("redis unreachable: {e}")
+    } else {
+        format!("redis: {e}")
+    }
+}
+
 /// A connection with [`REDIS_IO_TIMEOUT`] on opening, reads and writes.
 fn connect(client: &redis::Client) -> redis::RedisResult<redis::Connection> {
     let conn = client.get_connection_with_timeout(REDIS_IO_TIMEOUT)?;

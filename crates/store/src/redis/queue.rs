@@ -31,7 +31,7 @@ pub struct RedisQueue {
 }
 
 fn backend(e: redis::RedisError) -> QueueError {
-    QueueError::Backend(e.to_string())
+    QueueError::Backend(super::describe(&e))
 }
 
 fn ser(e: serde_json::Error) -> QueueError {
