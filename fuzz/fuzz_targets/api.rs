@@ -31,7 +31,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         let resources = ResourceManager::builder().build().expect("a resource manager");
         let registry = Arc::new(CircuitBreakerRegistry::default());
         registry.get_or_create("OpenAI-API");
