@@ -5,6 +5,7 @@ mod cache;
 mod ledger;
 mod ledger_writer;
 mod queue;
+mod queue_schema;
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
